@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { type Config, type ConfigFlags, type DataPaths, dataPaths, loadConfig } from '../config.js';
+import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
+import { type AppLogger, createLogger } from '../log.js';
+
+/**
+ * What every command gets: the validated config, the data-dir paths, a logger on stderr, and `--json`.
+ *
+ * Output rules (docs/interface.md): with `--json` one JSON document goes to stdout and nothing else does; human
+ * text, progress and logs go to stderr. Exit codes: 0 success, 1 done with problems the output lists, 2 could not
+ * do it.
+ */
+export interface CommandContext {
+  config: Config;
+  paths: DataPaths;
+  json: boolean;
+  logger: Logger;
+  appLogger: AppLogger;
+  /** Human-readable line: stdout normally, stderr under --json. */
+  say(text: string): void;
+  /** Progress and notes: always stderr. */
+  note(text: string): void;
+}
+
+export interface CommandResult<T> {
+  /** The `--json` document. */
+  json: T;
+  /** What a person reads instead of the JSON. */
+  text?: string;
+  /** 0 (default) or 1 for "done, with problems the output lists". */
+  exitCode?: 0 | 1 | 2;
+}
+
+export interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+  logLevel?: string;
+}
+
+/** Options every command takes. Call on each subcommand so `tradelog <cmd> --data-dir X` works. */
+export function withGlobalOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'data directory (env TRADELOG_DATA_DIR, default ./data)')
+    .option('--json', 'print one JSON document on stdout; human text goes to stderr')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env TRADELOG_LOG_LEVEL)');
+}
+
+export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, logDefault = 'warn'): CommandContext {
+  const json = Boolean(opts.json);
+  const config = loadConfig({
+    dataDir: opts.dataDir,
+    logLevel: opts.logLevel ?? (process.env.TRADELOG_LOG_LEVEL ? undefined : logDefault),
+    ...extraFlags,
+  });
+  const appLogger = createLogger({ level: config.logLevel, file: config.logFile, consoleFd: 2 });
+  return {
+    config,
+    paths: dataPaths(config.dataDir),
+    json,
+    logger: appLogger.logger,
+    appLogger,
+    say: (text) => process[json ? 'stderr' : 'stdout'].write(`${text}\n`),
+    note: (text) => process.stderr.write(`${text}\n`),
+  };
+}
+
+function printError(err: unknown, json: boolean): void {
+  const app: AppError = isAppError(err)
+    ? err
+    : new AppError('TL_INTERNAL', `Unexpected error: ${sqliteCode(err) ? `${sqliteCode(err)} ` : ''}${errorMessage(err)}`, {
+        remedy: 'This is a bug in tradelog. Run the command again with --log-level debug and report the output.',
+        details: sqliteCode(err) ? { sqliteCode: sqliteCode(err) } : undefined,
+      });
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ error: app.toJSON() }, null, 2)}\n`);
+  } else {
+    process.stderr.write(`error ${app.code}: ${app.message}\nfix: ${app.remedy}\n`);
+  }
+  if (!isAppError(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+}
+
+/**
+ * Run a command body: builds the context, prints the result as JSON or text, maps errors to
+ * `error TL_…: message` / `fix: remedy` and exit code 2.
+ */
+export async function runCommand<T>(
+  opts: GlobalOptions,
+  body: (ctx: CommandContext) => Promise<CommandResult<T>> | CommandResult<T>,
+  extraFlags: ConfigFlags = {},
+): Promise<void> {
+  let ctx: CommandContext | undefined;
+  try {
+    ctx = makeContext(opts, extraFlags);
+    const result = await body(ctx);
+    if (ctx.json) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
+    else if (result.text !== undefined) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    process.exitCode = result.exitCode ?? 0;
+  } catch (err) {
+    printError(err, ctx?.json ?? Boolean(opts.json));
+    process.exitCode = 2;
+  } finally {
+    ctx?.appLogger.close();
+  }
+}
+
+/** Argument errors (commander's) also exit 2, with the same shape. */
+export function usageError(message: string, remedy: string): AppError {
+  return new AppError('TL_CLI_USAGE', message, { status: 400, remedy });
+}

@@ -1,0 +1,149 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+/**
+ * One validated configuration. Precedence (docs/interface.md): environment `TRADELOG_*` > command-line flags >
+ * defaults. Every key is listed once here with its variable name, so `tradelog` can print what it runs with and
+ * docs/operations.md can list them.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function isValidZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const configSchema = z.object({
+  dataDir: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  logFile: z.string().min(1).optional(),
+  logLevel: z.enum(LOG_LEVELS),
+  importTimezone: z.string().refine(isValidZone, { message: 'not an IANA time zone (e.g. America/Los_Angeles)' }),
+  yahooBaseUrl: z.url(),
+  /** Secret the web app requires when it listens beyond loopback. Never logged. */
+  authToken: z.string().min(12, { message: 'must be at least 12 characters' }).optional(),
+  /** Minutes between scheduled market-data refreshes; 0 turns the scheduler off. */
+  schedulerIntervalMinutes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60),
+  /** Watch `<dataDir>/import/` for NinjaTrader CSVs. */
+  watchImport: z.stringbool().or(z.boolean()),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigKey = keyof Config;
+
+interface KeySpec {
+  env: string;
+  default?: string | number | boolean;
+  secret?: boolean;
+  /** Read the value from the file named by `${env}_FILE` (Docker secrets). */
+  fileVariant?: boolean;
+}
+
+export const CONFIG_KEYS: Record<ConfigKey, KeySpec> = {
+  dataDir: { env: 'TRADELOG_DATA_DIR', default: './data' },
+  port: { env: 'TRADELOG_PORT', default: 5000 },
+  host: { env: 'TRADELOG_HOST', default: '127.0.0.1' },
+  logFile: { env: 'TRADELOG_LOG_FILE' },
+  logLevel: { env: 'TRADELOG_LOG_LEVEL', default: 'info' },
+  importTimezone: { env: 'TRADELOG_IMPORT_TIMEZONE', default: 'America/Los_Angeles' },
+  yahooBaseUrl: { env: 'TRADELOG_YAHOO_BASE_URL', default: 'https://query1.finance.yahoo.com' },
+  authToken: { env: 'TRADELOG_AUTH_TOKEN', secret: true, fileVariant: true },
+  schedulerIntervalMinutes: { env: 'TRADELOG_SCHEDULER_INTERVAL_MINUTES', default: 0 },
+  watchImport: { env: 'TRADELOG_WATCH_IMPORT', default: false },
+};
+
+export type ConfigFlags = Partial<Record<ConfigKey, string | number | boolean | undefined>>;
+
+/**
+ * Build the configuration. `flags` are what the command line gave (undefined = not given); `env` defaults to
+ * the process environment. Throws TL_CONFIG_INVALID naming the variable or flag and what was wrong with it.
+ */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {
+    const fromEnv = env[spec.env];
+    const fileVar = spec.fileVariant ? env[`${spec.env}_FILE`] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '' && fileVar) {
+      throw new AppError('TL_CONFIG_INVALID', `Both ${spec.env} and ${spec.env}_FILE are set.`, {
+        remedy: `Set only one of ${spec.env} and ${spec.env}_FILE.`,
+        details: { variable: spec.env },
+      });
+    }
+    if (fromEnv !== undefined && fromEnv !== '') {
+      raw[key] = fromEnv;
+      origin[key] = `environment variable ${spec.env}`;
+    } else if (fileVar) {
+      try {
+        raw[key] = fs.readFileSync(fileVar, 'utf8').trim();
+      } catch (err) {
+        throw new AppError('TL_CONFIG_INVALID', `Cannot read ${spec.env}_FILE (${fileVar}): ${String(err)}`, {
+          remedy: `Make ${fileVar} readable by this user, or set ${spec.env} instead.`,
+          details: { variable: `${spec.env}_FILE`, path: fileVar },
+        });
+      }
+      origin[key] = `file named by ${spec.env}_FILE`;
+    } else if (flags[key] !== undefined) {
+      raw[key] = flags[key];
+      origin[key] = `flag --${kebab(key)}`;
+    } else if (spec.default !== undefined) {
+      raw[key] = spec.default;
+      origin[key] = 'default';
+    }
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = (issue?.path[0] ?? 'unknown') as ConfigKey;
+    const spec = CONFIG_KEYS[key];
+    const where = origin[key] ?? (spec ? spec.env : key);
+    const shown = spec?.secret ? '(hidden)' : JSON.stringify(raw[key]);
+    throw new AppError('TL_CONFIG_INVALID', `Invalid setting ${where}: ${shown} ${issue?.message ?? ''}`.trim(), {
+      remedy: `Fix or unset ${spec ? spec.env : key}${spec ? ` (or --${kebab(key)})` : ''}.`,
+      details: { key, source: where },
+    });
+  }
+  const config = parsed.data;
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}
+
+/** The configuration with secrets masked, for logs and the status page. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {
+    const value = config[key];
+    out[key] = spec.secret && value !== undefined ? '****' : value;
+  }
+  return out;
+}
+
+export function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Paths inside the data directory (docs/interface.md). */
+export function dataPaths(dataDir: string) {
+  return {
+    dataDir,
+    dbDir: path.join(dataDir, 'db'),
+    journalDb: path.join(dataDir, 'db', 'journal.db'),
+    marketDb: path.join(dataDir, 'db', 'market.db'),
+    backupsDir: path.join(dataDir, 'backups'),
+    quarantineDir: path.join(dataDir, 'quarantine'),
+    logsDir: path.join(dataDir, 'logs'),
+    importDir: path.join(dataDir, 'import'),
+  };
+}
+export type DataPaths = ReturnType<typeof dataPaths>;

@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import type { DataPaths } from '../config.js';
+import { AppError } from '../errors.js';
+import { findHolders } from './holders.js';
+import { loadMigrations, type MigrateResult, migrate, pendingMigrations } from './migrate.js';
+import { type Db, type DbName, openDb } from './open.js';
+
+/**
+ * The two databases of a data directory, opened with the project's pragmas and migrated to the current schema.
+ * `journal.db` holds what can't be re-created (executions, positions, notes, settings); `market.db` holds bars,
+ * which can be downloaded again. Bar downloads write only market.db, so they never hold the journal's lock.
+ */
+export interface Store {
+  journal: Db;
+  market: Db;
+  paths: DataPaths;
+  migrations: MigrateResult[];
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  logger?: Logger;
+  /** Apply pending migrations (after a verified backup). Default true. */
+  migrate?: boolean;
+}
+
+function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: OpenStoreOptions, results: MigrateResult[]): Db {
+  const open = () => openDb(file, { name, ...(options.logger ? { logger: options.logger } : {}) });
+  let db = open();
+  try {
+    if (options.migrate === false || pendingMigrations(db, loadMigrations(name)).length === 0) return db;
+    // Migrate only when no other process has the database open (§(c) "Schema migrations"). Our own connection
+    // would trip the exclusivity probe, so it is closed for the check.
+    db.close();
+    const holders = findHolders(file);
+    if (holders.held) {
+      throw new AppError('TL_DB_IN_USE', `Schema migrations for ${file} are pending, but another process is using the database.`, {
+        status: 503,
+        remedy:
+          'Stop the other tradelog process (the server, a second container, a running command), then start again; migrations run automatically after a verified backup.',
+        details: { evidence: holders.evidence },
+      });
+    }
+    db = open();
+    results.push(migrate(db, { backupsDir: paths.backupsDir }));
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function openStore(paths: DataPaths, options: OpenStoreOptions = {}): Store {
+  const migrations: MigrateResult[] = [];
+  const journal = openAndMigrate('journal', paths.journalDb, paths, options, migrations);
+  let market: Db;
+  try {
+    market = openAndMigrate('market', paths.marketDb, paths, options, migrations);
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
+  return {
+    journal,
+    market,
+    paths,
+    migrations,
+    close() {
+      market.close();
+      journal.close();
+    },
+  };
+}
