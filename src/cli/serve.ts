@@ -12,7 +12,15 @@ export function register(program: Command): void {
     .option('--port <port>', 'port (env TRADELOG_PORT, default 5000)')
     .option('--host <host>', 'address to bind (env TRADELOG_HOST, default 127.0.0.1)')
     .action(async (opts: GlobalOptions & { port?: string; host?: string }) => {
-      const ctx = makeContext({ ...opts, logLevel: opts.logLevel ?? 'info' }, { port: opts.port, host: opts.host });
+      let ctx: ReturnType<typeof makeContext>;
+      try {
+        ctx = makeContext({ ...opts, logLevel: opts.logLevel ?? 'info' }, { port: opts.port, host: opts.host });
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);
+        process.exitCode = 2;
+        return;
+      }
       ctx.appLogger.close();
       const appLogger = createLogger({ level: ctx.config.logLevel, file: ctx.config.logFile, consoleFd: 1 });
       const logger = appLogger.logger;
@@ -26,17 +34,28 @@ export function register(program: Command): void {
         health = { status: 'fatal', findings: [{ code: err.code, severity: 'fatal', message: err.message, remedy: err.remedy }] };
         logger.error({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
       }
-      const app = await buildApp({ store, logger, health: () => health });
-      const { address } = await listen({
-        app,
-        host: ctx.config.host,
-        port: ctx.config.port,
-        logger,
-        onClose: () => {
-          store?.close();
-          appLogger.close();
-        },
-      });
-      logger.info({ address, dataDir: ctx.config.dataDir, status: health.status }, `tradelog listening on ${address}`);
+      try {
+        const app = await buildApp({ config: ctx.config, store, logger, health: () => health });
+        const { address } = await listen({
+          app,
+          host: ctx.config.host,
+          port: ctx.config.port,
+          logger,
+          onClose: () => {
+            store?.close();
+            appLogger.close();
+          },
+        });
+        logger.info({ address, dataDir: ctx.config.dataDir, status: health.status }, `tradelog listening on ${address}`);
+      } catch (err) {
+        store?.close();
+        if (!isAppError(err) && (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        const message = isAppError(err)
+          ? `error ${err.code}: ${err.message}\nfix: ${err.remedy}`
+          : `error TL_WEB_LISTEN: ${(err as Error).message}\nfix: choose another port with --port or TRADELOG_PORT, or stop the process using it.`;
+        process.stderr.write(`${message}\n`);
+        appLogger.close();
+        process.exitCode = 2;
+      }
     });
 }

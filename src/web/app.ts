@@ -1,42 +1,201 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, sqliteCode } from '../errors.js';
+import type { WebContext } from './context.js';
+import { HealthMonitor, type HealthReport } from './health.js';
+import { Metrics } from './metrics.js';
+import { RecentErrors } from './recent-errors.js';
+import { assetDir, createRenderer, type Render } from './render.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerPageRoutes } from './routes/pages.js';
+import { assertSafeBinding, installSecurity, isApiPath, registerLogin } from './security.js';
+
+export type { HealthReport } from './health.js';
 
 /**
- * Builds the web app; never listens (src/web/server.ts does). Tests call `buildApp()` with the production
- * options and use `inject()`.
+ * Builds the web app; never listens (src/web/server.ts does). Tests call `buildApp()` with the same options
+ * `tradelog serve` uses and talk to it with `inject()` or over loopback.
  */
 export interface AppOptions {
+  config: Config;
   store: Store | undefined;
   logger: Logger;
   /** The doctor's verdict at start-up; 'fatal' means every page answers 503 with the finding and its fix. */
   health: () => HealthReport;
 }
 
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'fatal';
-  journalMode?: string;
-  findings: { code: string; severity: string; message: string; remedy: string; path?: string }[];
+/** Upload limits for the import page (per request). */
+export const UPLOAD_LIMITS = { fileBytes: 20 * 1024 * 1024, files: 20, rowsPerFile: 200_000 } as const;
+
+const require = createRequire(import.meta.url);
+const CHARTS_FILE = path.join(
+  path.dirname(require.resolve('lightweight-charts/package.json')),
+  'dist',
+  'lightweight-charts.standalone.production.js',
+);
+
+/** Paths that keep answering while the database is unusable: health, metrics, the login page and static files. */
+function isOperational(url: string): boolean {
+  return url === '/health' || url === '/metrics' || url.startsWith('/static/') || url.startsWith('/vendor/') || url === '/favicon.ico';
+}
+
+function wantsJson(req: FastifyRequest): boolean {
+  const url = req.url;
+  if (isApiPath(url) || url === '/health' || url === '/metrics') return true;
+  const accept = req.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/** Any error → AppError: its own status for AppErrors and client errors, a logged 500 for the rest. */
+export function toAppError(err: unknown, req: FastifyRequest): AppError {
+  if (isAppError(err)) return err;
+  const e = err as FastifyError;
+  if (e.validation) {
+    return new AppError('TL_WEB_BAD_REQUEST', `Invalid ${e.validationContext ?? 'request'}: ${e.message}`, {
+      status: 400,
+      remedy: 'Correct the value the message names and try again.',
+    });
+  }
+  if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_PARTS_LIMIT' || e.statusCode === 413) {
+    return new AppError('TL_WEB_UPLOAD_TOO_LARGE', `The upload is too large (${e.message}).`, {
+      status: 413,
+      remedy: `Upload at most ${UPLOAD_LIMITS.files} files of at most ${UPLOAD_LIMITS.fileBytes / 1024 / 1024} MB each; split bigger exports by date.`,
+    });
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new AppError('TL_WEB_BAD_REQUEST', e.message, { status: e.statusCode, remedy: 'Check the request and try again.' });
+  }
+  req.log.error({ err, sqliteCode: sqliteCode(err), url: req.url }, 'unhandled error');
+  return new AppError('TL_INTERNAL', 'Unexpected error while answering this request; nothing was changed by the failed step.', {
+    remedy:
+      'Reload the page. If it happens again, the server log has the details (look for "unhandled error"); run "tradelog doctor" to rule out a storage problem.',
+  });
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const { config, store, logger } = options;
+  assertSafeBinding(config.host, config.authToken);
 
-  app.get('/health', async (_req, reply) => {
-    const report = options.health();
-    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, allErrors: false } },
   });
+
+  const monitor = new HealthMonitor(store, options.health, logger);
+  const metrics = new Metrics();
+  const { render } = createRenderer({
+    writeRefusal: () => monitor.writeRefusal(),
+    zone: () => config.importTimezone,
+    authEnabled: Boolean(config.authToken),
+  });
+  const ctx: WebContext = {
+    config,
+    store,
+    logger,
+    monitor,
+    metrics,
+    render,
+    startupHealth: options.health,
+    recentErrors: new RecentErrors(),
+    startedAt: new Date().toISOString(),
+  };
+
+  installSecurity(app, { authToken: config.authToken });
+
+  // Request latency by route pattern (bounded label set: unmatched URLs share one label).
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  // Fatal database: every page and API call answers 503 with the findings and their fixes.
+  app.addHook('onRequest', async (req) => {
+    if (isOperational(req.url)) return;
+    const report = options.health();
+    if (report.status !== 'fatal') return;
+    const first = report.findings.find((f) => f.severity === 'fatal') ?? report.findings[0];
+    throw new AppError((first?.code as `TL_${string}`) ?? 'TL_WEB_UNAVAILABLE', first?.message ?? 'The database cannot be used.', {
+      status: 503,
+      remedy: first?.remedy ?? 'Run "tradelog doctor" and follow what it says, then restart tradelog.',
+      details: { fatal: true },
+    });
+  });
+
+  // Before anything changes state, make sure the files can still be written (see HealthMonitor).
+  app.addHook('preHandler', async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') monitor.checkWritable();
+  });
+
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(multipart, {
+    attachFieldsToBody: true,
+    limits: {
+      fileSize: UPLOAD_LIMITS.fileBytes,
+      files: UPLOAD_LIMITS.files,
+      fields: 20,
+      parts: UPLOAD_LIMITS.files + 20,
+      fieldSize: 100_000,
+    },
+  });
+  await app.register(fastifyStatic, {
+    root: assetDir('public'),
+    prefix: '/static/',
+    maxAge: 24 * 3600 * 1000,
+    index: false,
+    dotfiles: 'deny',
+  });
+
+  const chartsJs = fs.readFileSync(CHARTS_FILE);
+  app.get('/vendor/lightweight-charts.js', (_req, reply) =>
+    reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(chartsJs),
+  );
+  app.get('/favicon.ico', (_req, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 
   app.setErrorHandler((err, req, reply) => {
-    const app = isAppError(err)
-      ? err
-      : new AppError('TL_INTERNAL', 'Unexpected error while answering this request.', {
-          remedy: 'This is a bug in tradelog; the server log has the details.',
-        });
-    if (!isAppError(err)) req.log.error({ err }, 'unhandled error');
-    return reply.code(app.status).send({ error: { code: app.code, message: app.message, remedy: app.remedy } });
+    const e = toAppError(err, req);
+    return sendError(ctx, render, req, reply, e);
   });
 
+  app.setNotFoundHandler((req, reply) => {
+    const e = new AppError('TL_WEB_NOT_FOUND', `Nothing here: ${req.method} ${req.url.split('?')[0]}`, {
+      status: 404,
+      remedy: 'Check the address, or start from the dashboard at /.',
+    });
+    return sendError(ctx, render, req, reply, e);
+  });
+
+  registerLogin(app, { authToken: config.authToken }, render);
+  registerOpsRoutes(app, ctx);
+  registerPageRoutes(app, ctx);
+
   return app;
+}
+
+function sendError(ctx: WebContext, render: Render, req: FastifyRequest, reply: FastifyReply, e: AppError): FastifyReply {
+  if (e.status >= 500) {
+    req.log.warn({ code: e.code, status: e.status, url: req.url }, e.message);
+    ctx.recentErrors.add({ code: e.code, message: e.message, remedy: e.remedy, where: `${req.method} ${req.url.split('?')[0]}` });
+  }
+  if (wantsJson(req)) {
+    return reply
+      .code(e.status)
+      .header('cache-control', 'no-store')
+      .send({ error: { code: e.code, message: e.message, remedy: e.remedy } });
+  }
+  const report = ctx.startupHealth();
+  if (e.details?.fatal) {
+    return render(reply, req, 'unavailable', { title: 'Database unavailable', report, hideNav: false }, 503);
+  }
+  return render(reply, req, 'error', { title: e.status === 404 ? 'Not found' : 'Error', error: e, status: e.status }, e.status);
 }

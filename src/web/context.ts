@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
+import { AppError } from '../errors.js';
+import type { HealthMonitor, HealthReport } from './health.js';
+import type { Metrics } from './metrics.js';
+import type { RecentErrors } from './recent-errors.js';
+import type { Render } from './render.js';
+
+/** What every route module gets. Routes stay thin: parse → service → render. */
+export interface WebContext {
+  config: Config;
+  store: Store | undefined;
+  logger: Logger;
+  monitor: HealthMonitor;
+  metrics: Metrics;
+  render: Render;
+  startupHealth: () => HealthReport;
+  recentErrors: RecentErrors;
+  /** When the app started (ISO), shown on the status page. */
+  startedAt: string;
+}
+
+/** The store, or the 503 that says why there is none. */
+export function requireStore(ctx: WebContext): Store {
+  if (ctx.store) return ctx.store;
+  const finding = ctx.startupHealth().findings[0];
+  throw new AppError((finding?.code as `TL_${string}`) ?? 'TL_WEB_UNAVAILABLE', finding?.message ?? 'The database could not be opened.', {
+    status: 503,
+    remedy: finding?.remedy ?? 'Run "tradelog doctor" and follow what it says, then restart tradelog.',
+  });
+}

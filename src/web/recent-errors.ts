@@ -1,0 +1,22 @@
+/** The last errors the server answered with or saw in a background job, for the status page. */
+export interface RecentError {
+  at: string;
+  code: string;
+  message: string;
+  remedy: string;
+  where: string;
+}
+
+export class RecentErrors {
+  private readonly items: RecentError[] = [];
+  constructor(private readonly max = 50) {}
+
+  add(e: Omit<RecentError, 'at'>): void {
+    this.items.unshift({ at: new Date().toISOString(), ...e });
+    if (this.items.length > this.max) this.items.length = this.max;
+  }
+
+  list(): RecentError[] {
+    return [...this.items];
+  }
+}

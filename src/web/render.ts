@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DateTime } from 'luxon';
+import type { AppError } from '../errors.js';
+import { CSRF_FIELD } from './security.js';
+
+/**
+ * Server-rendered pages: eta templates in src/web/views with one layout. Every value is escaped (`<%= %>`);
+ * raw output (`<%~ %>`) is used only for markup built here or by another template. Numbers are formatted here so
+ * templates never do arithmetic with money.
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** views/ and public/ sit beside this file in the sources; a compiled build (dist/) looks back into src/. */
+export function assetDir(name: 'views' | 'public'): string {
+  const beside = path.join(here, name);
+  if (fs.existsSync(beside)) return beside;
+  return path.resolve(here, '..', '..', 'src', 'web', name);
+}
+
+export const NAV = [
+  { href: '/', label: 'Dashboard' },
+  { href: '/positions', label: 'Positions' },
+  { href: '/charts', label: 'Charts' },
+  { href: '/statistics', label: 'Statistics' },
+  { href: '/import', label: 'Import' },
+  { href: '/settings', label: 'Settings' },
+  { href: '/status', label: 'Status' },
+] as const;
+
+const moneyFmt = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** Formatting helpers available to every template as `it.f`. */
+export function formatters(zone: string) {
+  const toDt = (v: number | string | null | undefined): DateTime | undefined => {
+    if (v === null || v === undefined || v === '') return undefined;
+    const dt = typeof v === 'number' ? DateTime.fromMillis(v) : DateTime.fromISO(v);
+    return dt.isValid ? dt.setZone(zone) : undefined;
+  };
+  return {
+    zone,
+    /** $1,234.50 / -$12.00; '' for null. */
+    money(n: number | null | undefined): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      return moneyFmt.format(Math.round(n * 100) / 100);
+    },
+    /** +$1,234.50 for gains (signs make P&L columns scannable). */
+    pnl(n: number | null | undefined): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      const s = moneyFmt.format(Math.round(n * 100) / 100);
+      return n > 0 ? `+${s}` : s;
+    },
+    /** CSS class for a P&L value. */
+    sign(n: number | null | undefined): string {
+      if (n === null || n === undefined || !Number.isFinite(n) || n === 0) return 'flat';
+      return n > 0 ? 'gain' : 'loss';
+    },
+    int(n: number | null | undefined): string {
+      return n === null || n === undefined || !Number.isFinite(n) ? '' : intFmt.format(n);
+    },
+    /** A price with as many decimals as the tick needs (0.25 → 2, 0.005 → 3, 1/64 → 6). */
+    price(n: number | null | undefined, tickSize?: number): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      return n.toFixed(tickDecimals(tickSize));
+    },
+    num(n: number | null | undefined, digits = 2): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      return n.toFixed(digits);
+    },
+    pct(n: number | null | undefined, digits = 1): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      return `${(n * 100).toFixed(digits)}%`;
+    },
+    /** Profit factor: ∞ when there were no losses. */
+    ratio(n: number | null | undefined): string {
+      if (n === null || n === undefined || Number.isNaN(n)) return '–';
+      if (!Number.isFinite(n)) return '∞';
+      return n.toFixed(2);
+    },
+    dateTime(v: number | string | null | undefined): string {
+      return toDt(v)?.toFormat('yyyy-LL-dd HH:mm:ss') ?? '';
+    },
+    date(v: number | string | null | undefined): string {
+      return toDt(v)?.toFormat('yyyy-LL-dd') ?? '';
+    },
+    /** For <input type="date">. */
+    isoDate(v: number | string | null | undefined): string {
+      return toDt(v)?.toISODate() ?? '';
+    },
+    bytes(n: number | null | undefined): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+      let v = n;
+      let i = 0;
+      while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+      }
+      return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+    },
+    duration(ms: number | null | undefined): string {
+      if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '';
+      const s = Math.round(ms / 1000);
+      if (s < 60) return `${s}s`;
+      const m = Math.floor(s / 60);
+      if (m < 60) return `${m}m ${s % 60}s`;
+      const h = Math.floor(m / 60);
+      if (h < 48) return `${h}h ${m % 60}m`;
+      return `${Math.floor(h / 24)}d ${h % 24}h`;
+    },
+    /** Query string from an object, skipping empty values. */
+    qs(params: Record<string, unknown>): string {
+      const u = new URLSearchParams();
+      for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+      const s = u.toString();
+      return s ? `?${s}` : '';
+    },
+  };
+}
+export type Formatters = ReturnType<typeof formatters>;
+
+export function tickDecimals(tickSize: number | undefined): number {
+  if (!tickSize || !Number.isFinite(tickSize)) return 2;
+  for (let d = 0; d <= 8; d++) {
+    const scaled = tickSize * 10 ** d;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-9) return Math.max(d, 2);
+  }
+  return 8;
+}
+
+export interface PageContext {
+  /** Reason writes are refused, shown as a banner on every page. */
+  writeRefusal: () => AppError | undefined;
+  zone: () => string;
+  authEnabled: boolean;
+}
+
+export type Render = (
+  reply: FastifyReply,
+  req: FastifyRequest,
+  view: string,
+  data: Record<string, unknown>,
+  status?: number,
+) => FastifyReply;
+
+export function createRenderer(ctx: PageContext): {
+  render: Render;
+  renderString: (view: string, data: Record<string, unknown>) => string;
+} {
+  const eta = new Eta({ views: assetDir('views'), cache: true, autoTrim: [false, 'nl'] });
+  const renderString = (view: string, data: Record<string, unknown>) => eta.render(view, data);
+  const render: Render = (reply, req, view, data, status = 200) => {
+    const url = req.url.split('?')[0] ?? '/';
+    const active = NAV.filter((n) => (n.href === '/' ? url === '/' : url === n.href || url.startsWith(`${n.href}/`))).map((n) => n.href)[0];
+    const html = eta.render(view, {
+      nav: NAV,
+      active,
+      csrf: req.csrfToken,
+      csrfField: CSRF_FIELD,
+      banner: ctx.writeRefusal(),
+      authEnabled: ctx.authEnabled,
+      f: formatters(ctx.zone()),
+      ...data,
+    });
+    return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  };
+  return { render, renderString };
+}

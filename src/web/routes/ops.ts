@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { WebContext } from '../context.js';
+import { isLoopbackHost, parseCookies, SESSION_COOKIE, sessionValue } from '../security.js';
+
+const findingSchema = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    severity: { type: 'string' },
+    message: { type: 'string' },
+    remedy: { type: 'string' },
+    path: { type: 'string' },
+  },
+};
+
+/** /health (200 only when ok, 503 with the findings otherwise) and /metrics (Prometheus text). */
+export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
+  const { metrics, monitor, store } = ctx;
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        response: {
+          '2xx': {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              journalMode: { type: 'string' },
+              checkedAt: { type: 'string' },
+              findings: { type: 'array', items: findingSchema },
+              databases: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    file: { type: 'string' },
+                    journalMode: { type: 'string' },
+                    writable: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const report = monitor.report();
+      const code = report.status === 'ok' ? 200 : 503;
+      // With a token set, strangers learn only the verdict; the findings name paths and uids.
+      const trusted = !ctx.config.authToken || req.bearerAuth || isLoopbackHost(req.ip) || hasSession(req.headers.cookie, ctx);
+      if (!trusted) return reply.code(code).send({ status: report.status, checkedAt: report.checkedAt, findings: [] });
+      if (code === 503) return reply.code(503).header('cache-control', 'no-store').type('application/json').send(JSON.stringify(report));
+      return reply.code(200).header('cache-control', 'no-store').send(report);
+    },
+  );
+
+  metrics.addSource({
+    name: 'tradelog_health_status',
+    help: 'Health verdict: 1 for the current status (ok, degraded or fatal).',
+    collect: () => {
+      const s = monitor.report().status;
+      return (['ok', 'degraded', 'fatal'] as const).map((status) => ({ labels: { status }, value: status === s ? 1 : 0 }));
+    },
+  });
+  metrics.addSource({
+    name: 'tradelog_db_writable',
+    help: 'Whether writes to the database are accepted (1) or refused (0).',
+    collect: () =>
+      monitor.report().databases.map((d) => ({ labels: { db: d.name, journal_mode: d.journalMode }, value: d.writable ? 1 : 0 })),
+  });
+  metrics.addSource({
+    name: 'tradelog_db_size_bytes',
+    help: 'Size of each database file (without -wal).',
+    collect: () =>
+      store
+        ? [store.journal, store.market].map((db) => {
+            let size = 0;
+            try {
+              size = fs.statSync(db.file).size;
+            } catch {
+              size = 0;
+            }
+            return { labels: { db: db.name }, value: size };
+          })
+        : [],
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(metrics.render());
+  });
+}
+
+function hasSession(cookieHeader: string | undefined, ctx: WebContext): boolean {
+  if (!ctx.config.authToken) return false;
+  return parseCookies(cookieHeader)[SESSION_COOKIE] === sessionValue(ctx.config.authToken);
+}
