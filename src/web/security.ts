@@ -174,13 +174,7 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     if (UNSAFE_METHODS.has(req.method) && !req.bearerAuth) {
       const origin = req.headers.origin;
       if (origin !== undefined) {
-        let originHost: string | undefined;
-        try {
-          originHost = new URL(origin).host;
-        } catch {
-          originHost = undefined;
-        }
-        if (originHost !== req.headers.host) {
+        if (!sameHost(origin, req.headers.host)) {
           throw new AppError('TL_WEB_CSRF', `Refused a ${req.method} from another site (Origin ${origin}).`, {
             status: 403,
             remedy: 'Submit the form from tradelog itself; reload the page if you opened it from a bookmark or another tab.',
@@ -204,6 +198,18 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     if (field && typeof field === 'object' && 'value' in field) field = (field as { value: unknown }).value;
     verifyCsrf(req, field);
   });
+}
+
+/** Does an Origin header name this server (scheme-default ports normalised)? */
+function sameHost(origin: string, hostHeader: string | undefined): boolean {
+  if (!hostHeader) return false;
+  try {
+    const o = new URL(origin);
+    const h = new URL(`${o.protocol}//${hostHeader}`);
+    return o.host === h.host;
+  } catch {
+    return false;
+  }
 }
 
 function csrfError(why: string): AppError {

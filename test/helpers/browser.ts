@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { BIN, cleanEnv, ROOT } from './cli.js';
+
+/**
+ * Real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) and a real tradelog server for
+ * browser tests. One browser per test file; each page collects console errors, uncaught page errors and 5xx
+ * answers so a test can assert there were none.
+ */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const OUTPUT_DIR = path.join(ROOT, 'test-output');
+
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+type Hooks = Pick<TestContext, 'after' | 'skip'> | { after: (fn: () => unknown) => void; skip?: (msg?: string) => void };
+
+/**
+ * Launch Chromium with a fresh profile, or decide the test can't run: without chromium the test FAILS in CI
+ * (CI=true) and is skipped with a printed reason elsewhere. Returns undefined when skipped.
+ */
+export async function launchBrowser(t: Hooks): Promise<BrowserContext | undefined> {
+  if (!fs.existsSync(CHROMIUM)) {
+    const reason = `chromium not found at ${CHROMIUM} (install it with "apt-get install -y chromium")`;
+    if (process.env.CI === 'true') throw new Error(`${reason}; browser tests cannot be skipped in CI`);
+    console.log(`# skipping browser test: ${reason}`);
+    t.skip?.(reason);
+    return undefined;
+  }
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1360, height: 900 },
+    timeout: 60_000,
+  });
+  t.after(async () => {
+    await context.close().catch(() => undefined);
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+  return context;
+}
+
+export interface PageProblems {
+  consoleErrors: string[];
+  pageErrors: string[];
+  serverErrors: string[];
+  /** Everything above, for one assert. */
+  all(): string[];
+}
+
+/** A new tab that records what went wrong in it. */
+export async function openPage(context: BrowserContext): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await context.newPage();
+  const problems: PageProblems = {
+    consoleErrors: [],
+    pageErrors: [],
+    serverErrors: [],
+    all() {
+      return [...this.consoleErrors, ...this.pageErrors, ...this.serverErrors];
+    },
+  };
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    const where = msg.location().url ?? '';
+    if (/favicon/i.test(text) || /favicon/i.test(where)) return;
+    problems.consoleErrors.push(`console: ${text} (${where})`);
+  });
+  page.on('pageerror', (err) => problems.pageErrors.push(`page error: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 500) problems.serverErrors.push(`${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+  return { page, problems };
+}
+
+/** Save a full-page screenshot as test-output/<name>.png (test-output/ is git-ignored). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+  const file = path.join(OUTPUT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the server printed (JSON log lines). */
+  output(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface SpawnServerOptions {
+  dataDir: string;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Run the server as this uid/gid (needs root), e.g. 65534 for permission faults. */
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * `bin/tradelog serve --port 0 --data-dir DIR` as a child process, exactly as a user starts it. Resolves once the
+ * server logged its address.
+ */
+export async function spawnServer(t: Hooks, options: SpawnServerOptions): Promise<ServerProcess> {
+  const args = [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
+    env: cleanEnv({ TRADELOG_LOG_LEVEL: 'info', ...options.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  let stopped: Promise<number | null> | undefined;
+  const stop = () => {
+    if (!stopped) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      stopped = exited;
+    }
+    return stopped;
+  };
+  t.after(() => stop());
+  return { url, child, output: () => out, stop };
+}
