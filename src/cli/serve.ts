@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { openStore, type Store } from '../db/store.js';
+import { startStorage } from '../db/startup.js';
 import { isAppError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { buildApp, type HealthReport } from '../web/app.js';
+import { buildApp } from '../web/app.js';
 import { listen } from '../web/server.js';
 import { type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
 
@@ -24,35 +24,28 @@ export function register(program: Command): void {
       ctx.appLogger.close();
       const appLogger = createLogger({ level: ctx.config.logLevel, file: ctx.config.logFile, consoleFd: 1 });
       const logger = appLogger.logger;
-      let store: Store | undefined;
-      let health: HealthReport = { status: 'ok', findings: [] };
+      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
+      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
       try {
-        store = openStore(ctx.paths, { logger });
-        health = { status: 'ok', journalMode: store.journal.journalMode, findings: [] };
-      } catch (err) {
-        if (!isAppError(err)) throw err;
-        health = { status: 'fatal', findings: [{ code: err.code, severity: 'fatal', message: err.message, remedy: err.remedy }] };
-        logger.error({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
-      }
-      try {
-        const app = await buildApp({ config: ctx.config, store, logger, health: () => health });
+        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
         const { address } = await listen({
           app,
           host: ctx.config.host,
           port: ctx.config.port,
           logger,
           onClose: () => {
-            store?.close();
+            storage.close();
             appLogger.close();
           },
         });
-        logger.info({ address, dataDir: ctx.config.dataDir, status: health.status }, `tradelog listening on ${address}`);
+        logger.info({ address, dataDir: ctx.config.dataDir, status: storage.health().status }, `tradelog listening on ${address}`);
       } catch (err) {
-        store?.close();
-        if (!isAppError(err) && (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        storage.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!isAppError(err) && code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
         const message = isAppError(err)
           ? `error ${err.code}: ${err.message}\nfix: ${err.remedy}`
-          : `error TL_WEB_LISTEN: ${(err as Error).message}\nfix: choose another port with --port or TRADELOG_PORT, or stop the process using it.`;
+          : `error TL_WEB_LISTEN: cannot listen on ${ctx.config.host}:${ctx.config.port} (${code}).\nfix: choose another port with --port or TRADELOG_PORT (ports below 1024 need root), or stop the process using it.`;
         process.stderr.write(`${message}\n`);
         appLogger.close();
         process.exitCode = 2;

@@ -4,13 +4,21 @@ import path from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
+import { type HealthReport, unavailableError } from '../db/startup.js';
 import type { Store } from '../db/store.js';
 import { AppError, isAppError, sqliteCode } from '../errors.js';
 import type { WebContext } from './context.js';
-import { HealthMonitor, type HealthReport } from './health.js';
+import { HealthMonitor } from './health.js';
 import { Metrics } from './metrics.js';
 import { RecentErrors } from './recent-errors.js';
 import { assetDir, createRenderer, type Render } from './render.js';
@@ -18,17 +26,21 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { assertSafeBinding, installSecurity, isApiPath, registerLogin } from './security.js';
 
-export type { HealthReport } from './health.js';
+export type { HealthReport } from '../db/startup.js';
 
 /**
  * Builds the web app; never listens (src/web/server.ts does). Tests call `buildApp()` with the same options
  * `tradelog serve` uses and talk to it with `inject()` or over loopback.
  */
 export interface AppOptions {
-  config: Config;
+  /** Validated configuration; the defaults (loopback, no token) when omitted. */
+  config?: Config;
   store: Store | undefined;
   logger: Logger;
-  /** The doctor's verdict at start-up; 'fatal' means every page answers 503 with the finding and its fix. */
+  /**
+   * The storage verdict, live (src/db/startup.ts): 'degraded' = reads served, writes refused (pages show a banner);
+   * 'fatal' = no store, every route but /health answers 503 with the finding and its fix.
+   */
   health: () => HealthReport;
 }
 
@@ -47,11 +59,11 @@ function isOperational(url: string): boolean {
   return url === '/health' || url === '/metrics' || url.startsWith('/static/') || url.startsWith('/vendor/') || url === '/favicon.ico';
 }
 
+/** JSON for the API and for clients that don't ask for HTML (scripts, curl); pages for browsers. */
 function wantsJson(req: FastifyRequest): boolean {
   const url = req.url;
   if (isApiPath(url) || url === '/health' || url === '/metrics') return true;
-  const accept = req.headers.accept ?? '';
-  return accept.includes('application/json') && !accept.includes('text/html');
+  return !(req.headers.accept ?? '').includes('text/html');
 }
 
 /** Any error → AppError: its own status for AppErrors and client errors, a logged 500 for the rest. */
@@ -81,7 +93,8 @@ export function toAppError(err: unknown, req: FastifyRequest): AppError {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { config, store, logger } = options;
+  const { store, logger } = options;
+  const config = options.config ?? loadConfig({ logLevel: 'silent' }, {});
   assertSafeBinding(config.host, config.authToken);
 
   const app = Fastify({
@@ -120,16 +133,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   // Fatal database: every page and API call answers 503 with the findings and their fixes.
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     if (isOperational(req.url)) return;
     const report = options.health();
     if (report.status !== 'fatal') return;
-    const first = report.findings.find((f) => f.severity === 'fatal') ?? report.findings[0];
-    throw new AppError((first?.code as `TL_${string}`) ?? 'TL_WEB_UNAVAILABLE', first?.message ?? 'The database cannot be used.', {
-      status: 503,
-      remedy: first?.remedy ?? 'Run "tradelog doctor" and follow what it says, then restart tradelog.',
-      details: { fatal: true },
-    });
+    const err = unavailableError(report);
+    reply.header('retry-after', '60');
+    if (wantsJson(req)) {
+      return reply.code(503).send({ error: { code: err.code, message: err.message, remedy: err.remedy }, findings: report.findings });
+    }
+    return render(reply, req, 'unavailable', { title: 'Database unavailable', report }, 503);
   });
 
   // Before anything changes state, make sure the files can still be written (see HealthMonitor).
@@ -192,10 +205,6 @@ function sendError(ctx: WebContext, render: Render, req: FastifyRequest, reply: 
       .code(e.status)
       .header('cache-control', 'no-store')
       .send({ error: { code: e.code, message: e.message, remedy: e.remedy } });
-  }
-  const report = ctx.startupHealth();
-  if (e.details?.fatal) {
-    return render(reply, req, 'unavailable', { title: 'Database unavailable', report, hideNav: false }, 503);
   }
   return render(reply, req, 'error', { title: e.status === 404 ? 'Not found' : 'Error', error: e, status: e.status }, e.status);
 }

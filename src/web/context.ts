@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { HealthReport } from '../db/startup.js';
 import type { Store } from '../db/store.js';
 import { AppError } from '../errors.js';
-import type { HealthMonitor, HealthReport } from './health.js';
+import type { HealthMonitor } from './health.js';
 import type { Metrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
 import type { Render } from './render.js';

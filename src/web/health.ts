@@ -3,22 +3,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
 import { translateSqliteError } from '../db/sqlite-errors.js';
+import type { HealthReport } from '../db/startup.js';
 import type { Store } from '../db/store.js';
 import type { AppError } from '../errors.js';
-
-export interface HealthFinding {
-  code: string;
-  severity: string;
-  message: string;
-  remedy: string;
-  path?: string;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'fatal';
-  journalMode?: string;
-  findings: HealthFinding[];
-}
 
 export interface LiveHealth extends HealthReport {
   checkedAt: string;
@@ -86,6 +73,7 @@ export class HealthMonitor {
     return undefined;
   }
 
+  /** The storage verdict (live: it includes refusals made since start) plus each database's write state. */
   report(): LiveHealth {
     this.checkWritable(true);
     const base = this.startup();
@@ -93,14 +81,17 @@ export class HealthMonitor {
     let status = base.status;
     for (const db of this.dbs()) {
       const refused = db.writeRefused;
-      if (refused && !findings.some((f) => f.code === refused.code && f.message === refused.message)) {
+      if (!refused) continue;
+      if (!findings.some((f) => f.code === refused.code)) {
         findings.push({ code: refused.code, severity: 'degraded', message: refused.message, remedy: refused.remedy, path: db.file });
       }
-      if (refused && status === 'ok') status = 'degraded';
+      if (status === 'ok') status = 'degraded';
     }
+    const journalMode = base.journalMode ?? this.store?.journal.journalMode;
     return {
+      ...base,
       status,
-      ...(base.journalMode ? { journalMode: base.journalMode } : this.store ? { journalMode: this.store.journal.journalMode } : {}),
+      ...(journalMode ? { journalMode } : {}),
       findings,
       checkedAt: new Date().toISOString(),
       databases: this.dbs().map((db) => ({ name: db.name, file: db.file, journalMode: db.journalMode, writable: !db.writeRefused })),

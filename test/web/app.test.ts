@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
+import type { Finding } from '../../src/db/doctor.js';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { buildApp } from '../../src/web/app.js';
@@ -20,7 +21,8 @@ test('app sets security headers when it serves a page', async (t) => {
   assert.equal(res.headers['referrer-policy'], 'no-referrer');
   assert.equal(res.headers['x-frame-options'], 'DENY');
   assert.match(res.body, /<nav aria-label="Main">/);
-  for (const label of ['Dashboard', 'Positions', 'Charts', 'Statistics', 'Import', 'Settings', 'Status']) assert.match(res.body, new RegExp(`>${label}<`));
+  for (const label of ['Dashboard', 'Positions', 'Charts', 'Statistics', 'Import', 'Settings', 'Status'])
+    assert.match(res.body, new RegExp(`>${label}<`));
 });
 
 test('api answers the interface error shape when the route does not exist', async (t) => {
@@ -36,7 +38,7 @@ test('api answers the interface error shape when the route does not exist', asyn
 
 test('page shows the message and the fix when the route does not exist', async (t) => {
   const { app } = await buildTestApp(t);
-  const res = await app.inject({ method: 'GET', url: '/no-such-page' });
+  const res = await app.inject({ method: 'GET', url: '/no-such-page', headers: { accept: 'text/html,*/*' } });
   assert.equal(res.statusCode, 404);
   assert.match(String(res.headers['content-type']), /text\/html/);
   assert.match(res.body, /Nothing here: GET \/no-such-page/);
@@ -51,7 +53,7 @@ test('app answers a logged 500 that says what to do when a handler fails unexpec
   app.get('/api/boom', async () => {
     throw new TypeError('undefined is not a function');
   });
-  const page = await app.inject({ method: 'GET', url: '/boom' });
+  const page = await app.inject({ method: 'GET', url: '/boom', headers: { accept: 'text/html' } });
   assert.equal(page.statusCode, 500);
   assert.match(page.body, /What to do:/);
   assert.match(page.body, /TL_INTERNAL/);
@@ -143,7 +145,11 @@ test('app requires sign-in when a token is set', async (t) => {
   assert.doesNotMatch(setCookie, new RegExp(token), 'the cookie never carries the token itself');
 
   const session = cookiesFrom(ok).tl_session as string;
-  const after = await app.inject({ method: 'GET', url: '/status', headers: { cookie: cookieHeader({ tl_csrf: csrf, tl_session: session }) } });
+  const after = await app.inject({
+    method: 'GET',
+    url: '/status',
+    headers: { cookie: cookieHeader({ tl_csrf: csrf, tl_session: session }) },
+  });
   assert.equal(after.statusCode, 200);
   assert.match(after.body, /Sign out/);
 
@@ -191,7 +197,11 @@ test('form posts are refused without the CSRF token', async (t) => {
   });
   assert.equal(ok.statusCode, 303, ok.body);
   assert.match(String(ok.headers.location), /^\/status\?backedUp=journal-.*-manual\.db/);
-  const status = await app.inject({ method: 'GET', url: String(ok.headers.location), headers: { cookie: cookieHeader({ tl_csrf: csrf }) } });
+  const status = await app.inject({
+    method: 'GET',
+    url: String(ok.headers.location),
+    headers: { cookie: cookieHeader({ tl_csrf: csrf }) },
+  });
   assert.match(status.body, /Backup made and verified/);
   assert.match(status.body, /<table id="backups">/);
 });
@@ -202,7 +212,7 @@ test('health answers 200 only when ok and 503 with the findings otherwise', asyn
   assert.equal(r1.statusCode, 200);
   assert.equal(r1.json().status, 'ok');
 
-  const finding = { code: 'TL_DB_READONLY', severity: 'degraded', message: 'Database is read-only: x', remedy: 'chown it' };
+  const finding: Finding = { code: 'TL_DB_READONLY', severity: 'degraded', message: 'Database is read-only: x', remedy: 'chown it' };
   const degraded = await buildTestApp(t, { health: () => ({ status: 'degraded', findings: [finding] }) });
   const r2 = await degraded.app.inject({ method: 'GET', url: '/health' });
   assert.equal(r2.statusCode, 503);
@@ -211,7 +221,7 @@ test('health answers 200 only when ok and 503 with the findings otherwise', asyn
 });
 
 test('every page answers 503 with the finding and its fix when the database is unusable', async (t) => {
-  const finding = {
+  const finding: Finding = {
     code: 'TL_DB_DIR_NOT_WRITABLE',
     severity: 'fatal',
     message: 'The data directory /data/db (owner uid 0) is not writable by uid 1000.',
@@ -219,7 +229,7 @@ test('every page answers 503 with the finding and its fix when the database is u
   };
   const { app } = await buildTestApp(t, { noStore: true, health: () => ({ status: 'fatal', findings: [finding] }) });
   for (const url of ['/', '/positions', '/charts', '/statistics', '/import', '/settings', '/status']) {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
     assert.equal(res.statusCode, 503, url);
     assert.match(res.body, /not writable by uid 1000/, url);
     assert.match(res.body, /chown -R 1000:1000 \/data/, url);
