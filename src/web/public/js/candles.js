@@ -1,0 +1,148 @@
+// Candlestick charts on lightweight-charts 5 (standalone build, global LightweightCharts).
+// Bars come from GET /api/bars/:instrument as columns {t, o, h, l, c, v} (t = bar open, Unix seconds).
+(() => {
+  const LC = window.LightweightCharts;
+  const TIMEFRAME_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14400, '1d': 86400 };
+  const BUY = '#12805c';
+  const SELL = '#c23b3b';
+
+  function zoneFormatter(zone, withTime) {
+    const f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
+    });
+    return (sec) => f.format(new Date(sec * 1000)).replace(',', '');
+  }
+
+  /** Index of the bar containing time `sec` (the last bar opening at or before it), or -1. */
+  function barIndexAt(t, sec, timeframe) {
+    let lo = 0;
+    let hi = t.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid] <= sec) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return -1;
+    // A fill after the bar's end (a gap in the data) has no candle to sit on.
+    return sec < t[found] + (TIMEFRAME_SECONDS[timeframe] ?? 60) ? found : -1;
+  }
+
+  /**
+   * Markers for executions [{time (ISO or ms), side 'buy'|'sell', quantity, price, label?}], each placed on the
+   * candle that contains it: buys (Buy, BuyToCover) below the bar pointing up, sells (Sell, SellShort) above it.
+   */
+  function executionMarkers(bars, timeframe, executions) {
+    const out = [];
+    for (const e of executions) {
+      const sec = Math.floor((typeof e.time === 'number' ? e.time : Date.parse(e.time)) / 1000);
+      const i = barIndexAt(bars.t, sec, timeframe);
+      if (i < 0) continue;
+      const buy = e.side === 'buy';
+      out.push({
+        time: bars.t[i],
+        position: buy ? 'belowBar' : 'aboveBar',
+        shape: buy ? 'arrowUp' : 'arrowDown',
+        color: buy ? BUY : SELL,
+        text: e.label ?? `${buy ? 'B' : 'S'} ${e.quantity}@${e.price}`,
+        id: String(e.id ?? out.length),
+      });
+    }
+    out.sort((a, b) => a.time - b.time);
+    return out;
+  }
+
+  function create(container, options = {}) {
+    const zone = options.zone ?? 'UTC';
+    const chart = LC.createChart(container, {
+      autoSize: true,
+      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: 12 },
+      grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
+      rightPriceScale: { borderColor: '#e2e5eb' },
+      timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false },
+      localization: { timeFormatter: zoneFormatter(zone, true) },
+      crosshair: { mode: 0 },
+    });
+    const candles = chart.addSeries(LC.CandlestickSeries, {
+      upColor: BUY,
+      downColor: SELL,
+      borderVisible: false,
+      wickUpColor: BUY,
+      wickDownColor: SELL,
+      priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
+    });
+    let volume;
+    let markers;
+    let lines = [];
+    let bars = { t: [], o: [], h: [], l: [], c: [], v: [] };
+
+    function setBars(next, timeframe) {
+      bars = next;
+      const data = new Array(next.t.length);
+      for (let i = 0; i < next.t.length; i++)
+        data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
+      candles.setData(data);
+      if (volume) setVolume(true);
+      chart.applyOptions({ timeScale: { timeVisible: timeframe !== '1d', secondsVisible: false } });
+      chart.timeScale().fitContent();
+    }
+
+    function setVolume(on) {
+      if (on && !volume) {
+        volume = chart.addSeries(LC.HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'vol', color: '#b8c4dd' });
+        chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+      }
+      if (!on && volume) {
+        chart.removeSeries(volume);
+        volume = undefined;
+      }
+      if (volume) {
+        const data = new Array(bars.t.length);
+        for (let i = 0; i < bars.t.length; i++)
+          data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? 'rgba(18,128,92,0.35)' : 'rgba(194,59,59,0.35)' };
+        volume.setData(data);
+      }
+    }
+
+    function setMarkers(list) {
+      if (!markers) markers = LC.createSeriesMarkers(candles, list);
+      else markers.setMarkers(list);
+    }
+
+    function setPriceLines(list) {
+      for (const l of lines) candles.removePriceLine(l);
+      lines = list.map((l) =>
+        candles.createPriceLine({
+          price: l.price,
+          color: l.color ?? '#2d5bd7',
+          lineWidth: 1,
+          lineStyle: l.style ?? 2,
+          axisLabelVisible: true,
+          title: l.title ?? '',
+        }),
+      );
+    }
+
+    function showRange(fromSec, toSec) {
+      if (bars.t.length === 0) return;
+      chart.timeScale().setVisibleRange({ from: Math.max(fromSec, bars.t[0]), to: Math.min(toSec, bars.t[bars.t.length - 1]) });
+    }
+
+    return { chart, candles, setBars, setVolume, setMarkers, setPriceLines, showRange, bars: () => bars };
+  }
+
+  async function fetchBars(instrument, timeframe, query = {}) {
+    const qs = new URLSearchParams({ timeframe, limit: String(query.limit ?? 2000) });
+    if (query.from !== undefined) qs.set('from', String(query.from));
+    if (query.to !== undefined) qs.set('to', String(query.to));
+    return window.TL.api(`/api/bars/${encodeURIComponent(instrument)}?${qs}`);
+  }
+
+  window.TL = Object.assign(window.TL ?? {}, { candles: { create, fetchBars, executionMarkers, barIndexAt, TIMEFRAME_SECONDS } });
+})();

@@ -1,0 +1,56 @@
+// A position's chart: candles around the position's window, its executions as markers on the candle and side
+// where they happened (BuyToCover is a buy), and the average entry (and exit) price lines.
+(() => {
+  const { pageData } = window.TL;
+  const { create, fetchBars, executionMarkers } = window.TL.candles;
+  const data = pageData('position-data');
+  if (!data) return;
+  const chartEl = document.getElementById('chart');
+  const emptyEl = document.getElementById('chart-empty');
+  const chart = create(chartEl, { zone: data.zone, precision: data.precision, minMove: data.tickSize });
+  let timeframe = data.timeframe;
+
+  async function draw() {
+    chartEl.dataset.state = 'loading';
+    let bars;
+    try {
+      bars = await fetchBars(data.instrument, timeframe, { from: data.from, to: data.to, limit: 5000 });
+    } catch (err) {
+      emptyEl.textContent = `${err.message}${err.remedy ? ` Fix: ${err.remedy}` : ''}`;
+      emptyEl.classList.remove('hidden');
+      chartEl.dataset.state = 'error';
+      return;
+    }
+    chart.setBars(bars, timeframe);
+    if (bars.t.length === 0) {
+      emptyEl.textContent = `No ${timeframe} bars of ${data.instrument} around this position. Click "Update from API" to download them (Yahoo keeps 1m bars for 30 days, 5m/15m for 60 days, 1h for two years).`;
+      emptyEl.classList.remove('hidden');
+      chart.setMarkers([]);
+      chartEl.dataset.bars = '0';
+      chartEl.dataset.markers = '0';
+      chartEl.dataset.state = 'empty';
+      return;
+    }
+    emptyEl.classList.add('hidden');
+    const markers = executionMarkers(bars, timeframe, data.executions);
+    chart.setMarkers(markers);
+    const lines = [{ price: data.avgEntryPrice, color: '#2d5bd7', title: 'avg entry' }];
+    if (data.avgExitPrice !== null) lines.push({ price: data.avgExitPrice, color: '#6b7385', title: 'avg exit' });
+    chart.setPriceLines(lines);
+    chart.showRange(data.openedSec - data.padSec, data.closedSec + data.padSec);
+    chartEl.dataset.bars = String(bars.t.length);
+    chartEl.dataset.markers = String(markers.length);
+    chartEl.dataset.state = 'ready';
+  }
+
+  for (const b of document.querySelectorAll('#position-timeframes button')) {
+    b.addEventListener('click', () => {
+      timeframe = b.value;
+      for (const x of document.querySelectorAll('#position-timeframes button')) x.setAttribute('aria-pressed', String(x === b));
+      draw();
+    });
+  }
+  const btn = document.getElementById('update-btn');
+  if (btn) window.TL.updateJob.wire(btn, document.getElementById('update-progress'), () => data.instrument, draw);
+  draw();
+})();
