@@ -11,16 +11,19 @@ import { dockerfileProblems, execForm, finalStage, last, parseEnv, readDockerfil
 // validator behind the VS Code Docker language server: syntax, flags, arguments) plus dockerfileProblems() (the
 // hadolint rules that apply here and the image's own requirements). hadolint also runs when it is installed.
 
+/** A diagnostic's message is a string or LSP markup. */
+const text = (m: string | { value: string }): string => (typeof m === 'string' ? m : m.value);
+
 const dockerfileText = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 
 test('Dockerfile passes the Dockerfile validator with no diagnostic', () => {
-  const diagnostics = validate(dockerfileText).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+  const diagnostics = validate(dockerfileText).map((d) => `line ${d.range.start.line + 1}: ${text(d.message)}`);
   assert.deepEqual(diagnostics, []);
 });
 
 test('Dockerfile validator reports errors when an instruction is malformed', () => {
   const broken = dockerfileText.replace('HEALTHCHECK --interval=', 'HEALTHCHECK --intervall=').replace('EXPOSE 5000', 'EXPOSE port');
-  const messages = validate(broken).map((d) => d.message);
+  const messages = validate(broken).map((d) => text(d.message));
   assert.ok(
     messages.some((m) => /intervall/.test(m)),
     messages.join('\n'),
