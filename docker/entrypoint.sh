@@ -165,13 +165,14 @@ as_user() {
 }
 
 # The doctor's safe repairs (checkpoint a WAL, quarantine stray sidecars, fall back from WAL where it cannot work),
-# unless the command is the doctor itself.
+# unless the command is the doctor itself. Its report goes to stderr, so the command's stdout stays its own
+# (`docker compose run --rm -T tradelog tradelog backups --json > list.json`).
 if [ "$1" = tradelog ] && [ "${2-}" = doctor ]; then
   :
 else
   say "running tradelog doctor --repair as $uid:$gid"
   status=0
-  as_user tradelog doctor --repair || status=$?
+  as_user tradelog doctor --repair >&2 || status=$?
   case $status in
     0) ;;
     1 | 2)
