@@ -94,16 +94,14 @@ test('Dockerfile final stage runs tini, the entrypoint and tradelog serve as uid
 
 /** Docker's .dockerignore rule: the last pattern that matches the path or one of its parent directories wins. */
 function ignoredByDockerignore(rel: string, patterns: string[]): boolean {
-  const toRegex = (p: string) =>
-    new RegExp(
-      `^${p
-        .replace(/^\/+|\/+$/g, '')
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\u0000')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')
-        .replace(/\u0000/g, '.*')}$`,
-    );
+  const toRegex = (p: string) => {
+    const body = p
+      .replace(/^\/+|\/+$/g, '')
+      .split(/(\*\*|\*|\?)/)
+      .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    return new RegExp(`^${body}$`);
+  };
   const parts = rel.split('/');
   const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
   let ignored = false;
