@@ -3,6 +3,7 @@ import { startStorage } from '../db/startup.js';
 import { isAppError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { buildApp } from '../web/app.js';
+import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
 import { type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
 
@@ -28,6 +29,8 @@ export function register(program: Command): void {
       const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
       try {
         const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
+        // The scheduler and the import watcher run in this process; app.close() stops them before the databases close.
+        if (app.tradelog.services) startBackground(app.tradelog.services, ctx.config, ctx.paths, logger);
         const { address } = await listen({
           app,
           host: ctx.config.host,

@@ -25,6 +25,7 @@ import { assetDir, createRenderer, type Render } from './render.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { assertSafeBinding, installSecurity, isApiPath, registerLogin } from './security.js';
+import { createServices, type Services } from './services.js';
 
 export type { HealthReport } from '../db/startup.js';
 
@@ -92,6 +93,13 @@ export function toAppError(err: unknown, req: FastifyRequest): AppError {
   });
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What `serve` needs after building: the services (to start the scheduler and the import watcher). */
+    tradelog: { services: Services | undefined; metrics: Metrics; recentErrors: RecentErrors };
+  }
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
   const config = options.config ?? loadConfig({ logLevel: 'silent' }, {});
@@ -112,9 +120,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     zone: () => config.importTimezone,
     authEnabled: Boolean(config.authToken),
   });
+  const services = store ? createServices(store, config, logger) : undefined;
   const ctx: WebContext = {
     config,
     store,
+    services,
     logger,
     monitor,
     metrics,
@@ -123,6 +133,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     recentErrors: new RecentErrors(),
     startedAt: new Date().toISOString(),
   };
+
+  app.decorate('tradelog', { services, metrics, recentErrors: ctx.recentErrors });
+  if (services) {
+    // Download jobs run in the background: wait for them (cancelled) before the databases close.
+    app.addHook('onClose', async () => services.close());
+    services.market.jobs.subscribe((job, event) => {
+      if (event.type !== 'finished') return;
+      metrics.inc('tradelog_market_jobs_total', 'Market-data update jobs finished, by who started them and outcome.', {
+        origin: job.origin,
+        outcome: job.outcome ?? 'failed',
+      });
+      if (job.outcome !== 'ok') {
+        const failed = job.error ?? job.timeframes.find((t) => t.error)?.error;
+        if (failed) {
+          ctx.recentErrors.add({
+            code: failed.code,
+            message: `Update of ${job.instrument}: ${failed.message}`,
+            remedy:
+              'remedy' in failed
+                ? String(failed.remedy)
+                : 'See the job on the charts page; rerun "Update from API" once the cause is fixed.',
+            where: `market-data job ${job.id}`,
+          });
+        }
+      }
+    });
+  }
 
   installSecurity(app, { authToken: config.authToken });
 

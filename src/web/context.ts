@@ -7,6 +7,7 @@ import type { HealthMonitor } from './health.js';
 import type { Metrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
 import type { Render } from './render.js';
+import type { Services } from './services.js';
 
 /** What every route module gets. Routes stay thin: parse → service → render. */
 export interface WebContext {
@@ -18,6 +19,8 @@ export interface WebContext {
   render: Render;
   startupHealth: () => HealthReport;
   recentErrors: RecentErrors;
+  /** Undefined when the store could not be opened (fatal start-up). */
+  services: Services | undefined;
   /** When the app started (ISO), shown on the status page. */
   startedAt: string;
 }
@@ -30,4 +33,12 @@ export function requireStore(ctx: WebContext): Store {
     status: 503,
     remedy: finding?.remedy ?? 'Run "tradelog doctor" and follow what it says, then restart tradelog.',
   });
+}
+
+/** The services, or the 503 that says why the database is not there. */
+export function requireServices(ctx: WebContext): Services {
+  requireStore(ctx);
+  if (!ctx.services)
+    throw new AppError('TL_WEB_UNAVAILABLE', 'The services are not available.', { status: 503, remedy: 'Restart tradelog.' });
+  return ctx.services;
 }

@@ -170,3 +170,11 @@ export function createRenderer(ctx: PageContext): {
   };
   return { render, renderString };
 }
+
+/** JSON for a `<script type="application/json">` block: `<` is escaped so no value can close the element. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}

@@ -1,9 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.js';
+import { registerApiRoutes } from './api.js';
+import { registerChartRoutes } from './charts.js';
+import { registerDashboardRoutes } from './dashboard.js';
+import { registerDemoRoutes } from './demo.js';
+import { registerImportRoutes } from './import.js';
+import { registerPositionRoutes } from './positions.js';
+import { registerSettingsRoutes } from './settings.js';
+import { registerStatisticsRoutes } from './statistics.js';
 import { registerStatusRoutes } from './status.js';
 
-/** Every page of the app (navigation order: Dashboard, Positions, Charts, Statistics, Import, Settings, Status). */
+/** Every page of the app (navigation order: Dashboard, Positions, Charts, Statistics, Import, Settings, Status) and the API. */
 export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void {
-  app.get('/', async (req, reply) => ctx.render(reply, req, 'dashboard', { title: 'Dashboard', empty: true }));
+  registerDashboardRoutes(app, ctx);
+  registerDemoRoutes(app, ctx);
+  registerPositionRoutes(app, ctx);
+  registerChartRoutes(app, ctx);
+  registerStatisticsRoutes(app, ctx);
+  registerImportRoutes(app, ctx);
+  registerSettingsRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
+  registerApiRoutes(app, ctx);
 }

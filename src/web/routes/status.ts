@@ -66,8 +66,16 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: WebContext): voi
         backedUp: (req.query as { backedUp?: string }).backedUp,
         config: describeConfig(ctx.config),
         errors: ctx.recentErrors.list(),
-        jobs: [],
-        scheduler: undefined,
+        jobs: (ctx.services?.market.jobs.list() ?? []).slice(0, 20).map((j) => ({
+          label: `${j.instrument} (${j.origin})`,
+          startedAt: j.startedAt,
+          status: j.state === 'running' ? 'running' : j.outcome === 'ok' ? 'ok' : 'error',
+          summary:
+            j.state === 'running'
+              ? `${Math.round(j.progress * 100)}%`
+              : j.timeframes.map((t) => `${t.timeframe} ${t.status === 'ok' ? `+${t.stored}` : (t.error?.code ?? t.status)}`).join(', '),
+        })),
+        scheduler: ctx.services?.scheduler?.status(),
       });
     },
   );

@@ -17,6 +17,17 @@
     return (sec) => f.format(new Date(sec * 1000)).replace(',', '');
   }
 
+  /** Axis labels in the trader's zone (lightweight-charts draws UTC otherwise). */
+  function tickFormatter(zone) {
+    const parts = (sec, opts) => new Intl.DateTimeFormat('en-US', { timeZone: zone, ...opts }).format(new Date(sec * 1000));
+    return (time, type) => {
+      if (type === 0) return parts(time, { year: 'numeric' });
+      if (type === 1) return parts(time, { month: 'short' });
+      if (type === 2) return parts(time, { day: 'numeric' });
+      return parts(time, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(type === 4 ? { second: '2-digit' } : {}) });
+    };
+  }
+
   /** Index of the bar containing time `sec` (the last bar opening at or before it), or -1. */
   function barIndexAt(t, sec, timeframe) {
     let lo = 0;
@@ -38,7 +49,7 @@
    * Markers for executions [{time (ISO or ms), side 'buy'|'sell', quantity, price, label?}], each placed on the
    * candle that contains it: buys (Buy, BuyToCover) below the bar pointing up, sells (Sell, SellShort) above it.
    */
-  function executionMarkers(bars, timeframe, executions) {
+  function executionMarkers(bars, timeframe, executions, options = {}) {
     const out = [];
     for (const e of executions) {
       const sec = Math.floor((typeof e.time === 'number' ? e.time : Date.parse(e.time)) / 1000);
@@ -50,7 +61,7 @@
         position: buy ? 'belowBar' : 'aboveBar',
         shape: buy ? 'arrowUp' : 'arrowDown',
         color: buy ? BUY : SELL,
-        text: e.label ?? `${buy ? 'B' : 'S'} ${e.quantity}@${e.price}`,
+        text: options.noText ? '' : (e.label ?? `${buy ? 'B' : 'S'} ${e.quantity}@${e.price}`),
         id: String(e.id ?? out.length),
       });
     }
@@ -62,10 +73,11 @@
     const zone = options.zone ?? 'UTC';
     const chart = LC.createChart(container, {
       autoSize: true,
-      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: 12 },
+      // The TradingView attribution is a link under the chart: the built-in logo needs an inline <style>, which the CSP forbids.
+      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: 12, attributionLogo: false },
       grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
       rightPriceScale: { borderColor: '#e2e5eb' },
-      timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false },
+      timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
       localization: { timeFormatter: zoneFormatter(zone, true) },
       crosshair: { mode: 0 },
     });

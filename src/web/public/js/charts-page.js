@@ -69,7 +69,8 @@
     emptyEl.classList.add('hidden');
     chart.setBars(bars, state.timeframe);
     chart.setVolume(state.volume);
-    const markers = executionMarkers(bars, state.timeframe, executions);
+    // Labels only while they stay readable; the arrows alone otherwise.
+    const markers = executionMarkers(bars, state.timeframe, executions, { noText: executions.length > 16 });
     chart.setMarkers(markers);
     chartEl.dataset.bars = String(bars.t.length);
     chartEl.dataset.markers = String(markers.length);

@@ -1,0 +1,267 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import type { JobSnapshot } from '../../market-data/jobs.js';
+import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
+import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
+import { BarsCache } from '../bars-cache.js';
+import { requireServices, requireStore, type WebContext } from '../context.js';
+import { listPositionsPage, type PositionListQuery, SORT_KEYS, serviceFilter } from '../positions-view.js';
+import { remedyFor } from '../remedies.js';
+import { type Services, sideOfAction } from '../services.js';
+
+/**
+ * The JSON API (docs/interface.md "HTTP"). Errors are `{error:{code, message, remedy}}` with a 4xx/5xx status.
+ *
+ * `GET /api/bars/:instrument?timeframe=1h&limit=2000[&from=&to=]` answers the newest `limit` bars (default 2,000,
+ * at most 100,000) of [from, to] (Unix seconds or ISO 8601, inclusive), oldest first, as columns:
+ * `{"instrument":"MNQ","timeframe":"1h","t":[…],"o":[…],"h":[…],"l":[…],"c":[…],"v":[…]}` where `t[i]` is the bar's
+ * open in Unix seconds (UTC). Answers carry an ETag (If-None-Match → 304) and are gzip-compressed when accepted.
+ */
+export const INSTRUMENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 =._^-]{0,39}$';
+/** The same, or empty (a form's "all" option). */
+export const OPTIONAL_INSTRUMENT_PATTERN = `^$|${INSTRUMENT_PATTERN}`;
+
+export function parseTime(value: string | undefined, field: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^-?\d{1,12}$/.test(value)) return Number(value);
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new AppError('TL_WEB_BAD_REQUEST', `${field}="${value}" is neither Unix seconds nor an ISO 8601 date.`, {
+      status: 400,
+      remedy: `Give ${field} as Unix seconds (e.g. 1750435200) or ISO 8601 (e.g. 2025-06-20T16:00:00Z).`,
+    });
+  }
+  return Math.floor(ms / 1000);
+}
+
+const positionFilterProps = {
+  account: { type: 'string', maxLength: 100 },
+  instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
+  from: { type: 'string', maxLength: 40 },
+  to: { type: 'string', maxLength: 40 },
+  tag: { type: 'string', maxLength: 64 },
+} as const;
+
+export const positionListQuerySchema = {
+  type: 'object',
+  properties: {
+    ...positionFilterProps,
+    side: { type: 'string', enum: ['long', 'short', ''] },
+    status: { type: 'string', enum: ['open', 'closed', ''] },
+    reviewed: { type: 'string', enum: ['yes', 'no', ''] },
+    sort: { type: 'string', enum: [...SORT_KEYS, ''] },
+    order: { type: 'string', enum: ['asc', 'desc', ''] },
+    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
+    pageSize: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  },
+} as const;
+
+/** Empty strings from a form's "any" option mean "not given". */
+export function cleanQuery<T extends object>(q: T): T {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== '' && v !== undefined)) as T;
+}
+
+/** A job snapshot with the fix for each failed timeframe (docs/errors.md), for the progress table. */
+export function jobWithRemedies(
+  job: JobSnapshot,
+): JobSnapshot & { timeframes: (JobSnapshot['timeframes'][number] & { error?: { remedy?: string } })[] } {
+  return {
+    ...job,
+    timeframes: job.timeframes.map((tf) => (tf.error ? { ...tf, error: { ...tf.error, remedy: remedyFor(tf.error.code) ?? '' } } : tf)),
+  };
+}
+
+export interface ExecutionMarker {
+  id: number;
+  positionId: number;
+  time: string;
+  action: string;
+  side: 'buy' | 'sell';
+  role: 'entry' | 'exit';
+  quantity: number;
+  price: number;
+}
+
+/** The trader's executions of an instrument in a time range (for chart markers), newest positions first. */
+export function executionsInRange(
+  services: Services,
+  instrument: string,
+  fromSec?: number,
+  toSec?: number,
+  maxPositions = 300,
+): ExecutionMarker[] {
+  const filter = {
+    instrument,
+    ...(fromSec !== undefined ? { from: new Date(fromSec * 1000).toISOString() } : {}),
+    ...(toSec !== undefined ? { to: new Date(toSec * 1000).toISOString() } : {}),
+  };
+  const total = services.trades.countPositions(filter);
+  const positions = services.trades.listPositions({ ...filter, limit: maxPositions, offset: Math.max(0, total - maxPositions) });
+  const out: ExecutionMarker[] = [];
+  const seen = new Set<number>();
+  for (const p of positions) {
+    const detail = services.trades.getPosition(p.id);
+    for (const e of detail.executions) {
+      // A reversal fill belongs to two positions; one marker is enough.
+      if (seen.has(e.id)) continue;
+      seen.add(e.id);
+      const sec = Date.parse(e.time) / 1000;
+      if ((fromSec !== undefined && sec < fromSec) || (toSec !== undefined && sec > toSec)) continue;
+      out.push({
+        id: e.id,
+        positionId: p.id,
+        time: e.time,
+        action: e.action,
+        side: sideOfAction(e.action),
+        role: e.role,
+        quantity: e.fillQuantity,
+        price: e.price,
+      });
+    }
+  }
+  return out.sort((a, b) => a.time.localeCompare(b.time));
+}
+
+function sendCached(req: FastifyRequest, reply: FastifyReply, entry: { etag: string; body: string }, gzip: () => Buffer): FastifyReply {
+  reply.header('etag', entry.etag).header('cache-control', 'private, no-cache').header('vary', 'accept-encoding');
+  if (req.headers['if-none-match'] === entry.etag) return reply.code(304).send();
+  reply.type('application/json; charset=utf-8');
+  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && entry.body.length > 1024) {
+    return reply.header('content-encoding', 'gzip').send(gzip());
+  }
+  return reply.send(entry.body);
+}
+
+export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
+  let barsCache: BarsCache | undefined;
+
+  app.get(
+    '/api/bars/:instrument',
+    {
+      schema: {
+        params: { type: 'object', required: ['instrument'], properties: { instrument: { type: 'string', pattern: INSTRUMENT_PATTERN } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            timeframe: { type: 'string', enum: [...TIMEFRAME_IDS], default: '1h' },
+            limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 2000 },
+            from: { type: 'string', maxLength: 40 },
+            to: { type: 'string', maxLength: 40 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { instrument } = req.params as { instrument: string };
+      const q = req.query as { timeframe: TimeframeId; limit: number; from?: string; to?: string };
+      const from = parseTime(q.from, 'from');
+      const to = parseTime(q.to, 'to');
+      const services = requireServices(ctx);
+      barsCache ??= new BarsCache(requireStore(ctx).market);
+      const key = `${instrument}\u001f${q.timeframe}\u001f${from ?? ''}\u001f${to ?? ''}\u001f${q.limit}`;
+      const cache = barsCache;
+      const entry = cache.get(key, () =>
+        services.market.chartBarsJson(instrument, q.timeframe, {
+          limit: q.limit,
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+        }),
+      );
+      return sendCached(req, reply, entry, () => cache.gzip(entry));
+    },
+  );
+
+  app.get('/api/positions', { schema: { querystring: positionListQuerySchema } }, async (req) => {
+    const q = cleanQuery(req.query as PositionListQuery);
+    return listPositionsPage(requireServices(ctx).trades, q);
+  });
+
+  app.get(
+    '/api/positions/:id',
+    {
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 9_007_199_254_740_991 } } },
+      },
+    },
+    async (req) => requireServices(ctx).trades.getPosition((req.params as { id: number }).id),
+  );
+
+  app.get(
+    '/api/stats',
+    {
+      schema: { querystring: { type: 'object', properties: { ...positionFilterProps, by: { type: 'string', enum: [...GROUP_BYS, ''] } } } },
+    },
+    async (req) => {
+      const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
+      return requireServices(ctx).trades.stats(serviceFilter(q), q.by ? { by: q.by } : {});
+    },
+  );
+
+  app.get(
+    '/api/executions',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['instrument'],
+          properties: {
+            instrument: { type: 'string', pattern: INSTRUMENT_PATTERN },
+            from: { type: 'string', maxLength: 40 },
+            to: { type: 'string', maxLength: 40 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query as { instrument: string; from?: string; to?: string };
+      return executionsInRange(requireServices(ctx), q.instrument, parseTime(q.from, 'from'), parseTime(q.to, 'to'));
+    },
+  );
+
+  app.post(
+    '/api/market-data/update',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['instrument'],
+          additionalProperties: false,
+          properties: {
+            instrument: { type: 'string', pattern: INSTRUMENT_PATTERN },
+            timeframes: { type: 'array', minItems: 1, maxItems: TIMEFRAME_IDS.length, items: { type: 'string', enum: [...TIMEFRAME_IDS] } },
+            days: { type: 'integer', minimum: 1, maximum: 3650 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { instrument: string; timeframes?: TimeframeId[]; days?: number };
+      // The download runs in the background; the request only starts it (or joins the running one).
+      const started = requireServices(ctx).market.jobs.start(body.instrument, {
+        timeframes: body.timeframes ?? DEFAULT_UPDATE_TIMEFRAMES,
+        ...(body.days !== undefined ? { days: body.days } : {}),
+        origin: 'web',
+      });
+      return reply.code(202).send({ id: started.id, joined: started.joined, job: jobWithRemedies(started.job) });
+    },
+  );
+
+  app.get(
+    '/api/jobs/:id',
+    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } } } } },
+    async (req, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .send(jobWithRemedies(requireServices(ctx).market.jobs.require((req.params as { id: string }).id))),
+  );
+
+  app.get('/api/jobs', async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send(requireServices(ctx).market.jobs.list().map(jobWithRemedies)),
+  );
+
+  app.get(
+    '/api/market-data/coverage',
+    { schema: { querystring: { type: 'object', properties: { instrument: { type: 'string', pattern: INSTRUMENT_PATTERN } } } } },
+    async (req) => requireServices(ctx).market.coverage((req.query as { instrument?: string }).instrument),
+  );
+}

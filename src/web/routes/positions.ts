@@ -1,0 +1,158 @@
+import type { FastifyInstance } from 'fastify';
+import { TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
+import { requireServices, requireStore, type WebContext } from '../context.js';
+import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
+import { jsonForScript, tickDecimals } from '../render.js';
+import { sideOfAction } from '../services.js';
+import { cleanQuery, positionListQuerySchema } from './api.js';
+
+const CHART_TIMEFRAMES: TimeframeId[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
+
+/** The finest timeframe that shows a position of this length readably (about 20–200 candles). */
+export function idealTimeframe(durationSec: number): TimeframeId {
+  if (durationSec <= 3 * 3600) return '1m';
+  if (durationSec <= 24 * 3600) return '5m';
+  if (durationSec <= 4 * 86400) return '15m';
+  if (durationSec <= 20 * 86400) return '1h';
+  if (durationSec <= 90 * 86400) return '4h';
+  return '1d';
+}
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1, maximum: 9_007_199_254_740_991 } },
+} as const;
+
+/** Positions list (filters, sort, pages) and one position (summary, executions, FIFO pairs, journal, chart). */
+export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): void {
+  app.get('/positions', { schema: { querystring: positionListQuerySchema } }, async (req, reply) => {
+    const { trades } = requireServices(ctx);
+    const q = cleanQuery(req.query as PositionListQuery);
+    const page = listPositionsPage(trades, q);
+    const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
+    const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
+    for (const p of trades.listPositions({ status: 'open' })) {
+      if (!accounts.includes(p.account)) accounts.push(p.account);
+      if (!instruments.includes(p.root)) instruments.push(p.root);
+    }
+    return ctx.render(reply, req, 'positions', {
+      title: 'Positions',
+      q,
+      page,
+      accounts: accounts.sort(),
+      instruments: instruments.sort(),
+      tags: trades.allTags(),
+      sortKeys: SORT_KEYS,
+    });
+  });
+
+  app.get(
+    '/positions/:id',
+    { schema: { params: idParams, querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 10 } } } } },
+    async (req, reply) => {
+      const { trades, market } = requireServices(ctx);
+      const id = (req.params as { id: number }).id;
+      const p = trades.getPosition(id);
+      const journal = trades.getJournal(id);
+      const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
+      const openedSec = Math.floor(Date.parse(p.openedAt) / 1000);
+      const closedSec = Math.floor(Date.parse(p.closedAt ?? p.executions[p.executions.length - 1]?.time ?? p.openedAt) / 1000);
+      const duration = Math.max(60, closedSec - openedSec);
+      // Prefer the finest timeframe whose stored bars cover the position; else the ideal one (Update from API).
+      const ideal = idealTimeframe(duration);
+      const coverage = market.coverage(p.root);
+      const covers = (tf: TimeframeId) =>
+        coverage.some(
+          (c) =>
+            c.timeframe === tf &&
+            Date.parse(c.first) / 1000 <= openedSec &&
+            Date.parse(c.last) / 1000 >= closedSec - TIMEFRAMES[tf].seconds,
+        );
+      const from = CHART_TIMEFRAMES.indexOf(ideal);
+      const timeframe = CHART_TIMEFRAMES.slice(from).find(covers) ?? ideal;
+      const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
+      const chart = {
+        instrument: p.root,
+        timeframe,
+        from: Math.floor(openedSec - padSec * 3),
+        to: Math.ceil(closedSec + padSec * 3),
+        openedSec,
+        closedSec,
+        padSec: Math.round(padSec),
+        avgEntryPrice: p.avgEntryPrice,
+        avgExitPrice: p.avgExitPrice,
+        zone: ctx.config.importTimezone,
+        tickSize: spec?.tickSize ?? 0.01,
+        precision: tickDecimals(spec?.tickSize),
+        executions: p.executions.map((e) => ({
+          id: e.id,
+          time: e.time,
+          side: sideOfAction(e.action),
+          quantity: e.quantity,
+          price: e.price,
+          label: `${e.action} ${e.quantity}@${e.price}`,
+        })),
+      };
+      return ctx.render(reply, req, 'position', {
+        title: `Position ${p.id}`,
+        p,
+        journal,
+        spec,
+        chart,
+        chartJson: jsonForScript(chart),
+        timeframes: CHART_TIMEFRAMES,
+        saved: (req.query as { saved?: string }).saved,
+        scripts: [
+          '/vendor/lightweight-charts.js',
+          '/static/js/common.js',
+          '/static/js/candles.js',
+          '/static/js/update.js',
+          '/static/js/position.js',
+        ],
+      });
+    },
+  );
+
+  app.post(
+    '/positions/:id/journal',
+    {
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: {
+            note: { type: 'string', maxLength: 100_000 },
+            tags: { type: 'string', maxLength: 2000 },
+            reviewed: { type: 'string', enum: ['on', '1', 'true'] },
+            validity: { type: 'string', enum: ['', 'valid', 'invalid'] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { trades } = requireServices(ctx);
+      const store = requireStore(ctx);
+      const id = (req.params as { id: number }).id;
+      const body = req.body as { note?: string; tags?: string; reviewed?: string; validity?: '' | 'valid' | 'invalid' };
+      const wanted = [
+        ...new Set(
+          (body.tags ?? '')
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        ),
+      ];
+      // One transaction: the note, the tags and the flags are saved together or not at all.
+      store.journal.write(() => {
+        const current = trades.getJournal(id);
+        trades.setNote(id, body.note ?? '');
+        for (const t of current.tags) if (!wanted.includes(t)) trades.removeTag(id, t);
+        for (const t of wanted) if (!current.tags.includes(t)) trades.addTag(id, t);
+        trades.setReviewed(id, Boolean(body.reviewed));
+        trades.setValidity(id, body.validity ? body.validity : null);
+      });
+      return reply.redirect(`/positions/${id}?saved=1#journal`, 303);
+    },
+  );
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
+import { requireServices, type WebContext } from '../context.js';
+import { type PositionListQuery, serviceFilter } from '../positions-view.js';
+import { barChart, cumulative, lineChart } from '../svg.js';
+import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN } from './api.js';
+
+const TIME_GROUPS = new Set<GroupBy>(['day', 'week', 'month']);
+const LABELS: Record<GroupBy, string> = {
+  day: 'Trading day',
+  week: 'Week',
+  month: 'Month',
+  instrument: 'Instrument',
+  contract: 'Contract',
+  account: 'Account',
+  side: 'Side',
+  hour: 'Hour opened (Chicago)',
+};
+
+/** Statistics with the groupings of the trades service, each with a chart. */
+export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext): void {
+  app.get(
+    '/statistics',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            account: { type: 'string', maxLength: 100 },
+            instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
+            from: { type: 'string', maxLength: 40 },
+            to: { type: 'string', maxLength: 40 },
+            by: { type: 'string', enum: [...GROUP_BYS] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { trades } = requireServices(ctx);
+      const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
+      const by: GroupBy = q.by ?? 'month';
+      const filter = serviceFilter(q);
+      const result = trades.stats(filter, { by });
+      const groups = result.groups ?? [];
+      const points = groups.map((g) => ({ label: g.key, value: g.netPnl }));
+      const chart = barChart(points, { title: `Net P&L by ${LABELS[by].toLowerCase()}`, id: 'group-chart' });
+      const curve = TIME_GROUPS.has(by)
+        ? lineChart(cumulative(points), { title: 'Cumulative net P&L', id: 'cumulative-chart', height: 200 })
+        : '';
+      const winRates = barChart(
+        groups.map((g) => ({ label: g.key, value: g.winRate === null ? 0 : Math.round(g.winRate * 1000) / 10 })),
+        { title: `Win rate (%) by ${LABELS[by].toLowerCase()}`, id: 'winrate-chart', height: 160 },
+      );
+      const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
+      const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
+      return ctx.render(reply, req, 'statistics', {
+        title: 'Statistics',
+        q,
+        by,
+        byLabel: LABELS[by],
+        groupBys: GROUP_BYS.map((g) => ({ id: g, label: LABELS[g] })),
+        stats: result,
+        groups,
+        chart,
+        curve,
+        winRates: by === 'day' ? '' : winRates,
+        accounts,
+        instruments,
+      });
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
+import type { Scheduler } from '../market-data/scheduler.js';
+import { createMarketData, type MarketData } from '../market-data/service.js';
+import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
+import type { ImportFileResult } from '../trades/import.service.js';
+import { createTradesService, type TradesService } from '../trades/trades.service.js';
+import type { ImportWatcher } from '../trades/watcher.js';
+
+/**
+ * The services the pages call, built once per app from the open store. The market-data object owns the job
+ * registry (one per process), so it lives here; the scheduler and the import watcher are started by `serve`
+ * (src/web/background.ts) and attached so the status page can show them.
+ */
+export interface Services {
+  trades: TradesService;
+  market: MarketData;
+  settings: SettingsRepo;
+  scheduler?: Scheduler;
+  watcher?: ImportWatcher;
+  /** Imports made by the watched folder since start, newest first (for the import page). */
+  watcherImports: ImportFileResult[];
+  close(): Promise<void>;
+}
+
+export function createServices(store: Store, config: Config, logger: Logger): Services {
+  const trades = createTradesService({ journal: store.journal, importTimezone: config.importTimezone });
+  const market = createMarketData({ market: store.market, journal: store.journal, config, logger });
+  const services: Services = {
+    trades,
+    market,
+    settings: createSettingsRepo(store.journal),
+    watcherImports: [],
+    async close() {
+      await services.scheduler?.stop();
+      await services.watcher?.stop();
+      await market.close();
+    },
+  };
+  return services;
+}
+
+/** `BuyToCover` is a buy, `SellShort` a sell (the replaced app drew BuyToCover as a sell). */
+export function sideOfAction(action: string): 'buy' | 'sell' {
+  return /^buy/i.test(action) ? 'buy' : 'sell';
+}
