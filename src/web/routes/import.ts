@@ -32,9 +32,9 @@ const PENDING_MAX_BYTES = 200 * 1024 * 1024;
 /** A display name for an uploaded file: its base name, printable, at most 200 characters. */
 export function uploadName(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is removed
-  const clean = base
-    .replace(/[\u0000-\u001f\u007f]/g, '')
+  const clean = [...base]
+    .filter((c) => c.charCodeAt(0) >= 32 && c.charCodeAt(0) !== 127)
+    .join('')
     .trim()
     .slice(0, 200);
   return clean || 'upload.csv';
