@@ -185,8 +185,9 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
   });
 
   // The token is checked once the body is parsed and before schemas strip unknown fields (forms carry it as a
-  // field, fetch calls as a header).
-  app.addHook('preValidation', async (req) => {
+  // field, fetch calls as a header). Multipart bodies are parsed by their plugin after this hook, so they are
+  // checked just before the handler instead.
+  const check = async (req: FastifyRequest) => {
     if (!UNSAFE_METHODS.has(req.method) || req.bearerAuth) return;
     // A script calling the JSON API (no Origin header, JSON body) is not a browser: a cross-site page can only
     // send JSON after a CORS preflight, which this server never grants, so there is nothing to forge.
@@ -197,10 +198,16 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     // multipart (attachFieldsToBody): fields arrive as { value }
     if (field && typeof field === 'object' && 'value' in field) field = (field as { value: unknown }).value;
     verifyCsrf(req, field);
+  };
+  const isMultipart = (req: FastifyRequest) => (req.headers['content-type'] ?? '').startsWith('multipart/');
+  app.addHook('preValidation', async (req) => {
+    if (!isMultipart(req)) await check(req);
+  });
+  app.addHook('preHandler', async (req) => {
+    if (isMultipart(req)) await check(req);
   });
 }
 
-/** Does an Origin header name this server (scheme-default ports normalised)? */
 function sameHost(origin: string, hostHeader: string | undefined): boolean {
   if (!hostHeader) return false;
   try {
