@@ -11,7 +11,7 @@ import { AppError } from '../errors.js';
  *   call the cookie or `Authorization: Bearer <token>`;
  * - every state-changing request from a browser carries the CSRF token (double submit: an HttpOnly cookie and a
  *   form field or X-CSRF-Token header that must match), and a cross-site Origin is refused outright;
- * - security headers on every answer: a CSP that allows only this origin, nosniff, no framing, no referrer.
+ * - security headers on every answer: a CSP that allows only this origin, nosniff, no framing, no referrer beyond this origin.
  */
 export const SESSION_COOKIE = 'tl_session';
 export const CSRF_COOKIE = 'tl_csrf';
@@ -35,7 +35,8 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on same-site form posts.
+  'referrer-policy': 'same-origin',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',

@@ -18,7 +18,7 @@ test('app sets security headers when it serves a page', async (t) => {
   assert.match(csp, /script-src 'self'(;|$)/);
   assert.match(csp, /frame-ancestors 'none'/);
   assert.equal(res.headers['x-content-type-options'], 'nosniff');
-  assert.equal(res.headers['referrer-policy'], 'no-referrer');
+  assert.equal(res.headers['referrer-policy'], 'same-origin');
   assert.equal(res.headers['x-frame-options'], 'DENY');
   assert.match(res.body, /<nav aria-label="Main">/);
   for (const label of ['Dashboard', 'Positions', 'Charts', 'Statistics', 'Import', 'Settings', 'Status'])

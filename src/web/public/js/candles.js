@@ -3,8 +3,11 @@
 (() => {
   const LC = window.LightweightCharts;
   const TIMEFRAME_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14400, '1d': 86400 };
-  const BUY = '#12805c';
-  const SELL = '#c23b3b';
+  const UP = '#12805c';
+  const DOWN = '#c23b3b';
+  // Markers use their own shades so they stand out from (and can be told apart from) the candles.
+  const BUY = '#0a7cff';
+  const SELL = '#e8590c';
 
   function zoneFormatter(zone, withTime) {
     const f = new Intl.DateTimeFormat('en-CA', {
@@ -82,11 +85,11 @@
       crosshair: { mode: 0 },
     });
     const candles = chart.addSeries(LC.CandlestickSeries, {
-      upColor: BUY,
-      downColor: SELL,
+      upColor: UP,
+      downColor: DOWN,
       borderVisible: false,
-      wickUpColor: BUY,
-      wickDownColor: SELL,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
       priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
     });
     let volume;
@@ -146,8 +149,12 @@
       chart.timeScale().setVisibleRange({ from: Math.max(fromSec, bars.t[0]), to: Math.min(toSec, bars.t[bars.t.length - 1]) });
     }
 
-    return { chart, candles, setBars, setVolume, setMarkers, setPriceLines, showRange, bars: () => bars };
+    const api = { chart, candles, setBars, setVolume, setMarkers, setPriceLines, showRange, bars: () => bars, container };
+    // Kept for inspection (browser tests read coordinates through it).
+    created.push(api);
+    return api;
   }
+  const created = [];
 
   async function fetchBars(instrument, timeframe, query = {}) {
     const qs = new URLSearchParams({ timeframe, limit: String(query.limit ?? 2000) });
@@ -156,5 +163,7 @@
     return window.TL.api(`/api/bars/${encodeURIComponent(instrument)}?${qs}`);
   }
 
-  window.TL = Object.assign(window.TL ?? {}, { candles: { create, fetchBars, executionMarkers, barIndexAt, TIMEFRAME_SECONDS } });
+  window.TL = Object.assign(window.TL ?? {}, {
+    candles: { create, fetchBars, executionMarkers, barIndexAt, TIMEFRAME_SECONDS, created, COLORS: { UP, DOWN, BUY, SELL } },
+  });
 })();

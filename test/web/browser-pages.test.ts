@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { NAV } from '../../src/web/render.js';
+import { launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
+import { runCliAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+// Real headless Chromium against `tradelog serve` (a child process) on a data dir filled by `tradelog demo`.
+// One browser and one server for the whole file.
+
+const hooks: (() => unknown)[] = [];
+const scope = { after: (fn: () => unknown) => hooks.push(fn), skip: (msg?: string) => console.log(`# ${msg}`) };
+after(async () => {
+  for (const h of hooks.reverse()) await h();
+});
+
+let browser: BrowserContext | undefined;
+let server: ServerProcess;
+
+before(async () => {
+  browser = await launchBrowser(scope);
+  if (!browser) return;
+  const dataDir = path.join(tempDir(scope), 'data');
+  const demo = await runCliAsync(['demo', '--data-dir', dataDir, '--json']);
+  assert.equal(demo.status, 0, demo.stderr);
+  const counts = JSON.parse(demo.stdout);
+  assert.ok(counts.executions > 50 && counts.positions > 20 && counts.bars > 10_000, demo.stdout);
+  server = await spawnServer(scope, { dataDir });
+});
+
+const PROBE = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'chart-probe.js'), 'utf8');
+
+/** Evaluate `tlProbe.<call>` in the page (page.evaluate is not subject to the page's CSP). */
+function probe<T>(page: Page, call: string): Promise<T> {
+  return page.evaluate(`${PROBE}\n;tlProbe.${call}`) as Promise<T>;
+}
+
+/** Wait until the chart on the page has drawn (or failed) and return its state. */
+async function chartState(page: Page, timeframe?: string): Promise<{ state: string; bars: number; markers: number }> {
+  // Polled with page.evaluate: waitForFunction evaluates strings with eval(), which the CSP rightly forbids.
+  for (let i = 0; i < 150; i++) {
+    const s = await probe<{ state: string; bars: number; markers: number }>(page, 'state()');
+    const tfOk = !timeframe || new URL(page.url()).searchParams.get('timeframe') === timeframe;
+    if (tfOk && ['ready', 'empty', 'error'].includes(s.state)) return s;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`chart did not finish drawing: ${JSON.stringify(await probe(page, 'state()'))}`);
+}
+
+test('every page loads in Chromium without console errors or 5xx answers when the journal holds the demo', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page, problems } = await openPage(browser);
+  for (const item of NAV) {
+    const res = await page.goto(`${server.url}${item.href}`, { waitUntil: 'load' });
+    assert.equal(res?.status(), 200, item.href);
+    assert.equal(await page.locator('nav a[aria-current="page"]').textContent(), item.label);
+    if (item.href === '/charts') await chartState(page);
+    if (item.href === '/') await screenshot(page, 'dashboard');
+  }
+  await page.goto(`${server.url}/positions`);
+  const first = page.locator('#positions tbody tr a').first();
+  await first.click();
+  await page.waitForURL(/\/positions\/\d+$/);
+  await chartState(page);
+  assert.deepEqual(problems.all(), []);
+});
+
+test('charts page draws candles and the trader’s execution markers on the canvas', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/charts?instrument=MNQ&timeframe=5m&range=7d`);
+  const s = await chartState(page);
+  assert.equal(s.state, 'ready');
+  assert.ok(s.bars > 500, `bars drawn: ${s.bars}`);
+  assert.ok(s.markers > 5, `markers placed: ${s.markers}`);
+  const px = await probe<Record<'up' | 'down' | 'buy' | 'sell', number>>(page, 'colours()');
+  assert.ok(px.up > 300 && px.down > 300, `candle pixels ${JSON.stringify(px)}`);
+  assert.ok(px.buy > 30 && px.sell > 30, `marker pixels ${JSON.stringify(px)}`);
+  await screenshot(page, 'charts');
+
+  // Switching timeframe redraws from the API without reloading the page.
+  await page.click('#timeframes button[value="1h"]');
+  const hourly = await chartState(page, '1h');
+  assert.ok(hourly.bars > 50 && hourly.bars < s.bars);
+  // Volume off removes the histogram.
+  await page.uncheck('#volume');
+  assert.match(page.url(), /volume=0/);
+  assert.deepEqual(problems.all(), []);
+});
+
+test('position chart puts each fill on its candle, buys below and sells above, with the average entry line', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page, problems } = await openPage(browser);
+  // A short closed by BuyToCover: the replaced app drew that buy as a sell.
+  const res = await page.request.get(`${server.url}/api/positions?side=short&status=closed&pageSize=1`);
+  const id = (await res.json()).items[0].id as number;
+  await page.goto(`${server.url}/positions/${id}`);
+  const s = await chartState(page);
+  assert.equal(s.state, 'ready');
+  assert.ok(s.markers >= 2);
+  await screenshot(page, 'position');
+  const check = await probe<Record<string, unknown>>(page, 'fills()');
+  assert.ok(!('error' in check), JSON.stringify(check));
+  const results = (check as { results: { label: string; side: string; barTime: number; sec: number; above: number; below: number }[] })
+    .results;
+  assert.ok(results.length >= 2, JSON.stringify(results));
+  assert.ok(
+    results.some((r) => r.label.startsWith('BuyToCover')),
+    'the closing fill of a short is a BuyToCover',
+  );
+  for (const r of results) {
+    assert.ok(r.barTime <= r.sec, `${r.label}: marker on the candle that contains the fill`);
+    if (r.side === 'buy') assert.ok(r.below > 5 && r.below > r.above, `${r.label}: buy arrow below the bar ${JSON.stringify(r)}`);
+    else assert.ok(r.above > 5 && r.above > r.below, `${r.label}: sell arrow above the bar ${JSON.stringify(r)}`);
+  }
+  const { lines, avgEntryPrice } = check as { lines: { price: number; title: string }[]; avgEntryPrice: number };
+  assert.ok(
+    lines.some((l) => l.title === 'avg entry' && l.price === avgEntryPrice),
+    `average entry line at ${avgEntryPrice}: ${JSON.stringify(lines)}`,
+  );
+  // The journal form saves and comes back with the note.
+  await page.fill('#note', 'Covered into the 14:00 flush; should have waited for the retest.');
+  await page.fill('#tags', 'fade, news');
+  await page.check('#reviewed');
+  await page.click('#save-journal');
+  await page.waitForURL(/saved=1/);
+  await screenshot(page, 'position-saved');
+  await page.waitForSelector('#saved');
+  assert.equal(await page.inputValue('#note'), 'Covered into the 14:00 flush; should have waited for the retest.');
+  assert.equal(await page.inputValue('#tags'), 'fade, news');
+  assert.deepEqual(problems.all(), []);
+});
