@@ -40,7 +40,8 @@ export class HealthMonitor {
   /** Re-check the database files' writability (at most once per `cacheMs` unless `force`). */
   checkWritable(force = false): void {
     const now = Date.now();
-    if (!force && now - this.lastCheck < this.cacheMs) return;
+    // While a refusal of ours stands, look every time: the fix should take effect on the very next request.
+    if (!force && this.ownRefusals.size === 0 && now - this.lastCheck < this.cacheMs) return;
     this.lastCheck = now;
     for (const db of this.dbs()) {
       if (!db.isOpen) continue;

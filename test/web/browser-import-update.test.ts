@@ -81,7 +81,7 @@ test('every page of an empty journal loads without console errors and says how t
   assert.ok(await page.isVisible('#import-link'));
   assert.ok(await page.isVisible('#load-demo'));
   await page.goto(`${server.url}/charts`);
-  assert.match(await page.innerText('#charts-empty'), /Update from API/);
+  assert.match((await page.textContent('#charts-empty')) ?? '', /Update from API/);
   assert.deepEqual(problems.all(), []);
 });
 
@@ -92,8 +92,8 @@ test('a CSV uploaded through the import page shows a preview, then positions', a
   await page.setInputFiles('#files', { name: 'NinjaTrader_Executions_demo.csv', mimeType: 'text/csv', buffer: Buffer.from(recentCsv()) });
   await page.click('#preview-btn');
   await page.waitForSelector('.file-preview');
-  assert.equal(await page.innerText('.file-preview .added-count'), '4');
-  assert.equal(await page.innerText('.file-preview .rejected-count'), '0');
+  assert.equal((await page.textContent('.file-preview .added-count'))?.trim(), '4');
+  assert.equal((await page.textContent('.file-preview .rejected-count'))?.trim(), '0');
   assert.equal(await page.locator('.file-preview table.added tbody tr').count(), 4);
   // Nothing stored by the preview.
   const before = await (await page.request.get(`${server.url}/api/positions`)).json();
@@ -104,9 +104,9 @@ test('a CSV uploaded through the import page shows a preview, then positions', a
   await page.click('#to-positions');
   await page.waitForSelector('#positions');
   assert.equal(await page.locator('#positions tbody tr').count(), 2);
-  assert.match(await page.innerText('#positions'), /MNQ 12-25/);
+  assert.match((await page.textContent('#positions')) ?? '', /MNQ 12-25/);
   await page.goto(`${server.url}/import`);
-  assert.match(await page.innerText('#history'), /NinjaTrader_Executions_demo\.csv/);
+  assert.match((await page.textContent('#history')) ?? '', /NinjaTrader_Executions_demo\.csv/);
   assert.deepEqual(problems.all(), []);
 });
 
@@ -115,7 +115,7 @@ test('Update from API shows progress per timeframe, a failing timeframe with its
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/charts?instrument=MNQ&timeframe=1h&range=7d`);
   await page.waitForSelector('#chart[data-state="empty"]');
-  assert.match(await page.innerText('#chart-empty'), /No 1h bars stored for MNQ/);
+  assert.match((await page.textContent('#chart-empty')) ?? '', /No 1h bars stored for MNQ/);
 
   // One timeframe fails (Yahoo answers an HTML page for 15m); the others must still be stored.
   stub.fault({ interval: '15m' }, { kind: 'html' }, 1);

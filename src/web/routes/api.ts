@@ -236,6 +236,9 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     },
     async (req, reply) => {
       const body = req.body as { instrument: string; timeframes?: TimeframeId[]; days?: number };
+      // Bars could not be stored: say so now rather than through six failed timeframes.
+      const refusal = requireStore(ctx).market.writeRefused;
+      if (refusal) throw refusal;
       // The download runs in the background; the request only starts it (or joins the running one).
       const started = requireServices(ctx).market.jobs.start(body.instrument, {
         timeframes: body.timeframes ?? DEFAULT_UPDATE_TIMEFRAMES,
