@@ -218,8 +218,8 @@ class Findings {
   }
 }
 
-function chownHint(who: Who, target: string): string {
-  return `chown ${who.uid}:${who.gid} ${target}`;
+function chownHint(who: Who, target: string, recursive = false): string {
+  return `chown ${recursive ? '-R ' : ''}${who.uid}:${who.gid} ${target}`;
 }
 
 interface Ctx {
@@ -250,9 +250,9 @@ function userLabel(ctx: Ctx): string {
   return who.source === 'process' ? `uid ${who.uid}` : `uid ${who.uid} (the app's user, from ${who.source})`;
 }
 
-function fixOwnerRemedy(ctx: Ctx, target: string): string {
+function fixOwnerRemedy(ctx: Ctx, target: string, recursive = false): string {
   const owner = `${ctx.who.uid}:${ctx.who.gid}`;
-  return `Stop every process using the data directory, then as root run: ${chownHint(ctx.who, target)}  (or "tradelog doctor --repair --owner ${owner}" as root). Never chmod 777.`;
+  return `Stop every process using the data directory, then as root run: ${chownHint(ctx.who, target, recursive)}  (or "tradelog doctor --repair --owner ${owner}" as root). Never chmod 777.`;
 }
 
 // 1. Identity: who runs, who owns the data directory, may this user create files in it.
@@ -283,7 +283,7 @@ function checkIdentity(ctx: Ctx): void {
           code: 'TL_DB_FOREIGN_OWNER',
           severity: 'warn',
           message: `${dir} is owned by uid ${st.uid} (mode ${modeString(st.mode)}), not by ${userLabel(ctx)}.`,
-          remedy: fixOwnerRemedy(ctx, `-R ${paths.dataDir}`),
+          remedy: fixOwnerRemedy(ctx, paths.dataDir, true),
           path: dir,
         });
       }
@@ -320,7 +320,7 @@ function checkIdentity(ctx: Ctx): void {
     code: 'TL_DB_DIR_NOT_WRITABLE',
     severity,
     message: `The data directory ${dir} (${describeStat(dir)}) is not writable by ${userLabel(ctx)}. SQLite must create -wal/-shm/-journal files there: ${effects.join('; ')}.`,
-    remedy: fixOwnerRemedy(ctx, `-R ${paths.dataDir}`),
+    remedy: fixOwnerRemedy(ctx, paths.dataDir, true),
     path: dir,
   });
 }
@@ -333,7 +333,7 @@ function checkBackupsDir(ctx: Ctx): void {
     code: 'TL_BACKUP_DIR_NOT_WRITABLE',
     severity: 'warn',
     message: `${dir} (${describeStat(dir)}) is not writable by ${userLabel(ctx)}: daily and pre-migration backups will fail.`,
-    remedy: fixOwnerRemedy(ctx, `-R ${dir}`),
+    remedy: fixOwnerRemedy(ctx, dir, true),
     path: dir,
   });
 }

@@ -6,7 +6,7 @@ import type { LogFileStatus } from '../log.js';
 import { type BackupSchedule, type BackupScheduleOptions, startBackupSchedule } from './backup-schedule.js';
 import { type DoctorReport, type Finding, findingError, findStraySidecars, type RepairAction, runDoctor, statusOf } from './doctor.js';
 import { processesHolding } from './holders.js';
-import type { Db } from './open.js';
+import type { Db, JournalMode } from './open.js';
 import { quarantineStrays } from './repair.js';
 import { openStore, type Store } from './store.js';
 
@@ -50,6 +50,8 @@ export interface StartStorageOptions {
   logStatus?: () => LogFileStatus;
   /** Daily backup timer settings; false turns it off (tests, read-only tools). */
   backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
+  journalMode?: JournalMode;
 }
 
 function asFinding(err: unknown): Finding {
@@ -97,7 +99,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   let store: Store | undefined;
   if (report.status !== 'fatal') {
     try {
-      store = openStore(paths, { logger });
+      store = openStore(paths, { logger, ...(options.journalMode ? { journalMode: options.journalMode } : {}) });
     } catch (err) {
       const f = asFinding(err);
       startFindings.push(f);
