@@ -116,6 +116,11 @@ export interface DoctorOptions {
   logStatus?: LogFileStatus | undefined;
   /** Full integrity_check instead of quick_check (slower: about 3.5× on a 100 MB file). */
   fullIntegrity?: boolean;
+  /**
+   * Databases whose quick_check the caller runs later (serve: market.db, which holds re-downloadable bars and can be
+   * hundreds of MB, is checked right after the server answers; see startup.ts). Every other check still runs.
+   */
+  deferIntegrity?: DbName[];
   /** --owner UID:GID (only meaningful as root). */
   owner?: Who | undefined;
   /** Where PUID/PGID are read from; process.env by default. */
@@ -567,6 +572,7 @@ function checkDatabase(
   probe: WalProbeResult | null,
   fs0: DoctorReport['filesystem'],
   fullIntegrity: boolean,
+  deferIntegrity: boolean,
 ): void {
   const file = state.file;
   let conn: Database.Database | undefined;
@@ -595,10 +601,12 @@ function checkDatabase(
     if (!fs0?.risky) conn.pragma('mmap_size = 268435456');
     const mode = String(conn.pragma('journal_mode', { simple: true }));
     state.journalMode = mode === 'wal' ? 'wal' : 'delete';
-    const rows = conn.pragma(fullIntegrity ? 'integrity_check(20)' : 'quick_check(20)') as Record<string, string>[];
+    const rows = deferIntegrity
+      ? [{ quick_check: 'deferred' }]
+      : (conn.pragma(fullIntegrity ? 'integrity_check(20)' : 'quick_check(20)') as Record<string, string>[]);
     const lines = rows.map((r) => String(Object.values(r)[0]));
     state.integrity = lines.join('; ');
-    if (lines.length !== 1 || lines[0] !== 'ok') {
+    if (!deferIntegrity && (lines.length !== 1 || lines[0] !== 'ok')) {
       ctx.findings.add({
         code: 'TL_DB_CORRUPT',
         severity: 'fatal',
@@ -793,7 +801,7 @@ export function runDoctor(paths: DataPaths, options: DoctorOptions = {}): Doctor
     timed(
       ctx,
       `database ${d.name}`,
-      () => checkDatabase(ctx, d, walProbe, filesystem, options.fullIntegrity ?? false),
+      () => checkDatabase(ctx, d, walProbe, filesystem, options.fullIntegrity ?? false, options.deferIntegrity?.includes(d.name) ?? false),
       () =>
         `${d.journalMode ?? '?'}, v${d.userVersion ?? '?'}, ${d.integrity ?? 'not checked'}, write ${d.writable === null ? 'not tried' : d.writable ? 'ok' : 'refused'}`,
     );

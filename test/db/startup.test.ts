@@ -101,3 +101,36 @@ test('startStorage takes the daily verified backup of journal.db on its timer', 
   assert.equal(storage.backups?.status().lastBackup?.verified, true);
   assert.equal(storage.backups?.runNow(), undefined, 'not due again for a day');
 });
+
+test('startStorage checks market.db right after start and turns degraded when a page is damaged', async (t) => {
+  const paths = tempDataPaths(t);
+  openStore(paths).close();
+  const conn = new Database(paths.marketDb);
+  conn.pragma('journal_mode = DELETE');
+  conn.exec('CREATE TABLE bars_test (id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX bars_test_v ON bars_test (v);');
+  const ins = conn.prepare('INSERT INTO bars_test (v) VALUES (?)');
+  conn.transaction(() => {
+    for (let i = 0; i < 5000; i++) ins.run(`bar ${i} ${'y'.repeat(50)}`);
+  })();
+  conn.close();
+  // Scribble over a page in the middle of the file (a bad sector, a torn copy): page 1 (the header) stays intact.
+  const fd = fs.openSync(paths.marketDb, 'r+');
+  fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 4096 * 20);
+  fs.closeSync(fd);
+  const { storage, app } = await started(t, paths);
+  assert.ok(storage.store, 'the store opened: the check of market.db comes after start');
+  assert.equal(storage.report.status, 'ok', 'the doctor left market.db integrity to after start');
+  let health = (await app.inject({ url: '/health' })).json() as { status: string; findings: { code: string; path?: string }[] };
+  for (let i = 0; i < 60 && health.status === 'ok'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    health = (await app.inject({ url: '/health' })).json() as typeof health;
+  }
+  assert.equal(health.status, 'degraded');
+  assert.ok(health.findings.some((f) => f.code === 'TL_DB_CORRUPT' && f.path === paths.marketDb));
+  assert.throws(() => storage.store?.market.write(() => 1), { code: 'TL_DB_CORRUPT' });
+  assert.equal(
+    storage.store?.journal.write(() => 1),
+    1,
+    'journal.db is unaffected',
+  );
+});
