@@ -184,7 +184,8 @@ function statFile(p: string): FileState | undefined {
   }
 }
 
-function fileSize(p: string): number {
+/** Size of `p`, 0 when it does not exist. */
+export function fileSize(p: string): number {
   try {
     return fs.statSync(p).size;
   } catch {
