@@ -18,16 +18,26 @@ export function register(program: Command): void {
       // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
       const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
       const app = await buildApp({ store: storage.store, logger, health: storage.health });
-      const { address } = await listen({
-        app,
-        host: ctx.config.host,
-        port: ctx.config.port,
-        logger,
-        onClose: () => {
-          storage.close();
-          appLogger.close();
-        },
-      });
+      let address: string;
+      try {
+        ({ address } = await listen({
+          app,
+          host: ctx.config.host,
+          port: ctx.config.port,
+          logger,
+          onClose: () => {
+            storage.close();
+            appLogger.close();
+          },
+        }));
+      } catch (err) {
+        // Port taken, address not available: say so and exit 2, with the databases closed cleanly.
+        logger.fatal({ code: (err as { code?: string }).code }, `cannot listen on ${ctx.config.host}:${ctx.config.port}: ${String(err)}`);
+        storage.close();
+        appLogger.close();
+        process.exitCode = 2;
+        return;
+      }
       logger.info({ address, dataDir: ctx.config.dataDir, status: storage.health().status }, `tradelog listening on ${address}`);
     });
 }
