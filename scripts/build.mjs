@@ -20,6 +20,18 @@ if (outDir === root || root.startsWith(outDir + path.sep) || outDir === src || o
 }
 fs.rmSync(outDir, { recursive: true, force: true });
 
+// The newest modification time under src/ when the build started; bin/tradelog runs the build only while no
+// source file or folder is newer.
+function newestMtime(dir) {
+  let newest = fs.statSync(dir).mtimeMs;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+const sourceStamp = newestMtime(src);
+
 const tsc = spawnSync(
   process.execPath,
   [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir],
@@ -43,4 +55,5 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
+fs.writeFileSync(path.join(outDir, '.source-stamp'), String(sourceStamp));
 console.error(`build: compiled src/ to ${path.relative(process.cwd(), outDir) || '.'} and copied ${copied} other file(s)`);

@@ -27,11 +27,12 @@ export function register(program: Command): void {
       const logger = appLogger.logger;
       // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
       const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+      let address: string;
       try {
         const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
         // The scheduler and the import watcher run in this process; app.close() stops them before the databases close.
         if (app.tradelog.services) startBackground(app.tradelog.services, ctx.config, ctx.paths, logger);
-        const { address } = await listen({
+        ({ address } = await listen({
           app,
           host: ctx.config.host,
           port: ctx.config.port,
@@ -40,18 +41,20 @@ export function register(program: Command): void {
             storage.close();
             appLogger.close();
           },
-        });
-        logger.info({ address, dataDir: ctx.config.dataDir, status: storage.health().status }, `tradelog listening on ${address}`);
+        }));
       } catch (err) {
-        storage.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        if (!isAppError(err) && code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+        // No token for a public address, port taken, address not available: say so and exit 2, databases closed.
+        const code = (err as { code?: string }).code;
         const message = isAppError(err)
           ? `error ${err.code}: ${err.message}\nfix: ${err.remedy}`
-          : `error TL_WEB_LISTEN: cannot listen on ${ctx.config.host}:${ctx.config.port} (${code}).\nfix: choose another port with --port or TRADELOG_PORT (ports below 1024 need root), or stop the process using it.`;
+          : `error TL_WEB_LISTEN: cannot listen on ${ctx.config.host}:${ctx.config.port} (${code ?? String(err)}).\nfix: choose another port with --port or TRADELOG_PORT (ports below 1024 need root), or stop the process using it.`;
+        logger.fatal({ code }, message.replace('\nfix:', ' Fix:'));
         process.stderr.write(`${message}\n`);
+        storage.close();
         appLogger.close();
         process.exitCode = 2;
+        return;
       }
+      logger.info({ address, dataDir: ctx.config.dataDir, status: storage.health().status }, `tradelog listening on ${address}`);
     });
 }

@@ -116,6 +116,11 @@ export interface DoctorOptions {
   logStatus?: LogFileStatus | undefined;
   /** Full integrity_check instead of quick_check (slower: about 3.5× on a 100 MB file). */
   fullIntegrity?: boolean;
+  /**
+   * Databases whose quick_check the caller runs later (serve: market.db, which holds re-downloadable bars and can be
+   * hundreds of MB, is checked right after the server answers; see startup.ts). Every other check still runs.
+   */
+  deferIntegrity?: DbName[];
   /** --owner UID:GID (only meaningful as root). */
   owner?: Who | undefined;
   /** Where PUID/PGID are read from; process.env by default. */
@@ -179,7 +184,8 @@ function statFile(p: string): FileState | undefined {
   }
 }
 
-function fileSize(p: string): number {
+/** Size of `p`, 0 when it does not exist. */
+export function fileSize(p: string): number {
   try {
     return fs.statSync(p).size;
   } catch {
@@ -218,8 +224,8 @@ class Findings {
   }
 }
 
-function chownHint(who: Who, target: string): string {
-  return `chown ${who.uid}:${who.gid} ${target}`;
+function chownHint(who: Who, target: string, recursive = false): string {
+  return `chown ${recursive ? '-R ' : ''}${who.uid}:${who.gid} ${target}`;
 }
 
 interface Ctx {
@@ -250,9 +256,9 @@ function userLabel(ctx: Ctx): string {
   return who.source === 'process' ? `uid ${who.uid}` : `uid ${who.uid} (the app's user, from ${who.source})`;
 }
 
-function fixOwnerRemedy(ctx: Ctx, target: string): string {
+function fixOwnerRemedy(ctx: Ctx, target: string, recursive = false): string {
   const owner = `${ctx.who.uid}:${ctx.who.gid}`;
-  return `Stop every process using the data directory, then as root run: ${chownHint(ctx.who, target)}  (or "tradelog doctor --repair --owner ${owner}" as root). Never chmod 777.`;
+  return `Stop every process using the data directory, then as root run: ${chownHint(ctx.who, target, recursive)}  (or "tradelog doctor --repair --owner ${owner}" as root). Never chmod 777.`;
 }
 
 // 1. Identity: who runs, who owns the data directory, may this user create files in it.
@@ -283,7 +289,7 @@ function checkIdentity(ctx: Ctx): void {
           code: 'TL_DB_FOREIGN_OWNER',
           severity: 'warn',
           message: `${dir} is owned by uid ${st.uid} (mode ${modeString(st.mode)}), not by ${userLabel(ctx)}.`,
-          remedy: fixOwnerRemedy(ctx, `-R ${paths.dataDir}`),
+          remedy: fixOwnerRemedy(ctx, paths.dataDir, true),
           path: dir,
         });
       }
@@ -320,7 +326,7 @@ function checkIdentity(ctx: Ctx): void {
     code: 'TL_DB_DIR_NOT_WRITABLE',
     severity,
     message: `The data directory ${dir} (${describeStat(dir)}) is not writable by ${userLabel(ctx)}. SQLite must create -wal/-shm/-journal files there: ${effects.join('; ')}.`,
-    remedy: fixOwnerRemedy(ctx, `-R ${paths.dataDir}`),
+    remedy: fixOwnerRemedy(ctx, paths.dataDir, true),
     path: dir,
   });
 }
@@ -333,7 +339,7 @@ function checkBackupsDir(ctx: Ctx): void {
     code: 'TL_BACKUP_DIR_NOT_WRITABLE',
     severity: 'warn',
     message: `${dir} (${describeStat(dir)}) is not writable by ${userLabel(ctx)}: daily and pre-migration backups will fail.`,
-    remedy: fixOwnerRemedy(ctx, `-R ${dir}`),
+    remedy: fixOwnerRemedy(ctx, dir, true),
     path: dir,
   });
 }
@@ -567,6 +573,7 @@ function checkDatabase(
   probe: WalProbeResult | null,
   fs0: DoctorReport['filesystem'],
   fullIntegrity: boolean,
+  deferIntegrity: boolean,
 ): void {
   const file = state.file;
   let conn: Database.Database | undefined;
@@ -595,10 +602,12 @@ function checkDatabase(
     if (!fs0?.risky) conn.pragma('mmap_size = 268435456');
     const mode = String(conn.pragma('journal_mode', { simple: true }));
     state.journalMode = mode === 'wal' ? 'wal' : 'delete';
-    const rows = conn.pragma(fullIntegrity ? 'integrity_check(20)' : 'quick_check(20)') as Record<string, string>[];
+    const rows = deferIntegrity
+      ? [{ quick_check: 'deferred' }]
+      : (conn.pragma(fullIntegrity ? 'integrity_check(20)' : 'quick_check(20)') as Record<string, string>[]);
     const lines = rows.map((r) => String(Object.values(r)[0]));
     state.integrity = lines.join('; ');
-    if (lines.length !== 1 || lines[0] !== 'ok') {
+    if (!deferIntegrity && (lines.length !== 1 || lines[0] !== 'ok')) {
       ctx.findings.add({
         code: 'TL_DB_CORRUPT',
         severity: 'fatal',
@@ -793,7 +802,7 @@ export function runDoctor(paths: DataPaths, options: DoctorOptions = {}): Doctor
     timed(
       ctx,
       `database ${d.name}`,
-      () => checkDatabase(ctx, d, walProbe, filesystem, options.fullIntegrity ?? false),
+      () => checkDatabase(ctx, d, walProbe, filesystem, options.fullIntegrity ?? false, options.deferIntegrity?.includes(d.name) ?? false),
       () =>
         `${d.journalMode ?? '?'}, v${d.userVersion ?? '?'}, ${d.integrity ?? 'not checked'}, write ${d.writable === null ? 'not tried' : d.writable ? 'ok' : 'refused'}`,
     );

@@ -7,6 +7,7 @@ import { tableCounts } from './backup.js';
 import {
   type DoctorOptions,
   type DoctorReport,
+  fileSize,
   findStraySidecars,
   type RepairAction,
   resolveAppUser,
@@ -227,7 +228,7 @@ export function repairDataDir(paths: DataPaths, options: RepairOptions = {}): Do
   // The undo copy comes before anything opens the databases: the checks' own connections, like any clean
   // close, already let SQLite replay a pending -wal. Only files no process has open (/proc) are copied.
   const dbFiles = [paths.journalDb, paths.marketDb].filter((f) => fs.existsSync(f));
-  const walBefore = new Map(dbFiles.map((f) => [f, fileSizeOf(`${f}-wal`)]));
+  const walBefore = new Map(dbFiles.map((f) => [f, fileSize(`${f}-wal`)]));
   const probe = fs.existsSync(paths.dbDir) ? probeWal(paths.dbDir, true) : undefined;
   const noShm = Boolean(probe && !probe.ok && probe.walUnusable);
   const rewritten = dbFiles.filter((f) => (walBefore.get(f) ?? 0) > WAL_HEADER_BYTES || (noShm && headerJournalMode(f) === 'wal'));
@@ -243,11 +244,11 @@ export function repairDataDir(paths: DataPaths, options: RepairOptions = {}): Do
     );
   const strays = findStraySidecars([paths.dbDir, paths.dataDir]);
   const toConvert = noShm ? dbFiles.filter((f) => headerJournalMode(f) === 'wal') : [];
-  const toCheckpoint = dbFiles.filter((f) => !toConvert.includes(f) && fileSizeOf(`${f}-wal`) > WAL_HEADER_BYTES);
+  const toCheckpoint = dbFiles.filter((f) => !toConvert.includes(f) && fileSize(`${f}-wal`) > WAL_HEADER_BYTES);
   // The checks' connections replayed these already (SQLite does so on the last clean close): say so.
   for (const f of dbFiles) {
     const was = walBefore.get(f) ?? 0;
-    if (was > WAL_HEADER_BYTES && fileSizeOf(`${f}-wal`) <= WAL_HEADER_BYTES && !toConvert.includes(f)) {
+    if (was > WAL_HEADER_BYTES && fileSize(`${f}-wal`) <= WAL_HEADER_BYTES && !toConvert.includes(f)) {
       const rows = totalRows(countRows(f, false));
       actions.push(
         action(
@@ -299,12 +300,4 @@ export function repairDataDir(paths: DataPaths, options: RepairOptions = {}): Do
 
   const after = runDoctor(paths, options);
   return { ...after, actions, repair: { before: first.status } };
-}
-
-function fileSizeOf(p: string): number {
-  try {
-    return fs.statSync(p).size;
-  } catch {
-    return 0;
-  }
 }

@@ -6,7 +6,7 @@ import type { LogFileStatus } from '../log.js';
 import { type BackupSchedule, type BackupScheduleOptions, startBackupSchedule } from './backup-schedule.js';
 import { type DoctorReport, type Finding, findingError, findStraySidecars, type RepairAction, runDoctor, statusOf } from './doctor.js';
 import { processesHolding } from './holders.js';
-import type { Db } from './open.js';
+import type { Db, JournalMode } from './open.js';
 import { quarantineStrays } from './repair.js';
 import { openStore, type Store } from './store.js';
 
@@ -50,6 +50,13 @@ export interface StartStorageOptions {
   logStatus?: () => LogFileStatus;
   /** Daily backup timer settings; false turns it off (tests, read-only tools). */
   backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
+  journalMode?: JournalMode;
+  /**
+   * Run market.db's quick_check just after start instead of before it (default true): bars are re-downloadable and
+   * the file can be large; a damaged market.db then refuses writes and turns health degraded.
+   */
+  deferMarketCheck?: boolean;
 }
 
 function asFinding(err: unknown): Finding {
@@ -75,7 +82,12 @@ function dbsFor(f: Finding, store: Store): Db[] {
 
 export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
   const { logger } = options;
-  const doctor = () => runDoctor(paths, { logFile: options.logFile, logStatus: options.logStatus?.() });
+  const doctor = () =>
+    runDoctor(paths, {
+      logFile: options.logFile,
+      logStatus: options.logStatus?.(),
+      deferIntegrity: options.deferMarketCheck === false ? [] : ['market'],
+    });
   let report = doctor();
   const actions: RepairAction[] = [];
 
@@ -97,7 +109,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   let store: Store | undefined;
   if (report.status !== 'fatal') {
     try {
-      store = openStore(paths, { logger });
+      store = openStore(paths, { logger, ...(options.journalMode ? { journalMode: options.journalMode } : {}) });
     } catch (err) {
       const f = asFinding(err);
       startFindings.push(f);
@@ -108,6 +120,31 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     for (const f of report.findings.filter((x) => x.severity === 'degraded')) {
       for (const db of dbsFor(f, store)) if (!db.writeRefused) db.refuseWrites(findingError(f));
     }
+  }
+
+  let marketCheck: NodeJS.Timeout | undefined;
+  if (store && options.deferMarketCheck !== false) {
+    const market = store.market;
+    marketCheck = setTimeout(() => {
+      try {
+        const rows = market.read(() => market.conn.pragma('quick_check(20)') as Record<string, string>[]);
+        const lines = rows.map((r) => String(Object.values(r)[0]));
+        if (lines.length !== 1 || lines[0] !== 'ok') {
+          market.refuseWrites(
+            new AppError('TL_DB_CORRUPT', `The database ${market.file} is damaged: quick_check reported ${lines.slice(0, 3).join('; ')}.`, {
+              status: 503,
+              remedy:
+                'Keep the files. Stop the app and restore market.db from "tradelog backups", or move it aside and download the bars again.',
+              details: { path: market.file },
+            }),
+          );
+          logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
+        }
+      } catch (err) {
+        logger.error({ sqliteCode: sqliteCode(err), file: market.file }, `market.db quick_check failed: ${errorMessage(err)}`);
+      }
+    }, 50);
+    marketCheck.unref();
   }
 
   const backups =
@@ -167,6 +204,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     close() {
       if (closed) return;
       closed = true;
+      if (marketCheck) clearTimeout(marketCheck);
       backups?.stop();
       store?.close();
     },
