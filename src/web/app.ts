@@ -184,7 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Before anything changes state, make sure the files can still be written (see HealthMonitor).
   app.addHook('preHandler', async (req) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') monitor.checkWritable();
+    if (req.method !== 'GET' && req.method !== 'HEAD') monitor.checkWritable(true);
   });
 
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
@@ -243,5 +243,6 @@ function sendError(ctx: WebContext, render: Render, req: FastifyRequest, reply: 
       .header('cache-control', 'no-store')
       .send({ error: { code: e.code, message: e.message, remedy: e.remedy } });
   }
-  return render(reply, req, 'error', { title: e.status === 404 ? 'Not found' : 'Error', error: e, status: e.status }, e.status);
+  const notSaved = req.method !== 'GET' && req.method !== 'HEAD';
+  return render(reply, req, 'error', { title: e.status === 404 ? 'Not found' : 'Error', error: e, status: e.status, notSaved }, e.status);
 }

@@ -18,7 +18,7 @@ export interface LiveHealth extends HealthReport {
  * A database that became unwritable while the server runs (files chowned to root, a directory made read-only)
  * does not fail at once: SQLite keeps writing through the descriptors it already holds, and the next start would
  * then find a read-only database. So before every state-changing request, and on /health, the files are checked
- * with access(W_OK) (cached for a second); if one is no longer writable, writes are refused with the same message
+ * with access(W_OK) (a few microseconds; page banners reuse a check up to a second old); if one is no longer writable, writes are refused with the same message
  * and fix SQLite's own SQLITE_READONLY would produce, and /health turns 503. When the files are writable again
  * the refusal is lifted. Refusals set by the start-up doctor or by SQLite itself are left alone.
  */

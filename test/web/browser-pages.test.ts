@@ -20,11 +20,12 @@ after(async () => {
 
 let browser: BrowserContext | undefined;
 let server: ServerProcess;
+let dataDir: string;
 
 before(async () => {
   browser = await launchBrowser(scope);
   if (!browser) return;
-  const dataDir = path.join(tempDir(scope), 'data');
+  dataDir = path.join(tempDir(scope), 'data');
   const demo = await runCliAsync(['demo', '--data-dir', dataDir, '--json']);
   assert.equal(demo.status, 0, demo.stderr);
   const counts = JSON.parse(demo.stdout);
@@ -133,4 +134,18 @@ test('position chart puts each fill on its candle, buys below and sells above, w
   assert.equal(await page.inputValue('#note'), 'Covered into the 14:00 flush; should have waited for the retest.');
   assert.equal(await page.inputValue('#tags'), 'fade, news');
   assert.deepEqual(problems.all(), []);
+});
+
+test('demo fills every chart timeframe and refuses to run again on a journal that holds executions', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page } = await openPage(browser);
+  const coverage = await (await page.request.get(`${server.url}/api/market-data/coverage`)).json();
+  for (const root of ['MNQ', 'ES']) {
+    const tfs = coverage.filter((c: { instrument: string }) => c.instrument === root).map((c: { timeframe: string }) => c.timeframe);
+    assert.deepEqual(tfs.sort(), ['15m', '1d', '1h', '1m', '4h', '5m'], root);
+  }
+  const again = await runCliAsync(['demo', '--data-dir', dataDir]);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /error TL_DEMO_NOT_EMPTY/);
+  assert.match(again.stderr, /fix: .*--data-dir/);
 });

@@ -52,7 +52,9 @@ test('a database made unwritable while the server runs refuses writes with the f
   const report = await health.json();
   assert.equal(report.status, 'degraded');
   assert.ok(
-    report.findings.some((f: { code: string; remedy: string }) => /TL_DB_(DIR_NOT_WRITABLE|READONLY)/.test(f.code) && /chown/.test(f.remedy)),
+    report.findings.some(
+      (f: { code: string; remedy: string }) => /TL_DB_(DIR_NOT_WRITABLE|READONLY)/.test(f.code) && /chown/.test(f.remedy),
+    ),
     JSON.stringify(report.findings),
   );
 
