@@ -163,6 +163,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   installSecurity(app, { authToken: config.authToken });
 
+  // Time spent in the server, for the browser's network panel and the benchmark (Server-Timing).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(3)}`);
+    return payload;
+  });
+
   // Request latency by route pattern (bounded label set: unmatched URLs share one label).
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import type { Db } from '../db/open.js';
+import { dbVersion } from './memo.js';
 
 /**
  * Serialised chart answers, kept while market.db is unchanged. A chart is redrawn far more often than bars are
@@ -29,9 +30,7 @@ export class BarsCache {
   }
 
   private currentVersion(): string {
-    const dataVersion = this.db.conn.pragma('data_version', { simple: true }) as number;
-    const changes = this.versionStmt.get() as number;
-    return `${dataVersion}.${changes}`;
+    return dbVersion(this.db, this.versionStmt);
   }
 
   get(key: string, build: () => string): CachedBody {

@@ -38,7 +38,7 @@ export interface PositionPage {
   pageSize: number;
   pages: number;
   items: PositionJson[];
-  /** Sums over every position that matched (not only this page). */
+  /** Sums over the closed positions that matched (not only this page). */
   totals: { netPnl: number; grossPnl: number; commission: number };
 }
 
@@ -74,19 +74,43 @@ export function serviceFilter(q: PositionListQuery): PositionFilter {
 }
 
 export function listPositionsPage(trades: TradesService, q: PositionListQuery): PositionPage {
-  let items = trades.listPositions(serviceFilter(q));
+  const filter = serviceFilter(q);
+  const pageSize = Math.min(Math.max(q.pageSize ?? 50, 1), 500);
+  const sort = q.sort ?? 'openedAt';
+  const order = q.order ?? 'desc';
+  // The usual view (newest first, no side/reviewed filter) reads only its page; totals come from the statistics.
+  if (!q.side && !q.reviewed && sort === 'openedAt') {
+    const total = trades.countPositions(filter);
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    const page = Math.min(Math.max(q.page ?? 1, 1), pages);
+    const start = order === 'desc' ? Math.max(0, total - page * pageSize) : (page - 1) * pageSize;
+    const count = order === 'desc' ? Math.min(pageSize, total - (page - 1) * pageSize) : pageSize;
+    const items = trades.listPositions({ ...filter, limit: Math.max(0, count), offset: start });
+    const { status, ...statsFilter } = filter;
+    const s = status === 'open' ? { netPnl: 0, grossPnl: 0, commission: 0 } : trades.stats(statsFilter);
+    return {
+      total,
+      page,
+      pageSize,
+      pages,
+      items: order === 'desc' ? [...items].reverse() : items,
+      totals: { netPnl: s.netPnl, grossPnl: s.grossPnl, commission: s.commission },
+    };
+  }
+  let items = trades.listPositions(filter);
   if (q.side) items = items.filter((p) => p.side === q.side);
   if (q.reviewed) items = items.filter((p) => p.reviewed === (q.reviewed === 'yes'));
-  const cmp = compare(q.sort ?? 'openedAt');
-  const dir = (q.order ?? 'desc') === 'desc' ? -1 : 1;
-  items.sort((a, b) => dir * cmp(a, b) || dir * (a.id - b.id));
-  const pageSize = Math.min(Math.max(q.pageSize ?? 50, 1), 500);
+  const cmp = compare(sort);
+  const dir = order === 'desc' ? -1 : 1;
+  // A copy: the service's list may be shared (memoized).
+  items = [...items].sort((a, b) => dir * cmp(a, b) || dir * (a.id - b.id));
   const pages = Math.max(1, Math.ceil(items.length / pageSize));
   const page = Math.min(Math.max(q.page ?? 1, 1), pages);
   let net = 0;
   let gross = 0;
   let commission = 0;
   for (const p of items) {
+    if (p.status !== 'closed') continue;
     net += cents(p.netPnl);
     gross += cents(p.grossPnl);
     commission += cents(p.commission);

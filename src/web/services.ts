@@ -7,6 +7,7 @@ import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo
 import type { ImportFileResult } from '../trades/import.service.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import type { ImportWatcher } from '../trades/watcher.js';
+import { VersionMemo } from './memo.js';
 
 /**
  * The services the pages call, built once per app from the open store. The market-data object owns the job
@@ -24,8 +25,26 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/**
+ * The trades service with its read methods remembered until journal.db changes (see VersionMemo): the
+ * dashboard, positions and statistics pages of a large journal then cost one computation per import.
+ */
+export function memoizedTrades(trades: TradesService, memo: VersionMemo): TradesService {
+  const key = (name: string, args: unknown[]) => `${name}\u001f${JSON.stringify(args)}`;
+  return {
+    ...trades,
+    listPositions: (...args) => memo.get(key('listPositions', args), () => trades.listPositions(...args)),
+    countPositions: (...args) => memo.get(key('countPositions', args), () => trades.countPositions(...args)),
+    stats: (...args) => memo.get(key('stats', args), () => trades.stats(...args)),
+    allTags: () => memo.get('allTags', () => trades.allTags()),
+  };
+}
+
 export function createServices(store: Store, config: Config, logger: Logger): Services {
-  const trades = createTradesService({ journal: store.journal, importTimezone: config.importTimezone });
+  const trades = memoizedTrades(
+    createTradesService({ journal: store.journal, importTimezone: config.importTimezone }),
+    new VersionMemo(store.journal),
+  );
   const market = createMarketData({ market: store.market, journal: store.journal, config, logger });
   const services: Services = {
     trades,

@@ -16,8 +16,9 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: WebContext): 
       if (trades.countPositions({}) === 0) {
         return ctx.render(reply, req, 'dashboard', { title: 'Dashboard', empty: true, barsStored: market.coverage().length > 0 });
       }
-      const stats = trades.stats(filter);
-      const daily = trades.stats(filter, { by: 'day' }).groups ?? [];
+      // One pass gives the totals and the trading days.
+      const stats = trades.stats(filter, { by: 'day' });
+      const daily = stats.groups ?? [];
       const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
       const points = daily.map((g) => ({ label: g.key, value: g.netPnl }));
       const equity = lineChart(cumulative(points), {

@@ -1,0 +1,48 @@
+import type { Db } from '../db/open.js';
+
+/**
+ * "Has this database changed?" in two cheap reads: `PRAGMA data_version` moves when another connection (a CLI
+ * import, another process) commits; `total_changes()` moves when this process's own connection writes.
+ */
+export function dbVersion(db: Db, totalChanges: { get(): unknown }): string {
+  return `${db.conn.pragma('data_version', { simple: true }) as number}.${totalChanges.get() as number}`;
+}
+
+/**
+ * Results computed from a database, kept until it changes (then all are dropped), least recently used first out.
+ * Pages read the journal far more often than it changes: the statistics of 10,000 positions are computed once
+ * per import, not once per page view. Cached values are shared: callers must not mutate them.
+ */
+export class VersionMemo {
+  private readonly entries = new Map<string, unknown>();
+  private version = '';
+  private readonly totalChanges;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxEntries = 100,
+  ) {
+    this.totalChanges = db.conn.prepare('SELECT total_changes()').pluck();
+  }
+
+  get<T>(key: string, build: () => T): T {
+    const v = dbVersion(this.db, this.totalChanges);
+    if (v !== this.version) {
+      this.entries.clear();
+      this.version = v;
+    }
+    if (this.entries.has(key)) {
+      const hit = this.entries.get(key) as T;
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const value = build();
+    // A build that wrote (none should) changed the version: don't keep a value computed from the old state.
+    if (dbVersion(this.db, this.totalChanges) === v) {
+      this.entries.set(key, value);
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    }
+    return value;
+  }
+}
