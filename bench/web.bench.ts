@@ -126,7 +126,12 @@ async function startServer(dir: string): Promise<{ url: string; stop: () => Prom
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
-  return { url, stop: () => new Promise((r) => (child.kill('SIGTERM'), child.on('exit', () => r()))) };
+  const stop = () =>
+    new Promise<void>((r) => {
+      child.on('exit', () => r());
+      child.kill('SIGTERM');
+    });
+  return { url, stop };
 }
 
 interface LoadResult {
