@@ -117,6 +117,16 @@ export interface Downloader {
   plan(instrument: string, timeframe: TimeframeId, options?: Pick<UpdateOptions, 'days' | 'now'>): Range[];
 }
 
+/**
+ * Rebuild the 4h bars of [fromSec, toSec] from the stored 1h bars (derive.ts), starting at the session open before
+ * `fromSec` so the first bucket is built from all its 1h bars. Returns how many 4h bars changed.
+ */
+export function rebuildFourHour(bars: BarsRepo, root: string, fromSec: number, toSec: number): number {
+  const from = sessionAnchor(fromSec * 1000) / 1000;
+  const hourly = bars.read(root, '1h', { from, to: toSec });
+  return bars.upsert(root, '4h', deriveFourHourBars(hourly), 'derived').stored;
+}
+
 /** Spaces request starts per provider instance, shared by every update in the process. */
 const nextSlot = new WeakMap<BarsProvider, number>();
 
@@ -282,12 +292,9 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
     if (complete) coverage.setState(root, timeframe, { lastFetchAt: nowSec, finalUntil: final });
   }
 
-  async function rebuildFourHour(root: string, nowSec: number, days: number | undefined): Promise<number> {
+  function rebuildForWindow(root: string, nowSec: number, days: number | undefined): number {
     const window = windowOf('4h', nowSec, days);
-    // Start at a session open so the first bucket is built from all its 1h bars.
-    const from = sessionAnchor(window.start * 1000) / 1000;
-    const hourly = bars.read(root, '1h', { from, to: nowSec });
-    return bars.upsert(root, '4h', deriveFourHourBars(hourly), 'derived').stored;
+    return rebuildFourHour(bars, root, window.start, nowSec);
   }
 
   return {
@@ -334,7 +341,7 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
               sourceError = err;
             }
             // Built from whatever 1h bars are stored, even when fetching more of them failed.
-            report.stored += await rebuildFourHour(root, nowSec, options.days);
+            report.stored += rebuildForWindow(root, nowSec, options.days);
             if (sourceError) throw sourceError;
           } else if (!provider.limits(timeframe)) {
             report.status = 'skipped';
