@@ -156,6 +156,13 @@ function slots(period1: number, period2: number, seconds: number, nowSec: number
   return out;
 }
 
+/** Every bar (null slots included) the stub serves for a request, as the answer's arrays hold them. */
+export function stubSeries(base: number, interval: string, period1: number, period2: number, nowSec: number, nullEvery = 37): StubBar[] {
+  const seconds = INTERVAL_SECONDS[interval];
+  if (seconds === undefined) throw new Error(`no interval ${interval}`);
+  return slots(period1, period2, seconds, nowSec).map((t) => stubBar(base, t, seconds, nowSec, nullEvery));
+}
+
 export async function startYahooStub(options: YahooStubOptions = {}): Promise<YahooStub> {
   const template = JSON.parse(readFixture('chart-mnq-1h.json')) as {
     chart: { result: { meta: Record<string, unknown> }[] };
@@ -255,7 +262,7 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
           }),
         );
       }
-      const bars = slots(period1, period2, seconds, nowSec).map((t) => stubBar(base, t, seconds, nowSec, nullEvery));
+      const bars = stubSeries(base, interval, period1, period2, nowSec, nullEvery);
       const quote = {
         volume: bars.map((b) => b.volume),
         low: bars.map((b) => b.low),
