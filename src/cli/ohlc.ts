@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openStore } from '../db/store.js';
 import type { TimeframeReport, UpdateEvent } from '../market-data/downloader.js';
+import { parseBarsQuery } from '../market-data/query.js';
 import { createMarketData } from '../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, parseTimeframe, parseTimeframeList } from '../market-data/timeframes.js';
 import { type CommandContext, type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
@@ -10,34 +11,11 @@ import { type CommandContext, type GlobalOptions, runCommand, usageError, withGl
  * times in Unix seconds; JSON dates elsewhere are ISO 8601 UTC.
  */
 
-/** `--from`/`--to`: Unix seconds, or ISO 8601 (a date alone is that UTC day; as `--to` the whole day). */
-export function parseTimeArg(value: string, flag: string, endOfDay = false): number {
-  const v = value.trim();
-  if (/^\d{1,11}$/.test(v)) return Number(v);
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
-  const ms = Date.parse(dateOnly ? `${v}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`);
-  if (Number.isNaN(ms)) {
-    throw usageError(
-      `${flag} "${value}" is neither Unix seconds nor an ISO 8601 date.`,
-      `Write ${flag} as 2025-06-18, 2025-06-18T14:30:00Z or 1750256400.`,
-    );
-  }
-  return Math.floor(ms / 1000) + (dateOnly && endOfDay ? 86399 : 0);
-}
-
 function parseDays(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0)
     throw usageError(`--days "${value}" is not a positive number.`, 'Give --days a number of days, e.g. --days 7.');
-  return n;
-}
-
-function parseLimit(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw usageError(`--limit "${value}" is not a whole number ≥ 1.`, 'Give --limit the number of newest bars to print.');
   return n;
 }
 
@@ -225,13 +203,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'only the newest n bars of the range')
     .action((instrument: string, opts: GlobalOptions & { timeframe: string; from?: string; to?: string; limit?: string }) =>
       runCommand(opts, (ctx) => {
-        const timeframe = parseTimeframe(opts.timeframe).id;
-        const limit = parseLimit(opts.limit);
-        const query = {
-          ...(opts.from === undefined ? {} : { from: parseTimeArg(opts.from, '--from') }),
-          ...(opts.to === undefined ? {} : { to: parseTimeArg(opts.to, '--to', true) }),
-          ...(limit === undefined ? {} : { limit }),
-        };
+        const { timeframe, query } = parseBarsQuery({ timeframe: opts.timeframe, limit: opts.limit, from: opts.from, to: opts.to }, null);
         const store = openStore(ctx.paths, { logger: ctx.logger });
         try {
           const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
