@@ -106,6 +106,8 @@ export interface DownloaderDeps {
   coverage: CoverageRepo;
   provider: BarsProvider;
   symbols: SymbolMapper;
+  /** Runs `fn` in one write transaction of market.db (a request's bars and its coverage are stored together). */
+  transaction?: <T>(fn: () => T) => T;
   /** Tick size of a root, used to round provider prices; undefined leaves them as received. */
   tickSize?: (root: string) => number | undefined;
   logger?: Logger;
@@ -159,6 +161,7 @@ const toSecRanges = (ranges: Range[]): Range[] => ranges.map((r) => ({ start: Ma
 
 export function createDownloader(deps: DownloaderDeps): Downloader {
   const { bars, coverage, provider, symbols } = deps;
+  const atomic = deps.transaction ?? (<T>(fn: () => T): T => fn());
 
   /** Bars fetched at `fetchSec` are final up to the returned time (see the module comment). */
   function finalUntil(timeframe: TimeframeId, fetchSec: number): number {
@@ -259,7 +262,11 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
             ...(tick === undefined ? {} : { tickSize: tick }),
             ...(options.signal ? { signal: options.signal } : {}),
           });
-          const result = bars.upsert(root, timeframe, answer.bars, provider.source);
+          const result = atomic(() => {
+            const r = bars.upsert(root, timeframe, answer.bars, provider.source);
+            coverage.addCovered(root, timeframe, { start: range.start, end: Math.min(range.end, final) });
+            return r;
+          });
           report.fetched += answer.bars.length;
           report.nullsSkipped += answer.nullsSkipped;
           report.rejected += result.rejected;
@@ -270,7 +277,6 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
               `${result.rejected} ${timeframe} bars failed validation`,
             );
           }
-          coverage.addCovered(root, timeframe, { start: range.start, end: Math.min(range.end, final) });
           break;
         } catch (err) {
           if (options.signal?.aborted) throw cancelledError();

@@ -77,10 +77,19 @@ export function cancelledError(): AppError {
   });
 }
 
-/** Round to a multiple of `step`, written with no more decimals than `step` has (21850.25, 1.0835, 0.015625). */
-export function roundToStep(value: number, step: number): number {
-  if (!(step > 0) || !Number.isFinite(value)) return value;
+/**
+ * A function rounding to multiples of `step`, written with no more decimals than `step` has (21850.25, 1.0835,
+ * 0.015625): removes float artefacts such as 21779.000000001 or 1.0834999799728394 from a feed.
+ */
+export function stepRounder(step: number): (value: number) => number {
+  if (!(step > 0) || !Number.isFinite(step)) return (v) => v;
   let decimals = 0;
   while (decimals < 12 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-9) decimals++;
-  return Number((Math.round(value / step) * step).toFixed(decimals));
+  const scale = 10 ** decimals;
+  return (value) => (Number.isFinite(value) ? Math.round(Math.round(value / step) * step * scale) / scale : value);
+}
+
+/** `stepRounder(step)(value)`. */
+export function roundToStep(value: number, step: number): number {
+  return stepRounder(step)(value);
 }

@@ -131,6 +131,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
       coverage: coverageRepo,
       provider,
       symbols: loadSymbolMapper(settings, registry),
+      transaction: (fn) => options.market.write(fn),
       tickSize: (root) => (registry.has(root) ? registry.get(root).tickSize : undefined),
       ...(options.logger ? { logger: options.logger } : {}),
     });

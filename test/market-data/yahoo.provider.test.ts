@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { roundToStep } from '../../src/market-data/provider.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
 import { readFixture, startYahooStub, stubBar } from '../helpers/yahoo-stub.js';
 
@@ -178,4 +179,15 @@ test('yahoo provider reports an unreachable server as transient', async () => {
       code: 'TL_MARKET_TRANSIENT',
     },
   );
+});
+
+test('roundToStep removes feed float artefacts for every tick size in use', () => {
+  assert.equal(roundToStep(21779.000000001, 0.25), 21779);
+  assert.equal(roundToStep(21850.2499999, 0.25), 21850.25);
+  assert.equal(roundToStep(Math.fround(1.0835), 0.00005), 1.0835);
+  assert.equal(roundToStep(110.01562500001, 1 / 64), 110.015625);
+  assert.equal(roundToStep(0.0066745000001, 0.0000005), 0.0066745);
+  assert.equal(roundToStep(3.4560000001, 0.001), 3.456);
+  assert.equal(roundToStep(65.43, 0.01), 65.43);
+  assert.equal(roundToStep(Number.NaN, 0.25), Number.NaN);
 });
