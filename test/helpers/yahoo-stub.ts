@@ -227,40 +227,22 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
       if (seconds === undefined) return json(400, readFixture('error-400-interval.json').replace('interval=4h', `interval=${interval}`));
       const base = symbols[symbol];
       if (base === undefined) return json(404, readFixture('error-404.json'));
+      const chartError = (status: number, code: string, description: string) =>
+        json(status, JSON.stringify({ chart: { result: null, error: { code, description } } }));
       if (!Number.isFinite(period1) || !Number.isFinite(period2) || period2 <= period1) {
-        return json(
-          400,
-          JSON.stringify({ chart: { result: null, error: { code: 'Bad Request', description: 'Invalid input - period1/period2' } } }),
+        return chartError(400, 'Bad Request', 'Invalid input - period1/period2');
+      }
+      const notAvailable = `${interval} data not available for startTime=${period1} and endTime=${period2}.`;
+      if (interval === '1m' && period2 - period1 > 8 * 86400) {
+        return chartError(
+          422,
+          'Unprocessable Entity',
+          `${notAvailable} Only 8 days worth of 1m granularity data are allowed to be fetched per request.`,
         );
       }
       const windowDays = WINDOW_DAYS[interval];
-      if (interval === '1m' && period2 - period1 > 8 * 86400) {
-        return json(
-          422,
-          JSON.stringify({
-            chart: {
-              result: null,
-              error: {
-                code: 'Unprocessable Entity',
-                description: `1m data not available for startTime=${period1} and endTime=${period2}. Only 8 days worth of 1m granularity data are allowed to be fetched per request.`,
-              },
-            },
-          }),
-        );
-      }
       if (windowDays !== undefined && period1 < nowSec - windowDays * 86400) {
-        return json(
-          422,
-          JSON.stringify({
-            chart: {
-              result: null,
-              error: {
-                code: 'Unprocessable Entity',
-                description: `${interval} data not available for startTime=${period1} and endTime=${period2}. The requested range must be within the last ${windowDays} days.`,
-              },
-            },
-          }),
-        );
+        return chartError(422, 'Unprocessable Entity', `${notAvailable} The requested range must be within the last ${windowDays} days.`);
       }
       const bars = stubSeries(base, interval, period1, period2, nowSec, nullEvery);
       const quote = {
