@@ -102,7 +102,8 @@ export function register(program: Command): void {
           } finally {
             process.off('SIGINT', onSignal);
           }
-          const problems = report.timeframes.filter((t) => t.status !== 'ok');
+          // Failed timeframes and bars the provider sent that failed validation (counted, not stored) both count as problems.
+          const problems = report.timeframes.filter((t) => t.status !== 'ok' || t.rejected > 0);
           return {
             json: {
               instrument: report.instrument,

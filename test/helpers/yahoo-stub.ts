@@ -46,7 +46,9 @@ export type FaultKind =
   /** Waits `delayMs` (default 10 s) before answering normally: a client timeout. */
   | 'hang'
   /** Closes the connection without an answer. */
-  | 'reset';
+  | 'reset'
+  /** A normal answer in which the first bar with prices has its high below its low. */
+  | 'inconsistent-bar';
 
 export interface Fault {
   kind: FaultKind;
@@ -245,6 +247,8 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
         return chartError(422, 'Unprocessable Entity', `${notAvailable} The requested range must be within the last ${windowDays} days.`);
       }
       const bars = stubSeries(base, interval, period1, period2, nowSec, nullEvery);
+      const broken = f?.fault.kind === 'inconsistent-bar' ? bars.find((b) => b.open !== null) : undefined;
+      if (broken && broken.low !== null) broken.high = broken.low - 1;
       const quote = {
         volume: bars.map((b) => b.volume),
         low: bars.map((b) => b.low),

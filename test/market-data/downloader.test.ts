@@ -257,3 +257,16 @@ test('updateRecentData skips the remaining timeframes when cancelled', async (t)
   );
   assert.equal(stub.count({ interval: '1h' }), 0);
 });
+
+test('updateRecentData counts a bar that fails validation as rejected and stores the others', async (t) => {
+  const { stub, market } = await setup(t);
+  stub.fault({ interval: '15m' }, { kind: 'inconsistent-bar' }, 1);
+  const report = await market.updateRecentData('MNQ', ['15m']);
+  const r = report.timeframes[0];
+  assert.equal(r?.status, 'ok');
+  assert.equal(r?.rejected, 1);
+  assert.equal(r?.stored, (r?.fetched ?? 0) - 1);
+  const req = stub.requests[0];
+  const served = stubSeries(21800, '15m', req?.period1 ?? 0, req?.period2 ?? 0, WED / 1000).filter((b) => b.open !== null);
+  assert.deepEqual(market.readBars('MNQ', '15m'), served.slice(1), 'everything but the broken bar');
+});
