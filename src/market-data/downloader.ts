@@ -182,7 +182,10 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
     return { start, end: nowSec };
   }
 
-  /** The ranges still to request for a fetchable timeframe, and whether the set reaches the present. */
+  /**
+   * The ranges still to request for a fetchable timeframe, and whether a successful run may record its fetch state
+   * (false while the newest bars are too fresh to ask for again: the tail was left out on purpose).
+   */
   function planFetch(
     root: string,
     timeframe: TimeframeId,
