@@ -158,17 +158,23 @@ function benchRead(): void {
     function pick(): string {
       return instruments[Math.floor(Math.random() * instruments.length)] as string;
     }
-    for (const [name, fn] of cases) {
-      for (let i = 0; i < 20; i++) fn();
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
+    // Round-robin over the cases, so a change in the machine's load affects them all alike.
+    for (const [, fn] of cases) for (let i = 0; i < 20; i++) fn();
+    const times: number[][] = cases.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      cases.forEach(([, fn], k) => {
         t0 = performance.now();
         const r = fn();
-        times.push(performance.now() - t0);
-        if (typeof r === 'string' ? r.length < 1000 : false) throw new Error('empty result');
-      }
-      console.log(`${name.padEnd(52)} median ${median(times).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms`);
+        (times[k] as number[]).push(performance.now() - t0);
+        if (typeof r === 'string' && r.length < 1000) throw new Error('empty result');
+      });
     }
+    cases.forEach(([name], k) => {
+      const ts = times[k] as number[];
+      console.log(
+        `${name.padEnd(52)} median ${median(ts).toFixed(2)} ms, p95 ${percentile(ts, 95).toFixed(2)} ms, min ${Math.min(...ts).toFixed(2)} ms`,
+      );
+    });
     const body = market.chartBarsJson('MNQ', '1m', { limit: 2000 });
     console.log(
       `body: ${(body.length / 1024).toFixed(0)} KiB for 2,000 bars (goal: newest 2,000 < 3 ms median; endpoint server time < 5 ms)`,
