@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Bar, createBarsRepo, validateBar } from '../../src/market-data/bars.repo.js';
 import { tempStore } from '../helpers/tmp.js';
+import { columnsOf } from './columns.js';
 
 const bar = (time: number, close = 100.25, volume = 10): Bar => ({ time, open: 100, high: 101, low: 99.5, close, volume });
 const hourly = (n: number, start = 1_750_000_000) => Array.from({ length: n }, (_, i) => bar(start + i * 3600, 100 + (i % 4) * 0.25, i));
@@ -107,14 +108,7 @@ test('readColumnar and readColumnarJson give the newest bars as columns, oldest 
   const col = repo.readColumnar('MNQ', '1h');
   assert.equal(col.t.length, 2000, 'default limit 2,000');
   const newest = bars.slice(1000);
-  assert.deepEqual(col, {
-    t: newest.map((b) => b.time),
-    o: newest.map((b) => b.open),
-    h: newest.map((b) => b.high),
-    l: newest.map((b) => b.low),
-    c: newest.map((b) => b.close),
-    v: newest.map((b) => b.volume),
-  });
+  assert.deepEqual(col, columnsOf(newest));
   const json = repo.readColumnarJson('MNQ', '1h', { limit: 10, to: bars[20]?.time });
   assert.deepEqual(JSON.parse(json), repo.readColumnar('MNQ', '1h', { limit: 10, to: bars[20]?.time }));
   assert.deepEqual(JSON.parse(repo.readColumnarJson('ES', '1h')), { t: [], o: [], h: [], l: [], c: [], v: [] });

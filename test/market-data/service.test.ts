@@ -4,6 +4,7 @@ import type { Bar } from '../../src/market-data/bars.repo.js';
 import { parseBarsQuery } from '../../src/market-data/query.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { tempStore } from '../helpers/tmp.js';
+import { columnsOf } from './columns.js';
 
 test('chartBarsJson answers the newest bars of a contract name as columns under its root', (t) => {
   const store = tempStore(t);
@@ -24,16 +25,7 @@ test('chartBarsJson answers the newest bars of a contract name as columns under 
   const { timeframe, query } = parseBarsQuery({ timeframe: '1h', to: String(bars[2399]?.time) });
   const body = JSON.parse(market.chartBarsJson('6EU5', timeframe, query));
   const newest = bars.slice(400, 2400);
-  assert.deepEqual(body, {
-    instrument: '6E',
-    timeframe: '1h',
-    t: newest.map((b) => b.time),
-    o: newest.map((b) => b.open),
-    h: newest.map((b) => b.high),
-    l: newest.map((b) => b.low),
-    c: newest.map((b) => b.close),
-    v: newest.map((b) => b.volume),
-  });
+  assert.deepEqual(body, { instrument: '6E', timeframe: '1h', ...columnsOf(newest) });
   assert.deepEqual(market.coverage('6E 09-25'), [
     {
       instrument: '6E',
