@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import * as backup from './backup.js';
 import * as doctor from './doctor.js';
 import * as migrate from './migrate.js';
+import * as ohlc from './ohlc.js';
 import * as serve from './serve.js';
 
 /**
@@ -15,7 +16,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, doctor, migrate, backup]) mod.register(program);
+for (const mod of [serve, doctor, migrate, backup, ohlc]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
