@@ -3,6 +3,7 @@ import * as backup from './backup.js';
 import * as demo from './demo.js';
 import * as doctor from './doctor.js';
 import * as migrate from './migrate.js';
+import * as ohlc from './ohlc.js';
 import * as serve from './serve.js';
 
 /**
@@ -16,7 +17,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, doctor, migrate, backup, demo]) mod.register(program);
+for (const mod of [serve, doctor, migrate, backup, ohlc, demo]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
