@@ -10,7 +10,8 @@ import { AppError } from '../errors.js';
  * - with a token, every page needs the session cookie that /login sets (HttpOnly, SameSite=Strict) and every API
  *   call the cookie or `Authorization: Bearer <token>`;
  * - every state-changing request from a browser carries the CSRF token (double submit: an HttpOnly cookie and a
- *   form field or X-CSRF-Token header that must match), and a cross-site Origin is refused outright;
+ *   form field or X-CSRF-Token header that must match), and a cross-site Origin is refused outright; a request
+ *   with neither Origin nor cookies comes from a script, not a browser, and needs no token;
  * - security headers on every answer: a CSP that allows only this origin, nosniff, no framing, no referrer beyond this origin.
  */
 export const SESSION_COOKIE = 'tl_session';
@@ -190,10 +191,10 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
   // checked just before the handler instead.
   const check = async (req: FastifyRequest) => {
     if (!UNSAFE_METHODS.has(req.method) || req.bearerAuth) return;
-    // A script calling the JSON API (no Origin header, JSON body) is not a browser: a cross-site page can only
-    // send JSON after a CORS preflight, which this server never grants, so there is nothing to forge.
-    const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
-    if (isApiPath(req.url) && isJson && req.headers.origin === undefined && !req.headers.cookie) return;
+    // Neither an Origin header nor a cookie: not a browser (browsers send Origin with every cross-site POST, and
+    // the CSRF cookie with same-site ones). A script has no ambient credentials a third-party page could borrow;
+    // with a token configured it still has to authenticate.
+    if (req.headers.origin === undefined && !req.headers.cookie) return;
     const body = req.body as Record<string, unknown> | undefined;
     let field = body && typeof body === 'object' ? body[CSRF_FIELD] : undefined;
     // multipart (attachFieldsToBody): fields arrive as { value }

@@ -163,14 +163,26 @@ test('app requires sign-in when a token is set', async (t) => {
   assert.equal(evil.headers.location, '/');
 });
 
-test('form posts are refused without the CSRF token', async (t) => {
+test('browser form posts are refused without the CSRF token or from another site', async (t) => {
   const { app } = await buildTestApp(t);
   const page = await app.inject({ method: 'GET', url: '/status' });
   const csrf = cookiesFrom(page).tl_csrf as string;
 
-  const none = await app.inject({ method: 'POST', url: '/status/backup', payload: { all: 'on' } });
+  const none = await app.inject({
+    method: 'POST',
+    url: '/status/backup',
+    headers: { cookie: cookieHeader({ tl_csrf: csrf }) },
+    payload: { all: 'on' },
+  });
   assert.equal(none.statusCode, 403);
   assert.match(none.body, /TL_WEB_CSRF/);
+
+  const noCookie = await app.inject({ method: 'POST', url: '/status/backup', headers: { origin: 'http://localhost:80' }, payload: {} });
+  assert.equal(noCookie.statusCode, 403, 'a browser post without the cookie');
+
+  // A script (no Origin, no cookie) has nothing to forge: it needs no token.
+  const script = await app.inject({ method: 'POST', url: '/status/backup', payload: {} });
+  assert.equal(script.statusCode, 303);
 
   const mismatch = await app.inject({
     method: 'POST',

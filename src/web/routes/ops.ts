@@ -25,6 +25,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
         response: {
           '2xx': {
             type: 'object',
+            additionalProperties: true,
             properties: {
               status: { type: 'string' },
               journalMode: { type: 'string' },
