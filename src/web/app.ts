@@ -138,6 +138,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (services) {
     // Download jobs run in the background: wait for them (cancelled) before the databases close.
     app.addHook('onClose', async () => services.close());
+    metrics.addSource({
+      name: 'tradelog_bars',
+      help: 'Bars stored in market.db, by instrument and timeframe.',
+      collect: () =>
+        services.market.coverage().map((c) => ({ labels: { instrument: c.instrument, timeframe: c.timeframe }, value: c.count })),
+    });
+    metrics.addSource({
+      name: 'tradelog_positions',
+      help: 'Positions in the journal, by status.',
+      collect: () =>
+        (['open', 'closed'] as const).map((status) => ({ labels: { status }, value: services.trades.countPositions({ status }) })),
+    });
+    metrics.addSource({
+      name: 'tradelog_market_jobs_running',
+      help: 'Market-data update jobs running now.',
+      collect: () => [{ value: services.market.jobs.list().filter((j) => j.state === 'running').length }],
+    });
     services.market.jobs.subscribe((job, event) => {
       if (event.type !== 'finished') return;
       metrics.inc('tradelog_market_jobs_total', 'Market-data update jobs finished, by who started them and outcome.', {

@@ -159,5 +159,11 @@ test('Update from API shows progress per timeframe, a failing timeframe with its
   assert.ok(Number(await page.getAttribute('#chart', 'data-bars')) > 20);
   assert.equal(Number(await page.getAttribute('#chart', 'data-markers')), 4);
   await screenshot(page, 'charts-updated');
+  const metrics = await (await page.request.get(`${server.url}/metrics`)).text();
+  assert.match(metrics, /tradelog_market_jobs_total\{origin="web",outcome="partial"\} 1\n/);
+  assert.match(metrics, /tradelog_market_jobs_total\{origin="web",outcome="ok"\} 1\n/);
+  const status = await page.goto(`${server.url}/status`);
+  assert.equal(status?.status(), 200);
+  assert.match((await page.textContent('#jobs')) ?? '', /MNQ \(web\)/);
   assert.deepEqual(problems.all(), []);
 });

@@ -367,3 +367,13 @@ test('demo refuses a journal that already holds executions', async () => {
   assert.equal(res.statusCode, 409);
   assert.match(res.body, /new data directory for the demo/);
 });
+
+test('metrics count bars per timeframe, positions and finished update jobs', async () => {
+  const text = (await t0.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const coverage = (await t0.app.inject({ method: 'GET', url: '/api/market-data/coverage?instrument=ES' })).json();
+  const es1m = coverage.find((c: { timeframe: string }) => c.timeframe === '1m');
+  assert.ok(text.includes(`tradelog_bars{instrument="ES",timeframe="1m"} ${es1m.count}\n`), 'bar counts');
+  const stats = (await t0.app.inject({ method: 'GET', url: '/api/stats' })).json();
+  assert.ok(text.includes(`tradelog_positions{status="closed"} ${stats.positions}\n`));
+  assert.match(text, /tradelog_market_jobs_running 0\n/);
+});

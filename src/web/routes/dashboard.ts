@@ -10,11 +10,11 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: WebContext): 
     '/',
     { schema: { querystring: { type: 'object', properties: { account: { type: 'string', maxLength: 100 } } } } },
     async (req, reply) => {
-      const { trades, market } = requireServices(ctx);
+      const { trades } = requireServices(ctx);
       const account = (req.query as { account?: string }).account || undefined;
       const filter = account ? { account } : {};
       if (trades.countPositions({}) === 0) {
-        return ctx.render(reply, req, 'dashboard', { title: 'Dashboard', empty: true, barsStored: market.coverage().length > 0 });
+        return ctx.render(reply, req, 'dashboard', { title: 'Dashboard', empty: true });
       }
       // One pass gives the totals and the trading days.
       const stats = trades.stats(filter, { by: 'day' });

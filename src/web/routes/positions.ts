@@ -61,14 +61,10 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
       const duration = Math.max(60, closedSec - openedSec);
       // Prefer the finest timeframe whose stored bars cover the position; else the ideal one (Update from API).
       const ideal = idealTimeframe(duration);
-      const coverage = market.coverage(p.root);
+      // Two index lookups per timeframe: a bar at or before the opening, and one at or after the closing candle.
       const covers = (tf: TimeframeId) =>
-        coverage.some(
-          (c) =>
-            c.timeframe === tf &&
-            Date.parse(c.first) / 1000 <= openedSec &&
-            Date.parse(c.last) / 1000 >= closedSec - TIMEFRAMES[tf].seconds,
-        );
+        market.readBars(p.root, tf, { to: openedSec, limit: 1 }).length > 0 &&
+        market.readBars(p.root, tf, { from: closedSec - TIMEFRAMES[tf].seconds, limit: 1 }).length > 0;
       const from = CHART_TIMEFRAMES.indexOf(ideal);
       const timeframe = CHART_TIMEFRAMES.slice(from).find(covers) ?? ideal;
       const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
