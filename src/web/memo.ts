@@ -4,7 +4,7 @@ import type { Db } from '../db/open.js';
  * "Has this database changed?" in two cheap reads: `PRAGMA data_version` moves when another connection (a CLI
  * import, another process) commits; `total_changes()` moves when this process's own connection writes.
  */
-export function dbVersion(db: Db, totalChanges: { get(): unknown }): string {
+function dbVersion(db: Db, totalChanges: { get(): unknown }): string {
   return `${db.conn.pragma('data_version', { simple: true }) as number}.${totalChanges.get() as number}`;
 }
 

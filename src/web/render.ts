@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
+import { formatBytes } from '../db/fs-info.js';
 import type { AppError } from '../errors.js';
 import { CSRF_FIELD } from './security.js';
 
@@ -92,15 +93,7 @@ export function formatters(zone: string) {
       return toDt(v)?.toISODate() ?? '';
     },
     bytes(n: number | null | undefined): string {
-      if (n === null || n === undefined || !Number.isFinite(n)) return '';
-      const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-      let v = n;
-      let i = 0;
-      while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-      }
-      return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+      return n === null || n === undefined || !Number.isFinite(n) ? '' : formatBytes(n);
     },
     duration(ms: number | null | undefined): string {
       if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '';

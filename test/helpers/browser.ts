@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { BIN, cleanEnv, ROOT } from './cli.js';
 
@@ -157,4 +157,16 @@ export async function spawnServer(t: Hooks, options: SpawnServerOptions): Promis
   };
   t.after(() => stop());
   return { url, child, output: () => out, stop };
+}
+
+/**
+ * Cleanup for resources shared by a whole test file (one browser, one server): registered now, run in reverse
+ * order after the file's last test. Pass the returned object where a test context is expected.
+ */
+export function fileScope(): { after: (fn: () => unknown) => void; skip: (msg?: string) => void } {
+  const hooks: (() => unknown)[] = [];
+  after(async () => {
+    for (const h of hooks.reverse()) await h();
+  });
+  return { after: (fn) => hooks.push(fn), skip: (msg) => console.log(`# ${msg}`) };
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { DateTime } from 'luxon';
 import type { BrowserContext, Page } from 'playwright-core';
 import { sessionsBetween } from '../../src/market-data/sessions.js';
 import { NAV } from '../../src/web/render.js';
-import { launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
+import { fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startYahooStub, type YahooStub } from '../helpers/yahoo-stub.js';
 
@@ -13,11 +13,7 @@ import { startYahooStub, type YahooStub } from '../helpers/yahoo-stub.js';
 // (preview, then positions), then "Update from API" on the charts page against the local Yahoo stub: live
 // per-timeframe progress, a failing timeframe shown with its fix, bars in every timeframe at the end.
 
-const hooks: (() => unknown)[] = [];
-const scope = { after: (fn: () => unknown) => hooks.push(fn), skip: (msg?: string) => console.log(`# ${msg}`) };
-after(async () => {
-  for (const h of hooks.reverse()) await h();
-});
+const scope = fileScope();
 
 let browser: BrowserContext | undefined;
 let server: ServerProcess;
@@ -27,7 +23,7 @@ before(async () => {
   browser = await launchBrowser(scope);
   if (!browser) return;
   stub = await startYahooStub({ latencyMs: 150 });
-  hooks.push(() => stub.close());
+  scope.after(() => stub.close());
   server = await spawnServer(scope, { dataDir: path.join(tempDir(scope), 'data'), env: { TRADELOG_YAHOO_BASE_URL: stub.url } });
 });
 

@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { NAV } from '../../src/web/render.js';
-import { launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
+import { fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Real headless Chromium against `tradelog serve` (a child process) on a data dir filled by `tradelog demo`.
 // One browser and one server for the whole file.
 
-const hooks: (() => unknown)[] = [];
-const scope = { after: (fn: () => unknown) => hooks.push(fn), skip: (msg?: string) => console.log(`# ${msg}`) };
-after(async () => {
-  for (const h of hooks.reverse()) await h();
-});
+const scope = fileScope();
 
 let browser: BrowserContext | undefined;
 let server: ServerProcess;
