@@ -284,6 +284,21 @@ test('import refuses a file with more rows than the limit and stores nothing', a
   assert.match(res.body, /Split the export/);
 });
 
+test('import refuses a file larger than 20 MB with the limit in the message', async (t) => {
+  const { app } = await buildTestApp(t);
+  const { token, cookie } = await csrf(app);
+  const mp = multipart({ _csrf: token }, [{ name: 'big.csv', content: 'x'.repeat(21 * 1024 * 1024) }]);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/import/preview',
+    headers: { ...mp.headers, cookie, accept: 'text/html' },
+    payload: mp.payload,
+  });
+  assert.equal(res.statusCode, 413);
+  assert.match(res.body, /TL_WEB_UPLOAD_TOO_LARGE/);
+  assert.match(res.body, /20 MB/);
+});
+
 test('settings override a point value and every position is recalculated', async (t) => {
   const { app } = await buildTestApp(t);
   const services = app.tradelog.services;
