@@ -138,7 +138,6 @@ function tradesOfDay(
   closeAt: ReadonlyMap<number, number>,
   r: () => number,
   seq: { n: number },
-  keepOpen: boolean,
 ): Fill[] {
   const price = (ms: number): number | undefined => closeAt.get(Math.floor(ms / 60_000) * 60);
   const fills: Fill[] = [];
@@ -173,16 +172,13 @@ function tradesOfDay(
         fills.push({ time: partT, action: close, ex: 'Exit', quantity: 1, price: p3, id: id(), validation: '' });
       }
       fills.push({ time: end, action: close, ex: 'Exit', quantity: qty, price: exitPrice, id: id(), validation: verdict });
-    } else if (scale < 0.28 && !keepOpen) {
+    } else if (scale < 0.28) {
       // A reversal: one fill closes the position and opens the other side; closed two minutes later.
       fills.push({ time: end, action: close, ex: 'Exit', quantity: qty * 2, price: exitPrice, id: id(), validation: verdict });
       const back = end + 2 * 60_000 + 7_000;
       const p4 = price(back);
       if (p4 !== undefined) fills.push({ time: back, action: open, ex: 'Exit', quantity: qty, price: p4, id: id(), validation: '' });
       else fills.push({ time: end + 1000, action: open, ex: 'Exit', quantity: qty, price: exitPrice, id: id(), validation: '' });
-    } else if (keepOpen && i === count - 1) {
-      // The last trade of the demo stays open.
-      break;
     } else {
       fills.push({ time: end, action: close, ex: 'Exit', quantity: qty, price: exitPrice, id: id(), validation: verdict });
     }
@@ -307,11 +303,28 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
     const r = rng(seedBase * 13 + i);
     const firstTradeSec = (tradeSessions[0]?.open ?? end) / 1000;
     const closeAt = new Map(minutes.filter((b) => b.time >= firstTradeSec).map((b) => [b.time, b.close]));
-    for (const [d, s] of tradeSessions.entries()) {
+    for (const s of tradeSessions) {
       if (r() < 0.15) continue; // a day off now and then
-      const keepOpen = i === 0 && d === tradeSessions.length - 1;
-      for (const fill of tradesOfDay(plan, s, closeAt, r, seq, keepOpen)) {
+      for (const fill of tradesOfDay(plan, s, closeAt, r, seq)) {
         csvRows.push({ plan, contract: frontContract(plan.root, fill.time), fill });
+      }
+    }
+    const lastSession = tradeSessions[tradeSessions.length - 1];
+    if (i === 0 && lastSession) {
+      // One position still open at the end, entered after the day's other trades.
+      const t = DateTime.fromISO(lastSession.tradingDay, { zone: 'America/Chicago' }).set({ hour: 14, minute: 58, second: 12 }).toMillis();
+      const price = closeAt.get(Math.floor(t / 60_000) * 60);
+      if (price !== undefined) {
+        const fill: Fill = {
+          time: t,
+          action: 'Buy',
+          ex: 'Entry',
+          quantity: 1,
+          price,
+          id: `demo${String(++seq.n).padStart(6, '0')}_1`,
+          validation: '',
+        };
+        csvRows.push({ plan, contract: frontContract(plan.root, t), fill });
       }
     }
   }

@@ -56,6 +56,19 @@ test('every page answers 200 with its navigation entry marked when the journal h
   assert.doesNotMatch(dash.body, /id="empty-state"/);
 });
 
+test('every position page answers 200, the open one included', async () => {
+  const all = (await t0.app.inject({ method: 'GET', url: '/api/positions?pageSize=500' })).json();
+  assert.ok(
+    all.items.some((p: { status: string }) => p.status === 'open'),
+    'the demo leaves one position open',
+  );
+  for (const p of all.items as { id: number; status: string }[]) {
+    const res = await t0.app.inject({ method: 'GET', url: `/positions/${p.id}` });
+    assert.equal(res.statusCode, 200, `position ${p.id}: ${res.body.slice(0, 200)}`);
+    if (p.status === 'open') assert.match(res.body, /still open/);
+  }
+});
+
 test('dashboard offers the demo next to the import when the journal is empty', async (t) => {
   const { app } = await buildTestApp(t);
   const res = await app.inject({ method: 'GET', url: '/' });
