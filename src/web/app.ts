@@ -25,7 +25,7 @@ import { assetDir, createRenderer, type Render } from './render.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { assertSafeBinding, installSecurity, isApiPath, registerLogin } from './security.js';
-import { createServices, type Services } from './services.js';
+import { createServices, displayZone, type Services } from './services.js';
 
 export type { HealthReport } from '../db/startup.js';
 
@@ -117,7 +117,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = new Metrics();
   const { render } = createRenderer({
     writeRefusal: () => monitor.writeRefusal(),
-    zone: () => config.importTimezone,
+    // The trader's zone (Settings → import time zone, else TRADELOG_IMPORT_TIMEZONE) for every time shown.
+    zone: () => displayZone(services, config),
     authEnabled: Boolean(config.authToken),
   });
   const services = store ? createServices(store, config, logger) : undefined;

@@ -75,3 +75,12 @@ export function createServices(store: Store, config: Config, logger: Logger): Se
 export function sideOfAction(action: string): 'buy' | 'sell' {
   return /^buy/i.test(action) ? 'buy' : 'sell';
 }
+
+/** The zone times are shown in: the import time zone setting, else TRADELOG_IMPORT_TIMEZONE; never throws. */
+export function displayZone(services: Services | undefined, config: Config): string {
+  try {
+    return services?.trades.importTimezone() ?? config.importTimezone;
+  } catch {
+    return config.importTimezone;
+  }
+}

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_UPDATE_TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { requireServices, type WebContext } from '../context.js';
 import { jsonForScript, tickDecimals } from '../render.js';
+import { displayZone } from '../services.js';
 import { INSTRUMENT_PATTERN } from './api.js';
 
 /** Range choices of the charts page, in seconds back from the newest stored bar (`all` = no limit). */
@@ -77,7 +78,7 @@ export function registerChartRoutes(app: FastifyInstance, ctx: WebContext): void
         timeframe,
         range,
         volume: q.volume !== '0',
-        zone: ctx.config.importTimezone,
+        zone: displayZone(ctx.services, ctx.config),
         tickSize,
         precision: tickDecimals(tickSize),
         coverage,

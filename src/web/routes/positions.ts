@@ -3,7 +3,7 @@ import { TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
-import { sideOfAction } from '../services.js';
+import { displayZone, sideOfAction } from '../services.js';
 import { cleanQuery, positionListQuerySchema } from './api.js';
 
 const CHART_TIMEFRAMES: TimeframeId[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
@@ -78,7 +78,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         padSec: Math.round(padSec),
         avgEntryPrice: p.avgEntryPrice,
         avgExitPrice: p.avgExitPrice,
-        zone: ctx.config.importTimezone,
+        zone: displayZone(ctx.services, ctx.config),
         tickSize: spec?.tickSize ?? 0.01,
         precision: tickDecimals(spec?.tickSize),
         executions: p.executions.map((e) => ({
