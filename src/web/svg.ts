@@ -49,7 +49,11 @@ export function lineChart(points: readonly LinePoint[], options: { width?: numbe
 }
 
 /** Vertical bars around a zero line, green above and red below. */
-export function barChart(items: readonly LinePoint[], options: { width?: number; height?: number; title: string; id?: string }): string {
+export function barChart(
+  items: readonly LinePoint[],
+  options: { width?: number; height?: number; title: string; id?: string; unit?: 'money' | 'percent' },
+): string {
+  const fmt = options.unit === 'percent' ? (n: number) => `${n.toFixed(0)}%` : money;
   const w = options.width ?? 900;
   const h = options.height ?? 220;
   const pad = { l: 56, r: 12, t: 12, b: 30 };
@@ -73,15 +77,15 @@ export function barChart(items: readonly LinePoint[], options: { width?: number;
       const height = Math.max(0.5, Math.abs(y(p.value) - y(0)));
       const label =
         i % every === 0 ? `<text x="${r1(x0 + bw / 2)}" y="${h - 12}" text-anchor="middle">${escapeXml(short(p.label))}</text>` : '';
-      return `<rect class="${p.value >= 0 ? 'pos' : 'neg'}" x="${r1(x0)}" y="${r1(top)}" width="${r1(bw)}" height="${r1(height)}"><title>${escapeXml(`${p.label}: ${money(p.value)}`)}</title></rect>${label}`;
+      return `<rect class="${p.value >= 0 ? 'pos' : 'neg'}" x="${r1(x0)}" y="${r1(top)}" width="${r1(bw)}" height="${r1(height)}"><title>${escapeXml(`${p.label}: ${fmt(p.value)}`)}</title></rect>${label}`;
     })
     .join('\n');
   return `<svg class="bars"${idAttr} viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${escapeXml(options.title)}" data-bars="${items.length}">
 <title>${escapeXml(options.title)}</title>
 <line class="zero" x1="${pad.l}" x2="${w - pad.r}" y1="${r1(y(0))}" y2="${r1(y(0))}"/>
 ${bars}
-<text x="${pad.l - 6}" y="${r1(y(max)) + 4}" text-anchor="end">${escapeXml(money(max))}</text>
-<text x="${pad.l - 6}" y="${r1(y(min)) + 4}" text-anchor="end">${escapeXml(money(min))}</text>
+<text x="${pad.l - 6}" y="${r1(y(max)) + 4}" text-anchor="end">${escapeXml(fmt(max))}</text>
+<text x="${pad.l - 6}" y="${r1(y(min)) + 4}" text-anchor="end">${escapeXml(fmt(min))}</text>
 </svg>`;
 }
 

@@ -366,6 +366,7 @@ test('settings override a point value and every position is recalculated', async
   assert.equal(sched.statusCode, 303);
   const page = await app.inject({ method: 'GET', url: '/settings' });
   assert.match(page.body, /Every <strong>30<\/strong> minutes/);
+  assert.match(page.body, /and ES/);
 });
 
 test('api market-data update refuses a browser call without the CSRF header and an unknown instrument', async () => {

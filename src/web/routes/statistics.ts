@@ -17,6 +17,8 @@ const LABELS: Record<GroupBy, string> = {
   hour: 'Hour opened (Chicago)',
 };
 
+const lower = (label: string) => label.charAt(0).toLowerCase() + label.slice(1);
+
 /** Statistics with the groupings of the trades service, each with a chart. */
 export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get(
@@ -43,13 +45,13 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
       const result = trades.stats(filter, { by });
       const groups = result.groups ?? [];
       const points = groups.map((g) => ({ label: g.key, value: g.netPnl }));
-      const chart = barChart(points, { title: `Net P&L by ${LABELS[by].toLowerCase()}`, id: 'group-chart' });
+      const chart = barChart(points, { title: `Net P&L by ${lower(LABELS[by])}`, id: 'group-chart' });
       const curve = TIME_GROUPS.has(by)
         ? lineChart(cumulative(points), { title: 'Cumulative net P&L', id: 'cumulative-chart', height: 200 })
         : '';
       const winRates = barChart(
         groups.map((g) => ({ label: g.key, value: g.winRate === null ? 0 : Math.round(g.winRate * 1000) / 10 })),
-        { title: `Win rate (%) by ${LABELS[by].toLowerCase()}`, id: 'winrate-chart', height: 160 },
+        { title: `Win rate by ${lower(LABELS[by])}`, id: 'winrate-chart', height: 160, unit: 'percent' },
       );
       const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
       const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
@@ -58,6 +60,7 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
         q,
         by,
         byLabel: LABELS[by],
+        byLower: lower(LABELS[by]),
         groupBys: GROUP_BYS.map((g) => ({ id: g, label: LABELS[g] })),
         stats: result,
         groups,
