@@ -20,6 +20,8 @@ export interface Services {
   settings: SettingsRepo;
   scheduler?: Scheduler;
   watcher?: ImportWatcher;
+  /** Results computed from journal.db, kept until it changes (see VersionMemo). */
+  journalMemo: VersionMemo;
   /** Imports made by the watched folder since start, newest first (for the import page). */
   watcherImports: ImportFileResult[];
   close(): Promise<void>;
@@ -49,10 +51,8 @@ export function memoizedMarket(market: MarketData, memo: VersionMemo): MarketDat
 }
 
 export function createServices(store: Store, config: Config, logger: Logger): Services {
-  const trades = memoizedTrades(
-    createTradesService({ journal: store.journal, importTimezone: config.importTimezone }),
-    new VersionMemo(store.journal),
-  );
+  const journalMemo = new VersionMemo(store.journal, 200);
+  const trades = memoizedTrades(createTradesService({ journal: store.journal, importTimezone: config.importTimezone }), journalMemo);
   const market = memoizedMarket(
     createMarketData({ market: store.market, journal: store.journal, config, logger }),
     new VersionMemo(store.market, 20),
@@ -61,6 +61,7 @@ export function createServices(store: Store, config: Config, logger: Logger): Se
     trades,
     market,
     settings: createSettingsRepo(store.journal),
+    journalMemo,
     watcherImports: [],
     async close() {
       await services.scheduler?.stop();

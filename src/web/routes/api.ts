@@ -214,7 +214,12 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     },
     async (req) => {
       const q = req.query as { instrument: string; from?: string; to?: string };
-      return executionsInRange(requireServices(ctx), q.instrument, parseTime(q.from, 'from'), parseTime(q.to, 'to'));
+      const services = requireServices(ctx);
+      const from = parseTime(q.from, 'from');
+      const to = parseTime(q.to, 'to');
+      return services.journalMemo.get(`executions\u001f${q.instrument}\u001f${from}\u001f${to}`, () =>
+        executionsInRange(services, q.instrument, from, to),
+      );
     },
   );
 
