@@ -1,0 +1,311 @@
+import type { Db } from '../db/open.js';
+import { priceToUnits, unitsToPrice } from './money.js';
+import type { ParsedExecution, RowProblem } from './ninjatrader.js';
+import type { Action, BookExecution, Validity } from './positions.js';
+
+/**
+ * The `imports` and `executions` tables. Write methods expect to run inside the caller's `db.write()`
+ * transaction (an import, its executions and the rebuilt positions commit together).
+ */
+export type ImportKind = 'ninjatrader' | 'legacy';
+export type ImportStatus = 'imported' | 'rejected' | 'undone';
+
+export interface ImportRecord {
+  id: number;
+  kind: ImportKind;
+  fileName: string;
+  filePath: string | null;
+  sha256: string;
+  bytes: number;
+  status: ImportStatus;
+  rowsRead: number;
+  executionsAdded: number;
+  duplicatesSkipped: number;
+  rowsRejected: number;
+  problems: RowProblem[];
+  importedAt: number;
+  undoneAt: number | null;
+}
+
+export interface StoredExecution {
+  id: number;
+  account: string;
+  key: string;
+  nativeId: boolean;
+  instrument: string;
+  contract: string;
+  root: string;
+  action: Action;
+  quantity: number;
+  price: number;
+  priceUnits: number;
+  time: number;
+  commissionCents: number;
+  validation: Validity | null;
+  orderId: string | null;
+  importId: number;
+  sourceLine: number | null;
+}
+
+/** What an import writes for one execution (a parsed CSV row, or one made from a legacy row). */
+export type NewExecution = Omit<ParsedExecution, 'line'> & { line: number | null };
+
+export interface Book {
+  account: string;
+  contract: string;
+}
+
+const MAX_PROBLEMS_STORED = 1000;
+
+interface ImportRow {
+  id: number;
+  kind: ImportKind;
+  file_name: string;
+  file_path: string | null;
+  sha256: string;
+  bytes: number;
+  status: ImportStatus;
+  rows_read: number;
+  executions_added: number;
+  duplicates_skipped: number;
+  rows_rejected: number;
+  problems: string;
+  imported_at: number;
+  undone_at: number | null;
+}
+
+function toImport(r: ImportRow): ImportRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    fileName: r.file_name,
+    filePath: r.file_path,
+    sha256: r.sha256,
+    bytes: r.bytes,
+    status: r.status,
+    rowsRead: r.rows_read,
+    executionsAdded: r.executions_added,
+    duplicatesSkipped: r.duplicates_skipped,
+    rowsRejected: r.rows_rejected,
+    problems: JSON.parse(r.problems) as RowProblem[],
+    importedAt: r.imported_at,
+    undoneAt: r.undone_at,
+  };
+}
+
+interface ExecRow {
+  id: number;
+  account: string;
+  exec_key: string;
+  native_id: number;
+  instrument: string;
+  contract: string;
+  root: string;
+  action: Action;
+  quantity: number;
+  price: number;
+  time: number;
+  commission_cents: number;
+  validation: Validity | null;
+  order_id: string | null;
+  import_id: number;
+  source_line: number | null;
+}
+
+function toExecution(r: ExecRow): StoredExecution {
+  return {
+    id: r.id,
+    account: r.account,
+    key: r.exec_key,
+    nativeId: r.native_id === 1,
+    instrument: r.instrument,
+    contract: r.contract,
+    root: r.root,
+    action: r.action,
+    quantity: r.quantity,
+    price: r.price,
+    priceUnits: priceToUnits(r.price),
+    time: r.time,
+    commissionCents: r.commission_cents,
+    validation: r.validation,
+    orderId: r.order_id,
+    importId: r.import_id,
+    sourceLine: r.source_line,
+  };
+}
+
+export function createExecutionsRepo(db: Db) {
+  const c = db.conn;
+  const insertImportStmt = c.prepare(
+    `INSERT INTO imports (kind, file_name, file_path, sha256, bytes, status, rows_read, executions_added, duplicates_skipped,
+       rows_rejected, problems, imported_at)
+     VALUES (@kind, @fileName, @filePath, @sha256, @bytes, @status, @rowsRead, @executionsAdded, @duplicatesSkipped,
+       @rowsRejected, @problems, @importedAt)`,
+  );
+  const finishImportStmt = c.prepare(
+    `UPDATE imports SET rows_read = @rowsRead, executions_added = @executionsAdded, duplicates_skipped = @duplicatesSkipped,
+       rows_rejected = @rowsRejected, problems = @problems WHERE id = @id`,
+  );
+  const insertExecStmt = c.prepare(
+    `INSERT INTO executions (account, exec_key, native_id, instrument, contract, root, action, quantity, price, time,
+       commission_cents, validation, order_id, import_id, source_line)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (account, exec_key) DO NOTHING`,
+  );
+  const findStmt = c.prepare('SELECT * FROM executions WHERE account = ? AND exec_key = ?');
+  const bookStmt = c
+    .prepare(
+      `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation FROM executions
+       WHERE account = ? AND contract = ? ORDER BY time, id`,
+    )
+    .raw();
+  const rangeStmt = c.prepare(
+    `SELECT * FROM executions WHERE account = ? AND contract = ? AND (time, id) >= (?, ?) AND (time, id) <= (?, ?)
+     ORDER BY time, id`,
+  );
+  const byIdStmt = c.prepare('SELECT * FROM executions WHERE id = ?');
+  const booksOfImportStmt = c.prepare('SELECT DISTINCT account, contract FROM executions WHERE import_id = ?');
+  const deleteOfImportStmt = c.prepare('DELETE FROM executions WHERE import_id = ?');
+  const importStmt = c.prepare('SELECT * FROM imports WHERE id = ?');
+  const importsStmt = c.prepare('SELECT * FROM imports ORDER BY id DESC LIMIT ?');
+  const undoneStmt = c.prepare("UPDATE imports SET status = 'undone', undone_at = ? WHERE id = ?");
+  const bySha = c.prepare("SELECT * FROM imports WHERE sha256 = ? AND status != 'rejected' ORDER BY id DESC LIMIT 1");
+  const allBooksStmt = c.prepare('SELECT DISTINCT account, contract FROM executions');
+
+  return {
+    /** Start an import record; counts are filled in by `finishImport`. */
+    insertImport(rec: {
+      kind: ImportKind;
+      fileName: string;
+      filePath: string | null;
+      sha256: string;
+      bytes: number;
+      status: ImportStatus;
+      rowsRead?: number;
+      executionsAdded?: number;
+      duplicatesSkipped?: number;
+      problems?: RowProblem[];
+    }): number {
+      const problems = rec.problems ?? [];
+      const info = insertImportStmt.run({
+        kind: rec.kind,
+        fileName: rec.fileName,
+        filePath: rec.filePath,
+        sha256: rec.sha256,
+        bytes: rec.bytes,
+        status: rec.status,
+        rowsRead: rec.rowsRead ?? 0,
+        executionsAdded: rec.executionsAdded ?? 0,
+        duplicatesSkipped: rec.duplicatesSkipped ?? 0,
+        rowsRejected: problems.length,
+        problems: JSON.stringify(problems.slice(0, MAX_PROBLEMS_STORED)),
+        importedAt: Date.now(),
+      });
+      return Number(info.lastInsertRowid);
+    },
+
+    finishImport(
+      id: number,
+      counts: { rowsRead: number; executionsAdded: number; duplicatesSkipped: number; problems: RowProblem[] },
+    ): void {
+      finishImportStmt.run({
+        id,
+        rowsRead: counts.rowsRead,
+        executionsAdded: counts.executionsAdded,
+        duplicatesSkipped: counts.duplicatesSkipped,
+        rowsRejected: counts.problems.length,
+        problems: JSON.stringify(counts.problems.slice(0, MAX_PROBLEMS_STORED)),
+      });
+    },
+
+    /** Insert one execution; false when (account, key) is already stored. */
+    insert(e: NewExecution, importId: number): boolean {
+      const info = insertExecStmt.run(
+        e.account,
+        e.key,
+        e.nativeId ? 1 : 0,
+        e.instrument,
+        e.contract,
+        e.root,
+        e.action,
+        e.quantity,
+        unitsToPrice(e.priceUnits),
+        e.time,
+        e.commissionCents,
+        e.validation,
+        e.orderId,
+        importId,
+        e.line,
+      );
+      return info.changes === 1;
+    },
+
+    find(account: string, key: string): StoredExecution | undefined {
+      const r = findStmt.get(account, key) as ExecRow | undefined;
+      return r && toExecution(r);
+    },
+
+    byId(id: number): StoredExecution | undefined {
+      const r = byIdStmt.get(id) as ExecRow | undefined;
+      return r && toExecution(r);
+    },
+
+    /** Every execution of a book in builder order (time, id). */
+    book(account: string, contract: string): BookExecution[] {
+      const rows = bookStmt.all(account, contract) as [number, string, Action, number, number, number, number, Validity | null][];
+      const out: BookExecution[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as (typeof rows)[number];
+        out[i] = {
+          id: r[0],
+          key: r[1],
+          action: r[2],
+          quantity: r[3],
+          priceUnits: priceToUnits(r[4]),
+          time: r[5],
+          commissionCents: r[6],
+          validation: r[7],
+        };
+      }
+      return out;
+    },
+
+    /** The executions of a book from `first` to `last` inclusive, in builder order. */
+    range(account: string, contract: string, first: { id: number; time: number }, last: { id: number; time: number }): StoredExecution[] {
+      return (rangeStmt.all(account, contract, first.time, first.id, last.time, last.id) as ExecRow[]).map(toExecution);
+    },
+
+    booksOfImport(importId: number): Book[] {
+      return booksOfImportStmt.all(importId) as Book[];
+    },
+
+    allBooks(): Book[] {
+      return allBooksStmt.all() as Book[];
+    },
+
+    deleteOfImport(importId: number): number {
+      return deleteOfImportStmt.run(importId).changes;
+    },
+
+    markUndone(importId: number): void {
+      undoneStmt.run(Date.now(), importId);
+    },
+
+    getImport(id: number): ImportRecord | undefined {
+      const r = importStmt.get(id) as ImportRow | undefined;
+      return r && toImport(r);
+    },
+
+    /** The latest import (not rejected) of a file with this content. */
+    findImportBySha(sha256: string): ImportRecord | undefined {
+      const r = bySha.get(sha256) as ImportRow | undefined;
+      return r && toImport(r);
+    },
+
+    listImports(limit = 200): ImportRecord[] {
+      return (importsStmt.all(limit) as ImportRow[]).map(toImport);
+    },
+  };
+}
+
+export type ExecutionsRepo = ReturnType<typeof createExecutionsRepo>;

@@ -1,0 +1,330 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { type CsvError, type Options, parse } from 'csv-parse';
+import { isAppError } from '../errors.js';
+import type { InstrumentRegistry } from '../instruments/instruments.js';
+import { parseCommissionCents, parsePriceUnits } from './money.js';
+import { type Action, actionSign, type Validity } from './positions.js';
+import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
+import type { ZoneOffsets } from './zone.js';
+
+/**
+ * NinjaTrader execution CSVs (reference-app.md §3.1): the add-on's 15-column file
+ * (`Instrument,Action,Quantity,Price,Time,ID,E/X,Position,Order ID,Name,Commission,Rate,Account,Connection,TradeValidation`)
+ * and the Executions-grid export (same first 14 columns and a trailing comma). Columns are found by their header
+ * name, in any order and case. Required: Instrument, Action, Quantity, Price, Time, Account, Commission.
+ * Optional: ID (a row without one gets a content key), E/X, TradeValidation, Order ID; the rest is ignored.
+ *
+ * Parsing streams through csv-parse; every row is checked and each bad one is reported with its line number and
+ * every reason (missing column, bad number, bad time, unknown instrument, bad action…). Nothing is stored here.
+ */
+export interface ParsedExecution {
+  line: number;
+  account: string;
+  /** NinjaTrader execution id, or `h:<hash>:<n>` for a row without one. */
+  key: string;
+  nativeId: boolean;
+  instrument: string;
+  contract: string;
+  root: string;
+  action: Action;
+  quantity: number;
+  priceUnits: number;
+  time: number;
+  commissionCents: number;
+  validation: Validity | null;
+  orderId: string | null;
+}
+
+export interface RowProblem {
+  line: number;
+  reason: string;
+}
+
+export interface DuplicateRow {
+  line: number;
+  key: string;
+  reason: string;
+}
+
+export interface ParseOptions {
+  registry: InstrumentRegistry;
+  zone: ZoneOffsets;
+  dst?: DstResolution;
+  /** For one-digit years in contract names (`MNQZ5`); defaults to the current year. */
+  referenceYear?: number;
+}
+
+export interface ParsedFile {
+  rows: ParsedExecution[];
+  problems: RowProblem[];
+  /** Rows that repeat an earlier row of the same file (same account and execution id, same fill). */
+  duplicates: DuplicateRow[];
+  /** Data rows seen (not counting the header, blank lines or repeated headers). */
+  rowsRead: number;
+  sha256: string;
+  bytes: number;
+}
+
+/** Where a CSV comes from: a path, or the bytes (an upload). */
+export type CsvSource = { path: string } | { content: Buffer | string };
+
+type Field = 'instrument' | 'action' | 'quantity' | 'price' | 'time' | 'id' | 'ex' | 'commission' | 'account' | 'orderId' | 'validation';
+
+const HEADER_NAMES: Record<string, Field> = {
+  instrument: 'instrument',
+  action: 'action',
+  quantity: 'quantity',
+  qty: 'quantity',
+  price: 'price',
+  time: 'time',
+  id: 'id',
+  executionid: 'id',
+  ex: 'ex',
+  entryexit: 'ex',
+  commission: 'commission',
+  account: 'account',
+  orderid: 'orderId',
+  tradevalidation: 'validation',
+};
+
+const REQUIRED: readonly Field[] = ['instrument', 'action', 'quantity', 'price', 'time', 'account', 'commission'];
+const LABEL: Record<Field, string> = {
+  instrument: 'Instrument',
+  action: 'Action',
+  quantity: 'Quantity',
+  price: 'Price',
+  time: 'Time',
+  id: 'ID',
+  ex: 'E/X',
+  commission: 'Commission',
+  account: 'Account',
+  orderId: 'Order ID',
+  validation: 'TradeValidation',
+};
+
+function normHeader(cell: string): string {
+  return cell
+    .trim()
+    .toLowerCase()
+    .replace(/[\s/_.-]/g, '');
+}
+
+type ColumnMap = Partial<Record<Field, number>>;
+
+function mapHeader(cells: string[]): ColumnMap | undefined {
+  const map: ColumnMap = {};
+  cells.forEach((c, i) => {
+    const f = HEADER_NAMES[normHeader(c)];
+    if (f && map[f] === undefined) map[f] = i;
+  });
+  return map.instrument === undefined && map.action === undefined ? undefined : map;
+}
+
+/**
+ * Action + E/X → the four NinjaTrader order actions (reference-app.md §3.2). Only Buy and Sell depend on E/X;
+ * without E/X they stay Buy and Sell. The builder needs only the direction; the label is kept for display.
+ */
+function mapAction(actionText: string, exText: string | undefined): Action | string {
+  const a = actionText.trim().toLowerCase().replace(/\s/g, '');
+  const ex = (exText ?? '').trim().toLowerCase();
+  const entry = ex === 'entry' || ex === 'e';
+  const exit = ex === 'exit' || ex === 'x';
+  if (ex !== '' && !entry && !exit) return `bad E/X "${exText}": expected Entry, Exit, E or X`;
+  switch (a) {
+    case 'buy':
+      return exit ? 'BuyToCover' : 'Buy';
+    case 'sell':
+      return entry ? 'SellShort' : 'Sell';
+    case 'buytocover':
+      return 'BuyToCover';
+    case 'sellshort':
+      return 'SellShort';
+    default:
+      return `bad action "${actionText}": expected Buy, Sell, BuyToCover or SellShort`;
+  }
+}
+
+function parseQuantity(raw: string): number | string {
+  const t = raw.trim().replace(/,/g, '');
+  if (!/^\d+$/.test(t) || Number(t) === 0) return `bad number "${raw}" in Quantity: expected a whole number of contracts above 0`;
+  return Number(t);
+}
+
+function parseValidation(raw: string | undefined): Validity | null {
+  const t = (raw ?? '').trim().toLowerCase();
+  return t === 'valid' ? 'valid' : t === 'invalid' ? 'invalid' : null;
+}
+
+type Resolved = { contract: string; root: string } | { error: string };
+
+/** Fill identity for telling a repeated row from a different fill that reuses an id. */
+export function fillSignature(f: { action: Action; quantity: number; priceUnits: number; time: number }): string {
+  return `${actionSign(f.action)}|${f.quantity}|${f.priceUnits}|${f.time}`;
+}
+
+/** Parse and check a whole file. Rows stay in file order. */
+export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptions): Promise<ParsedFile> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const input =
+    'path' in source
+      ? fs.createReadStream(source.path, { highWaterMark: 1 << 20 })
+      : Readable.from([typeof source.content === 'string' ? Buffer.from(source.content) : source.content]);
+  input.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+  });
+  const problems: RowProblem[] = [];
+  const csvOptions: Options<{ cells: string[]; line: number }, string[]> = {
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    on_record: (record, ctx) => ({ cells: record as string[], line: ctx.lines }),
+    on_skip: (err: CsvError | undefined) => {
+      const line = typeof err?.lines === 'number' ? err.lines : 0;
+      problems.push({ line, reason: `unreadable CSV: ${err?.message ?? 'syntax error'}` });
+      return undefined;
+    },
+  };
+  const parser = input.pipe(parse(csvOptions as unknown as Options));
+  input.on('error', (err: Error) => parser.destroy(err));
+
+  const rows: ParsedExecution[] = [];
+  const duplicates: DuplicateRow[] = [];
+  const resolved = new Map<string, Resolved>();
+  const seenIds = new Map<string, { line: number; signature: string }>();
+  const contentCounts = new Map<string, number>();
+  const dst = options.dst ?? 'reject';
+  let columns: ColumnMap | undefined;
+  let headerText = '';
+  /** Set when the header is unusable: the rest is only read through (so the hash covers the file). */
+  let stop = false;
+  let rowsRead = 0;
+
+  const resolve = (text: string): Resolved => {
+    let r = resolved.get(text);
+    if (!r) {
+      try {
+        const x = options.registry.resolve(text, options.referenceYear);
+        r = { contract: x.canonical, root: x.contract.root };
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        r = { error: err.code === 'TL_INSTRUMENT_UNKNOWN' ? `unknown instrument: ${err.message}` : `bad instrument: ${err.message}` };
+      }
+      resolved.set(text, r);
+    }
+    return r;
+  };
+
+  for await (const { cells, line } of parser as AsyncIterable<{ cells: string[]; line: number }>) {
+    if (stop) continue;
+    if (!columns) {
+      columns = mapHeader(cells);
+      if (!columns) {
+        problems.push({
+          line,
+          reason:
+            'no header row: the first line must name the columns (Instrument,Action,Quantity,Price,Time,ID,E/X,…,Commission,…,Account)',
+        });
+        stop = true;
+        continue;
+      }
+      const missing = REQUIRED.filter((f) => columns?.[f] === undefined);
+      if (missing.length > 0) {
+        problems.push({ line, reason: `missing column ${missing.map((f) => LABEL[f]).join(', ')} in the header` });
+        stop = true;
+        continue;
+      }
+      headerText = cells.join(',');
+      continue;
+    }
+    if (cells.join(',') === headerText) continue; // a header repeated where files were appended
+    rowsRead++;
+    const cols = columns;
+    const reasons: string[] = [];
+    const cell = (f: Field): string | undefined => {
+      const i = cols[f];
+      return i === undefined ? undefined : cells[i];
+    };
+    const required = (f: Field): string => {
+      const v = cell(f);
+      if (v === undefined) reasons.push(`missing column ${LABEL[f]} (the line has ${cells.length} fields)`);
+      else if (v.trim() === '' && f !== 'commission') reasons.push(`${LABEL[f]} is empty`);
+      return v ?? '';
+    };
+    const instrumentText = required('instrument').trim();
+    const actionText = required('action');
+    const quantityText = required('quantity');
+    const priceText = required('price');
+    const timeText = required('time');
+    const account = required('account').trim();
+    const commissionText = required('commission');
+    if (reasons.length > 0) {
+      problems.push({ line, reason: reasons.join('; ') });
+      continue;
+    }
+    const inst = resolve(instrumentText);
+    if ('error' in inst) reasons.push(inst.error);
+    const action = mapAction(actionText, cell('ex'));
+    if (!isAction(action)) reasons.push(action);
+    const quantity = parseQuantity(quantityText);
+    if (typeof quantity === 'string') reasons.push(quantity);
+    const priceUnits = parsePriceUnits(priceText);
+    if (typeof priceUnits === 'string') reasons.push(priceUnits);
+    const commissionCents = parseCommissionCents(commissionText);
+    if (typeof commissionCents === 'string') reasons.push(commissionCents);
+    const wall = parseWallTime(timeText);
+    let time: number | string = typeof wall === 'string' ? wall : toUtc(wall, options.zone, dst, timeText.trim());
+    if (typeof time === 'string') reasons.push(time);
+    if (reasons.length > 0 || 'error' in inst || typeof wall === 'string') {
+      problems.push({ line, reason: reasons.join('; ') });
+      continue;
+    }
+    time = time as number;
+    const fill = { action: action as Action, quantity: quantity as number, priceUnits: priceUnits as number, time };
+    const id = (cell('id') ?? '').trim();
+    let key: string;
+    if (id) {
+      key = id;
+      const idKey = `${account}\u001f${id}`;
+      const signature = fillSignature(fill);
+      const seen = seenIds.get(idKey);
+      if (seen) {
+        if (seen.signature === signature) duplicates.push({ line, key, reason: `repeats line ${seen.line}` });
+        else problems.push({ line, reason: `execution id ${id} of account ${account} repeats line ${seen.line} with a different fill` });
+        continue;
+      }
+      seenIds.set(idKey, { line, signature });
+    } else {
+      // No id: a stable content key. The wall-clock text (not the UTC instant) keeps the key independent of the
+      // zone setting; the occurrence count keeps two identical fills in one file apart.
+      const content = `${wallText(wall)}|${account}|${inst.contract}|${fill.action}|${fill.quantity}|${fill.priceUnits}`;
+      const n = contentCounts.get(content) ?? 0;
+      contentCounts.set(content, n + 1);
+      key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
+    }
+    rows.push({
+      line,
+      account,
+      key,
+      nativeId: id !== '',
+      instrument: instrumentText,
+      contract: inst.contract,
+      root: inst.root,
+      ...fill,
+      commissionCents: commissionCents as number,
+      validation: parseValidation(cell('validation')),
+      orderId: (cell('orderId') ?? '').trim() || null,
+    });
+  }
+  if (!columns && problems.length === 0) problems.push({ line: 1, reason: 'the file is empty: no header row' });
+  problems.sort((a, b) => a.line - b.line);
+  return { rows, problems, duplicates, rowsRead, sha256: hash.digest('hex'), bytes };
+}
+
+function isAction(a: string): a is Action {
+  return a === 'Buy' || a === 'Sell' || a === 'BuyToCover' || a === 'SellShort';
+}

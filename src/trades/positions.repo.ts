@@ -1,0 +1,310 @@
+import type { Db } from '../db/open.js';
+import { unitsToPrice } from './money.js';
+import type { BuiltPosition, Validity } from './positions.js';
+import { tradingDay } from './session.js';
+
+/**
+ * The `positions` table and the stable id map `position_ids`.
+ *
+ * A position's identity is its key (account, contract, opening execution). `replaceBook` gives every built
+ * position the id its key had before; a position whose key is new but which contains the opening execution of a
+ * position that vanished in this rebuild (an earlier fill arrived later and moved the boundary) inherits that
+ * id, so the trader's notes, tags and flags follow the trade. Ids are never reused for anything else.
+ * Write methods run inside the caller's `db.write()`.
+ */
+export interface PositionRecord {
+  id: number;
+  account: string;
+  contract: string;
+  root: string;
+  side: 'long' | 'short';
+  status: 'open' | 'closed';
+  openedAt: number;
+  closedAt: number | null;
+  tradingDay: string;
+  maxQuantity: number;
+  openQuantity: number;
+  entryQuantity: number;
+  exitQuantity: number;
+  avgEntryPrice: number;
+  avgExitPrice: number | null;
+  pointsPnl: number;
+  grossCents: number;
+  commissionCents: number;
+  netCents: number;
+  pointValue: number;
+  executionCount: number;
+  firstExecId: number;
+  lastExecId: number;
+  firstExecQuantity: number;
+  firstExecCommissionCents: number;
+  execValidity: Validity | 'mixed' | null;
+  /** Journal data joined in. */
+  reviewed: boolean;
+  /** The trader's verdict when set, else the executions' TradeValidation aggregate. */
+  validity: Validity | 'mixed' | null;
+  tags: string[];
+  hasNote: boolean;
+}
+
+export interface PositionQuery {
+  account?: string;
+  root?: string;
+  contract?: string;
+  /** Trading days, inclusive (`YYYY-MM-DD`). */
+  fromDay?: string;
+  toDay?: string;
+  status?: 'open' | 'closed';
+  tag?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** The columns statistics need, as read for 100,000 positions. */
+export interface PositionStatsRow {
+  account: string;
+  root: string;
+  contract: string;
+  side: 'long' | 'short';
+  openedAt: number;
+  closedAt: number | null;
+  grossCents: number;
+  commissionCents: number;
+  netCents: number;
+}
+
+interface Row {
+  id: number;
+  account: string;
+  contract: string;
+  root: string;
+  side: 'long' | 'short';
+  status: 'open' | 'closed';
+  opened_at: number;
+  closed_at: number | null;
+  trading_day: string;
+  max_quantity: number;
+  open_quantity: number;
+  entry_quantity: number;
+  exit_quantity: number;
+  avg_entry_price: number;
+  avg_exit_price: number | null;
+  points_pnl: number;
+  gross_cents: number;
+  commission_cents: number;
+  net_cents: number;
+  point_value: number;
+  execution_count: number;
+  first_exec_id: number;
+  last_exec_id: number;
+  first_exec_quantity: number;
+  first_exec_commission_cents: number;
+  exec_validity: Validity | 'mixed' | null;
+  reviewed: number | null;
+  user_validity: Validity | null;
+  tags: string | null;
+  has_note: number;
+}
+
+function toRecord(r: Row): PositionRecord {
+  return {
+    id: r.id,
+    account: r.account,
+    contract: r.contract,
+    root: r.root,
+    side: r.side,
+    status: r.status,
+    openedAt: r.opened_at,
+    closedAt: r.closed_at,
+    tradingDay: r.trading_day,
+    maxQuantity: r.max_quantity,
+    openQuantity: r.open_quantity,
+    entryQuantity: r.entry_quantity,
+    exitQuantity: r.exit_quantity,
+    avgEntryPrice: r.avg_entry_price,
+    avgExitPrice: r.avg_exit_price,
+    pointsPnl: r.points_pnl,
+    grossCents: r.gross_cents,
+    commissionCents: r.commission_cents,
+    netCents: r.net_cents,
+    pointValue: r.point_value,
+    executionCount: r.execution_count,
+    firstExecId: r.first_exec_id,
+    lastExecId: r.last_exec_id,
+    firstExecQuantity: r.first_exec_quantity,
+    firstExecCommissionCents: r.first_exec_commission_cents,
+    execValidity: r.exec_validity,
+    reviewed: r.reviewed === 1,
+    validity: r.user_validity ?? r.exec_validity,
+    tags: r.tags ? r.tags.split('\u001f').sort() : [],
+    hasNote: r.has_note === 1,
+  };
+}
+
+const SELECT = `SELECT p.*, f.reviewed AS reviewed, f.validity AS user_validity,
+  (SELECT group_concat(tag, char(31)) FROM position_tags t WHERE t.position_id = p.id) AS tags,
+  EXISTS (SELECT 1 FROM position_notes n WHERE n.position_id = p.id) AS has_note
+  FROM positions p LEFT JOIN position_flags f ON f.position_id = p.id`;
+
+function where(q: PositionQuery): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    if (value === undefined) return;
+    parts.push(sql);
+    params.push(value);
+  };
+  add('p.account = ?', q.account);
+  add('p.root = ?', q.root);
+  add('p.contract = ?', q.contract);
+  add('p.trading_day >= ?', q.fromDay);
+  add('p.trading_day <= ?', q.toDay);
+  add('p.status = ?', q.status);
+  add('EXISTS (SELECT 1 FROM position_tags t WHERE t.position_id = p.id AND t.tag = ?)', q.tag);
+  return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+export function createPositionsRepo(db: Db) {
+  const c = db.conn;
+  const oldOfBook = c.prepare(
+    'SELECT p.id AS id, p.first_exec_id AS firstExecId, i.key AS key FROM positions p JOIN position_ids i ON i.id = p.id WHERE p.account = ? AND p.contract = ?',
+  );
+  const idOfKey = c.prepare('SELECT id FROM position_ids WHERE key = ?').pluck();
+  const newId = c.prepare('INSERT INTO position_ids (key) VALUES (?)');
+  const rekey = c.prepare('UPDATE position_ids SET key = ? WHERE id = ?');
+  const deleteBook = c.prepare('DELETE FROM positions WHERE account = ? AND contract = ?');
+  const insert = c.prepare(
+    `INSERT INTO positions (id, account, contract, root, side, status, opened_at, closed_at, trading_day, max_quantity,
+       open_quantity, entry_quantity, exit_quantity, avg_entry_price, avg_exit_price, points_pnl, gross_cents,
+       commission_cents, net_cents, point_value, execution_count, first_exec_id, last_exec_id, first_exec_quantity,
+       first_exec_commission_cents, exec_validity)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const byId = c.prepare(`${SELECT} WHERE p.id = ?`);
+  const exists = c.prepare('SELECT 1 FROM position_ids WHERE id = ?').pluck();
+  const containing = c.prepare(
+    `SELECT p.id FROM positions p JOIN executions f ON f.id = p.first_exec_id JOIN executions l ON l.id = p.last_exec_id
+     JOIN executions e ON e.id = ?
+     WHERE p.account = e.account AND p.contract = e.contract AND (f.time, f.id) <= (e.time, e.id) AND (e.time, e.id) <= (l.time, l.id)
+     ORDER BY p.opened_at, p.id`,
+  );
+  const countAll = c.prepare('SELECT count(*) FROM positions').pluck();
+
+  return {
+    /** Replace a book's positions with `built` (all of that book), keeping ids stable. Returns the count written. */
+    replaceBook(account: string, contract: string, built: readonly BuiltPosition[]): number {
+      const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; key: string }[];
+      const newKeys = new Set(built.map((b) => b.key));
+      const vanishedByFirstExec = new Map<number, number>();
+      for (const o of old) if (!newKeys.has(o.key)) vanishedByFirstExec.set(o.firstExecId, o.id);
+      deleteBook.run(account, contract);
+      for (const b of built) {
+        let id = idOfKey.get(b.key) as number | undefined;
+        if (id === undefined && vanishedByFirstExec.size > 0) {
+          for (const s of b.shares) {
+            const inherited = vanishedByFirstExec.get(s.execution.id);
+            if (inherited !== undefined) {
+              vanishedByFirstExec.delete(s.execution.id);
+              rekey.run(b.key, inherited);
+              id = inherited;
+              break;
+            }
+          }
+        }
+        if (id === undefined) id = Number(newId.run(b.key).lastInsertRowid);
+        insert.run(
+          id,
+          b.account,
+          b.contract,
+          b.root,
+          b.side,
+          b.status,
+          b.openedAt,
+          b.closedAt,
+          tradingDay(b.closedAt ?? b.openedAt),
+          b.maxQuantity,
+          b.openQuantity,
+          b.entryQuantity,
+          b.exitQuantity,
+          unitsToPrice(b.avgEntryUnits),
+          b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits),
+          unitsToPrice(b.pointsUnits),
+          b.grossCents,
+          b.commissionCents,
+          b.netCents,
+          b.pointValue,
+          b.executionCount,
+          b.firstExecId,
+          b.lastExecId,
+          b.firstShare.quantity,
+          b.firstShare.commissionCents,
+          b.validity,
+        );
+      }
+      return built.length;
+    },
+
+    get(id: number): PositionRecord | undefined {
+      const r = byId.get(id) as Row | undefined;
+      return r && toRecord(r);
+    },
+
+    /** True when the id was ever given to a position (journal data may be attached even while it is absent). */
+    idExists(id: number): boolean {
+      return exists.get(id) === 1;
+    },
+
+    list(q: PositionQuery = {}): PositionRecord[] {
+      const w = where(q);
+      const page = q.limit !== undefined ? ` LIMIT ${Math.trunc(q.limit)} OFFSET ${Math.trunc(q.offset ?? 0)}` : '';
+      return (c.prepare(`${SELECT}${w.sql} ORDER BY p.opened_at, p.id${page}`).all(...w.params) as Row[]).map(toRecord);
+    },
+
+    count(q: PositionQuery = {}): number {
+      const w = where(q);
+      return c
+        .prepare(`SELECT count(*) FROM positions p${w.sql}`)
+        .pluck()
+        .get(...w.params) as number;
+    },
+
+    countAll(): number {
+      return countAll.get() as number;
+    },
+
+    /** Closed positions for statistics, in closedAt order. */
+    statsRows(q: PositionQuery = {}): PositionStatsRow[] {
+      const w = where({ ...q, status: 'closed' });
+      const rows = c
+        .prepare(
+          `SELECT p.account, p.root, p.contract, p.side, p.opened_at, p.closed_at, p.gross_cents, p.commission_cents, p.net_cents
+           FROM positions p${w.sql} ORDER BY p.closed_at, p.opened_at`,
+        )
+        .raw()
+        .all(...w.params) as [string, string, string, 'long' | 'short', number, number, number, number, number][];
+      const out: PositionStatsRow[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as (typeof rows)[number];
+        out[i] = {
+          account: r[0],
+          root: r[1],
+          contract: r[2],
+          side: r[3],
+          openedAt: r[4],
+          closedAt: r[5],
+          grossCents: r[6],
+          commissionCents: r[7],
+          netCents: r[8],
+        };
+      }
+      return out;
+    },
+
+    /** Ids of the positions an execution belongs to (two for a reversal fill), oldest first. */
+    containing(executionId: number): number[] {
+      return (containing.all(executionId) as { id: number }[]).map((r) => r.id);
+    },
+  };
+}
+
+export type PositionsRepo = ReturnType<typeof createPositionsRepo>;
