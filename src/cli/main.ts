@@ -1,7 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import * as backup from './backup.js';
+import * as importCmd from './import.js';
+import * as importLegacy from './import-legacy.js';
 import * as migrate from './migrate.js';
+import * as positions from './positions.js';
 import * as serve from './serve.js';
+import * as stats from './stats.js';
 
 /**
  * `tradelog <command>`: one file per command under src/cli/, each exporting `register(program)`.
@@ -14,7 +18,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, migrate, backup]) mod.register(program);
+for (const mod of [serve, migrate, backup, importCmd, importLegacy, positions, stats]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
