@@ -9,7 +9,7 @@ import { tradingDay } from './session.js';
  * A position's identity is its key (account, contract, opening execution). `replaceBook` gives every built
  * position the id its key had before; a position whose key is new but which contains the opening execution of a
  * position that vanished in this rebuild (an earlier fill arrived later and moved the boundary) inherits that
- * id, so the trader's notes, tags and flags follow the trade. Ids are never reused for anything else.
+ * id (or, failing that, one holding its last execution), so the trader's notes, tags and flags follow the trade. Ids are never reused for anything else.
  * Write methods run inside the caller's `db.write()`.
  */
 export interface PositionRecord {
@@ -167,7 +167,7 @@ function where(q: PositionQuery): { sql: string; params: unknown[] } {
 export function createPositionsRepo(db: Db) {
   const c = db.conn;
   const oldOfBook = c.prepare(
-    'SELECT p.id AS id, p.first_exec_id AS firstExecId, i.key AS key FROM positions p JOIN position_ids i ON i.id = p.id WHERE p.account = ? AND p.contract = ?',
+    'SELECT p.id AS id, p.first_exec_id AS firstExecId, p.last_exec_id AS lastExecId, i.key AS key FROM positions p JOIN position_ids i ON i.id = p.id WHERE p.account = ? AND p.contract = ?',
   );
   const idOfKey = c.prepare('SELECT id FROM position_ids WHERE key = ?').pluck();
   const newId = c.prepare('INSERT INTO position_ids (key) VALUES (?)');
@@ -193,22 +193,35 @@ export function createPositionsRepo(db: Db) {
   return {
     /** Replace a book's positions with `built` (all of that book), keeping ids stable. Returns the count written. */
     replaceBook(account: string, contract: string, built: readonly BuiltPosition[]): number {
-      const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; key: string }[];
+      const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; lastExecId: number; key: string }[];
       const newKeys = new Set(built.map((b) => b.key));
-      const vanishedByFirstExec = new Map<number, number>();
-      for (const o of old) if (!newKeys.has(o.key)) vanishedByFirstExec.set(o.firstExecId, o.id);
+      // Positions that vanish in this rebuild, by their first and by their last execution: a new position holding
+      // one of those executions is the same trade with a moved boundary and inherits the id (first wins).
+      const byFirst = new Map<number, number>();
+      const byLast = new Map<number, number>();
+      for (const o of old) {
+        if (newKeys.has(o.key)) continue;
+        byFirst.set(o.firstExecId, o.id);
+        if (!byLast.has(o.lastExecId)) byLast.set(o.lastExecId, o.id);
+      }
+      const taken = new Set<number>();
+      const inherit = (b: BuiltPosition): number | undefined => {
+        for (const map of [byFirst, byLast]) {
+          for (const s of b.shares) {
+            const id = map.get(s.execution.id);
+            if (id !== undefined && !taken.has(id)) return id;
+          }
+        }
+        return undefined;
+      };
       deleteBook.run(account, contract);
       for (const b of built) {
         let id = idOfKey.get(b.key) as number | undefined;
-        if (id === undefined && vanishedByFirstExec.size > 0) {
-          for (const s of b.shares) {
-            const inherited = vanishedByFirstExec.get(s.execution.id);
-            if (inherited !== undefined) {
-              vanishedByFirstExec.delete(s.execution.id);
-              rekey.run(b.key, inherited);
-              id = inherited;
-              break;
-            }
+        if (id === undefined && byFirst.size > 0) {
+          id = inherit(b);
+          if (id !== undefined) {
+            taken.add(id);
+            rekey.run(b.key, id);
           }
         }
         if (id === undefined) id = Number(newId.run(b.key).lastInsertRowid);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import type { Store } from '../../src/db/store.js';
+import { createTradesService, type TradesService } from '../../src/trades/trades.service.js';
 import { ROOT } from '../helpers/cli.js';
 import { tempStore } from '../helpers/tmp.js';
-import { createTradesService, type TradesService } from '../../src/trades/trades.service.js';
-import type { Store } from '../../src/db/store.js';
 
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'ninjatrader');
 export const fixture = (name: string) => path.join(FIXTURES, name);

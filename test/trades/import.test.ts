@@ -49,7 +49,10 @@ test('import stores the reversal fixture as two positions with the split fill (C
     },
   );
   // short 3 from the reversal: 14.25 pts, $28.50, commission 1.56 + 1.56 = 3.12, net 25.38
-  assert.deepEqual([short.side, short.pointsPnl, short.grossPnl, short.commission, short.netPnl, short.maxQuantity], ['short', 14.25, 28.5, 3.12, 25.38, 3]);
+  assert.deepEqual(
+    [short.side, short.pointsPnl, short.grossPnl, short.commission, short.netPnl, short.maxQuantity],
+    ['short', 14.25, 28.5, 3.12, 25.38, 3],
+  );
   const detail = service.getPosition(short.id);
   assert.deepEqual(
     detail.executions.map((e) => [e.executionId, e.role, e.quantity, e.fillQuantity, e.commission, e.fillCommission]),
@@ -145,10 +148,16 @@ test('import --skip-invalid stores the valid rows and still lists the bad ones',
 
 test('import rejects a header without a required column, and a file without a header', async (t) => {
   const { service } = tradesFixture(t);
-  const noCommission = await service.importFile({ name: 'x.csv', content: 'Instrument,Action,Quantity,Price,Time,ID,Account\nMNQ 12-25,Buy,1,1,10/1/2025 9:30:00 AM,a,SIM\n' });
+  const noCommission = await service.importFile({
+    name: 'x.csv',
+    content: 'Instrument,Action,Quantity,Price,Time,ID,Account\nMNQ 12-25,Buy,1,1,10/1/2025 9:30:00 AM,a,SIM\n',
+  });
   assert.equal(noCommission.status, 'rejected');
   assert.deepEqual(noCommission.rejected, [{ line: 1, reason: 'missing column Commission in the header' }]);
-  const noHeader = await service.importFile({ name: 'y.csv', content: 'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,a,Entry,1 L,o,E,$0.52,1,SIM,Sim,\n' });
+  const noHeader = await service.importFile({
+    name: 'y.csv',
+    content: 'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,a,Entry,1 L,o,E,$0.52,1,SIM,Sim,\n',
+  });
   assert.equal(noHeader.status, 'rejected');
   assert.match(noHeader.rejected[0]?.reason ?? '', /no header row/);
   const empty = await service.importFile({ name: 'z.csv', content: '' });
@@ -314,7 +323,9 @@ test('import preview shows what would be added, skipped and rejected, and stores
   const bad = await service.previewFile({ path: fixture('malformed.csv') });
   assert.deepEqual([bad.status, bad.executionsAdded, bad.rejected.length, bad.preview?.wouldReject], ['preview', 2, 8, true]);
   // commit exactly what was previewed
-  await assert.rejects(service.importFile({ path: fixture('duplicates.csv') }, { expectedSha256: bad.sha256 }), { code: 'TL_IMPORT_CHANGED' });
+  await assert.rejects(service.importFile({ path: fixture('duplicates.csv') }, { expectedSha256: bad.sha256 }), {
+    code: 'TL_IMPORT_CHANGED',
+  });
   const done = await service.importFile({ path: fixture('duplicates.csv') }, { expectedSha256: p.sha256 });
   assert.equal(done.executionsAdded, 3);
 });
@@ -364,12 +375,18 @@ test('undo removes exactly the executions of one import and positions keep their
 test('a position keeps its id when an earlier fill arrives later and moves its opening, and after that is undone', async (t) => {
   const { service } = tradesFixture(t);
   const head = 'Instrument,Action,Quantity,Price,Time,ID,E/X,Commission,Account\n';
-  await service.importFile({ name: 'late.csv', content: `${head}MNQ 12-25,Buy,1,21000,10/8/2025 10:00:00 AM,b2,Entry,$0.52,SIM1\nMNQ 12-25,Sell,1,21010,10/8/2025 10:30:00 AM,s3,Exit,$0.52,SIM1\n` });
+  await service.importFile({
+    name: 'late.csv',
+    content: `${head}MNQ 12-25,Buy,1,21000,10/8/2025 10:00:00 AM,b2,Entry,$0.52,SIM1\nMNQ 12-25,Sell,1,21010,10/8/2025 10:30:00 AM,s3,Exit,$0.52,SIM1\n`,
+  });
   const [p] = service.listPositions();
   assert.ok(p);
   service.setNote(p.id, 'kept');
   // a back-filled file with an earlier buy: now one position opened by b1, still long 1
-  const early = await service.importFile({ name: 'early.csv', content: `${head}MNQ 12-25,Buy,1,20990,10/8/2025 9:00:00 AM,b1,Entry,$0.52,SIM1\n` });
+  const early = await service.importFile({
+    name: 'early.csv',
+    content: `${head}MNQ 12-25,Buy,1,20990,10/8/2025 9:00:00 AM,b1,Entry,$0.52,SIM1\n`,
+  });
   const [merged, ...none] = service.listPositions();
   assert.equal(none.length, 0);
   assert.deepEqual([merged?.id, merged?.status, merged?.openQuantity, merged?.hasNote], [p.id, 'open', 1, true]);

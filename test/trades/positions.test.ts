@@ -96,7 +96,11 @@ test('buildPositions matches a partial exit against a lot that was filled in par
   // SellShort 3 @ 100.50 CL; BuyToCover 1 @ 100.40, then 2 @ 100.60. FIFO on one lot:
   // (100.50 − 100.40) × 1 + (100.50 − 100.60) × 2 = 0.10 − 0.20 = −0.10 points × $1000 = −$100.00
   const CL = { account: 'A', contract: 'CL 01-26', root: 'CL', pointValue: 1000 };
-  const [p] = buildPositions(CL, [ex('SellShort', 3, 100.5, 0, 0, 'c1'), ex('BuyToCover', 1, 100.4, 1, 0), ex('BuyToCover', 2, 100.6, 2, 0)]);
+  const [p] = buildPositions(CL, [
+    ex('SellShort', 3, 100.5, 0, 0, 'c1'),
+    ex('BuyToCover', 1, 100.4, 1, 0),
+    ex('BuyToCover', 2, 100.6, 2, 0),
+  ]);
   assert.ok(p);
   assert.equal(p.side, 'short');
   assert.equal(pts(p.pointsUnits), -0.1);
