@@ -152,6 +152,7 @@ export function createExecutionsRepo(db: Db) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (account, exec_key) DO NOTHING`,
   );
+  const hasBookStmt = c.prepare('SELECT 1 FROM executions WHERE account = ? AND contract = ? LIMIT 1').pluck();
   const findStmt = c.prepare('SELECT * FROM executions WHERE account = ? AND exec_key = ?');
   const bookStmt = c
     .prepare(
@@ -218,8 +219,8 @@ export function createExecutionsRepo(db: Db) {
       });
     },
 
-    /** Insert one execution; false when (account, key) is already stored. */
-    insert(e: NewExecution, importId: number): boolean {
+    /** Insert one execution; its row id, or 0 when (account, key) is already stored. */
+    insert(e: NewExecution, importId: number): number {
       const info = insertExecStmt.run(
         e.account,
         e.key,
@@ -237,7 +238,12 @@ export function createExecutionsRepo(db: Db) {
         importId,
         e.line,
       );
-      return info.changes === 1;
+      return info.changes === 1 ? Number(info.lastInsertRowid) : 0;
+    },
+
+    /** True when the book has at least one execution. */
+    hasBook(account: string, contract: string): boolean {
+      return hasBookStmt.get(account, contract) === 1;
     },
 
     find(account: string, key: string): StoredExecution | undefined {

@@ -10,7 +10,8 @@ import {
   parseNinjaTraderCsv,
   type RowProblem,
 } from './ninjatrader.js';
-import { rebuildBooks, type TradesContext } from './rebuild.js';
+import type { BookExecution } from './positions.js';
+import { bookId, rebuildBooks, type TradesContext } from './rebuild.js';
 import type { DstResolution } from './time.js';
 import { zoneOffsets } from './zone.js';
 
@@ -156,12 +157,33 @@ export async function importNinjaTraderFile(
   try {
     ctx.db.write(() => {
       const importId = record('imported', []);
+      // Books this file starts: their executions are all in hand, the rebuild need not read them back.
+      const fresh = new Map<string, BookExecution[]>();
+      const checked = new Set<string>();
+      for (const row of parsed.rows) {
+        const id = bookId(row);
+        if (checked.has(id)) continue;
+        checked.add(id);
+        if (!repo.hasBook(row.account, row.contract)) fresh.set(id, []);
+      }
       const books = new Map<string, Book>();
       const conflicts: RowProblem[] = [];
       for (const row of parsed.rows) {
-        if (repo.insert(row, importId)) {
+        const rowId = repo.insert(row, importId);
+        if (rowId) {
           added.push(row);
-          books.set(`${row.account}\u001f${row.contract}`, { account: row.account, contract: row.contract });
+          const id = bookId(row);
+          books.set(id, { account: row.account, contract: row.contract });
+          fresh.get(id)?.push({
+            id: rowId,
+            key: row.key,
+            action: row.action,
+            quantity: row.quantity,
+            priceUnits: row.priceUnits,
+            time: row.time,
+            commissionCents: row.commissionCents,
+            validation: row.validation,
+          });
           continue;
         }
         const stored = repo.find(row.account, row.key);
@@ -181,7 +203,7 @@ export async function importNinjaTraderFile(
       problems = [...parsed.problems, ...conflicts].sort((a, b) => a.line - b.line);
       if (conflicts.length > 0 && !skipInvalid) throw new Abort('rejected');
       result.books = [...books.values()];
-      result.positionsRebuilt = rebuildBooks(ctx, result.books);
+      result.positionsRebuilt = rebuildBooks(ctx, result.books, fresh);
       result.executionsAdded = added.length;
       result.duplicatesSkipped = duplicates.length;
       result.rejected = problems;

@@ -446,7 +446,7 @@ function importFrom(
     for (const leg of ordered) {
       const e = leg.exec;
       const book = { account: e.account, contract: e.contract };
-      if (executions.insert(e, importId)) {
+      if (executions.insert(e, importId) > 0) {
         added++;
         rebuild.set(`${e.account}\u001f${e.contract}`, book);
         touched.set(`${e.account}\u001f${e.contract}`, book);

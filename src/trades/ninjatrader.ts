@@ -164,6 +164,70 @@ export function fillSignature(f: { action: Action; quantity: number; priceUnits:
   return `${actionSign(f.action)}|${f.quantity}|${f.priceUnits}|${f.time}`;
 }
 
+const also = (reasons: string, reason: string) => (reasons ? `${reasons}; ${reason}` : reason);
+
+function missingOrEmpty(cells: string[], cols: ColumnMap): string | undefined {
+  let reasons: string | undefined;
+  for (const f of REQUIRED) {
+    const v = cells[cols[f] as number];
+    let r: string | undefined;
+    if (v === undefined) r = `missing column ${LABEL[f]} (the line has ${cells.length} fields)`;
+    else if (f !== 'commission' && v.trim() === '') r = `${LABEL[f]} is empty`;
+    if (r) reasons = also(reasons ?? '', r);
+  }
+  return reasons;
+}
+
+/** One data row → a parsed execution (its key is the id cell, '' when absent), or every reason it is invalid. */
+function checkRow(
+  cells: string[],
+  line: number,
+  cols: ColumnMap,
+  options: ParseOptions,
+  dst: DstResolution,
+  resolve: (text: string) => Resolved,
+): (ParsedExecution & { wall?: string }) | string {
+  const missing = missingOrEmpty(cells, cols);
+  if (missing) return missing;
+  const instrument = (cells[cols.instrument as number] as string).trim();
+  const account = (cells[cols.account as number] as string).trim();
+  const timeText = cells[cols.time as number] as string;
+  let reasons = '';
+  const inst = resolve(instrument);
+  if ('error' in inst) reasons = also(reasons, inst.error);
+  const action = mapAction(cells[cols.action as number] as string, cols.ex === undefined ? undefined : cells[cols.ex]);
+  if (!isAction(action)) reasons = also(reasons, action);
+  const quantity = parseQuantity(cells[cols.quantity as number] as string);
+  if (typeof quantity === 'string') reasons = also(reasons, quantity);
+  const priceUnits = parsePriceUnits(cells[cols.price as number] as string);
+  if (typeof priceUnits === 'string') reasons = also(reasons, priceUnits);
+  const commissionCents = parseCommissionCents(cells[cols.commission as number] as string);
+  if (typeof commissionCents === 'string') reasons = also(reasons, commissionCents);
+  const wall = parseWallTime(timeText);
+  const time = typeof wall === 'string' ? wall : toUtc(wall, options.zone, dst, timeText.trim());
+  if (typeof time === 'string') reasons = also(reasons, time);
+  if (reasons || 'error' in inst || typeof wall === 'string') return reasons;
+  const id = cols.id === undefined ? '' : (cells[cols.id] ?? '').trim();
+  const orderId = cols.orderId === undefined ? '' : (cells[cols.orderId] ?? '').trim();
+  return {
+    line,
+    account,
+    key: id,
+    nativeId: true,
+    instrument,
+    contract: inst.contract,
+    root: inst.root,
+    action: action as Action,
+    quantity: quantity as number,
+    priceUnits: priceUnits as number,
+    time: time as number,
+    commissionCents: commissionCents as number,
+    validation: parseValidation(cols.validation === undefined ? undefined : cells[cols.validation]),
+    orderId: orderId || null,
+    wall: id ? undefined : wallText(wall),
+  };
+}
+
 /** Parse and check a whole file. Rows stay in file order. */
 export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptions): Promise<ParsedFile> {
   const hash = createHash('sha256');
@@ -192,14 +256,16 @@ export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptio
   const parser = input.pipe(parse(csvOptions as unknown as Options));
   input.on('error', (err: Error) => parser.destroy(err));
 
-  const rows: ParsedExecution[] = [];
+  const rows: (ParsedExecution & { wall?: string })[] = [];
   const duplicates: DuplicateRow[] = [];
   const resolved = new Map<string, Resolved>();
-  const seenIds = new Map<string, { line: number; signature: string }>();
+  const seenIds = new Map<string, ParsedExecution>();
   const contentCounts = new Map<string, number>();
   const dst = options.dst ?? 'reject';
   let columns: ColumnMap | undefined;
   let headerText = '';
+  let instrumentIndex = 0;
+  let headerInstrument: string | undefined;
   /** Set when the header is unusable: the rest is only read through (so the hash covers the file). */
   let stop = false;
   let rowsRead = 0;
@@ -239,86 +305,42 @@ export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptio
         continue;
       }
       headerText = cells.join(',');
+      instrumentIndex = columns.instrument as number;
+      headerInstrument = cells[instrumentIndex];
       continue;
     }
-    if (cells.join(',') === headerText) continue; // a header repeated where files were appended
+    // a header repeated where files were appended
+    if (cells[instrumentIndex] === headerInstrument && cells.join(',') === headerText) continue;
     rowsRead++;
-    const cols = columns;
-    const reasons: string[] = [];
-    const cell = (f: Field): string | undefined => {
-      const i = cols[f];
-      return i === undefined ? undefined : cells[i];
-    };
-    const required = (f: Field): string => {
-      const v = cell(f);
-      if (v === undefined) reasons.push(`missing column ${LABEL[f]} (the line has ${cells.length} fields)`);
-      else if (v.trim() === '' && f !== 'commission') reasons.push(`${LABEL[f]} is empty`);
-      return v ?? '';
-    };
-    const instrumentText = required('instrument').trim();
-    const actionText = required('action');
-    const quantityText = required('quantity');
-    const priceText = required('price');
-    const timeText = required('time');
-    const account = required('account').trim();
-    const commissionText = required('commission');
-    if (reasons.length > 0) {
-      problems.push({ line, reason: reasons.join('; ') });
+    const row = checkRow(cells, line, columns, options, dst, resolve);
+    if (typeof row === 'string') {
+      problems.push({ line, reason: row });
       continue;
     }
-    const inst = resolve(instrumentText);
-    if ('error' in inst) reasons.push(inst.error);
-    const action = mapAction(actionText, cell('ex'));
-    if (!isAction(action)) reasons.push(action);
-    const quantity = parseQuantity(quantityText);
-    if (typeof quantity === 'string') reasons.push(quantity);
-    const priceUnits = parsePriceUnits(priceText);
-    if (typeof priceUnits === 'string') reasons.push(priceUnits);
-    const commissionCents = parseCommissionCents(commissionText);
-    if (typeof commissionCents === 'string') reasons.push(commissionCents);
-    const wall = parseWallTime(timeText);
-    let time: number | string = typeof wall === 'string' ? wall : toUtc(wall, options.zone, dst, timeText.trim());
-    if (typeof time === 'string') reasons.push(time);
-    if (reasons.length > 0 || 'error' in inst || typeof wall === 'string') {
-      problems.push({ line, reason: reasons.join('; ') });
-      continue;
-    }
-    time = time as number;
-    const fill = { action: action as Action, quantity: quantity as number, priceUnits: priceUnits as number, time };
-    const id = (cell('id') ?? '').trim();
-    let key: string;
-    if (id) {
-      key = id;
-      const idKey = `${account}\u001f${id}`;
-      const signature = fillSignature(fill);
+    if (row.key) {
+      const idKey = `${row.account}\u001f${row.key}`;
       const seen = seenIds.get(idKey);
       if (seen) {
-        if (seen.signature === signature) duplicates.push({ line, key, reason: `repeats line ${seen.line}` });
-        else problems.push({ line, reason: `execution id ${id} of account ${account} repeats line ${seen.line} with a different fill` });
+        if (fillSignature(seen) === fillSignature(row)) duplicates.push({ line, key: row.key, reason: `repeats line ${seen.line}` });
+        else
+          problems.push({
+            line,
+            reason: `execution id ${row.key} of account ${row.account} repeats line ${seen.line} with a different fill`,
+          });
         continue;
       }
-      seenIds.set(idKey, { line, signature });
+      seenIds.set(idKey, row);
     } else {
       // No id: a stable content key. The wall-clock text (not the UTC instant) keeps the key independent of the
       // zone setting; the occurrence count keeps two identical fills in one file apart.
-      const content = `${wallText(wall)}|${account}|${inst.contract}|${fill.action}|${fill.quantity}|${fill.priceUnits}`;
+      const content = `${row.wall}|${row.account}|${row.contract}|${row.action}|${row.quantity}|${row.priceUnits}`;
       const n = contentCounts.get(content) ?? 0;
       contentCounts.set(content, n + 1);
-      key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
+      row.key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
+      row.nativeId = false;
     }
-    rows.push({
-      line,
-      account,
-      key,
-      nativeId: id !== '',
-      instrument: instrumentText,
-      contract: inst.contract,
-      root: inst.root,
-      ...fill,
-      commissionCents: commissionCents as number,
-      validation: parseValidation(cell('validation')),
-      orderId: (cell('orderId') ?? '').trim() || null,
-    });
+    row.wall = undefined;
+    rows.push(row);
   }
   if (!columns && problems.length === 0) problems.push({ line: 1, reason: 'the file is empty: no header row' });
   problems.sort((a, b) => a.line - b.line);

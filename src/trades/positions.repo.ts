@@ -169,7 +169,7 @@ export function createPositionsRepo(db: Db) {
   const oldOfBook = c.prepare(
     'SELECT p.id AS id, p.first_exec_id AS firstExecId, p.last_exec_id AS lastExecId, i.key AS key FROM positions p JOIN position_ids i ON i.id = p.id WHERE p.account = ? AND p.contract = ?',
   );
-  const idOfKey = c.prepare('SELECT id FROM position_ids WHERE key = ?').pluck();
+  const idsOfBook = c.prepare('SELECT key, id FROM position_ids WHERE key >= ? AND key < ?').raw();
   const newId = c.prepare('INSERT INTO position_ids (key) VALUES (?)');
   const rekey = c.prepare('UPDATE position_ids SET key = ? WHERE id = ?');
   const deleteBook = c.prepare('DELETE FROM positions WHERE account = ? AND contract = ?');
@@ -215,8 +215,11 @@ export function createPositionsRepo(db: Db) {
         return undefined;
       };
       deleteBook.run(account, contract);
+      // every key of this book starts with account␟contract␟ (positionKey)
+      const prefix = `${account}\u001f${contract}\u001f`;
+      const known = new Map(idsOfBook.all(prefix, `${account}\u001f${contract}\u0020`) as [string, number][]);
       for (const b of built) {
-        let id = idOfKey.get(b.key) as number | undefined;
+        let id = known.get(b.key);
         if (id === undefined && byFirst.size > 0) {
           id = inherit(b);
           if (id !== undefined) {

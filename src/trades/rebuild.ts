@@ -1,7 +1,7 @@
 import type { Db } from '../db/open.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
 import { type Book, createExecutionsRepo } from './executions.repo.js';
-import { buildPositions } from './positions.js';
+import { type BookExecution, buildPositions, byTimeThenId } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 
 /** What the trades services need: the journal database, the instrument registry and the import zone. */
@@ -33,12 +33,14 @@ export function uniqueBooks(books: Iterable<Book>): Book[] {
  * Returns the number of positions written. An unknown root (an override was removed) throws
  * TL_INSTRUMENT_UNKNOWN and the caller's transaction rolls back.
  */
-export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>): number {
+export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>, known?: ReadonlyMap<string, BookExecution[]>): number {
   const executions = createExecutionsRepo(ctx.db);
   const positions = createPositionsRepo(ctx.db);
   let written = 0;
   for (const b of uniqueBooks(books)) {
-    const execs = executions.book(b.account, b.contract);
+    // `known`: every execution of a book the caller has just written whole (no need to read it back)
+    const given = known?.get(bookId(b));
+    const execs = given ? [...given].sort(byTimeThenId) : executions.book(b.account, b.contract);
     const root = rootOfContract(b.contract);
     const pointValue = execs.length > 0 ? ctx.registry.get(root, b.contract).pointValue : 0;
     const built = buildPositions({ account: b.account, contract: b.contract, root, pointValue }, execs);

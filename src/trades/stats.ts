@@ -140,13 +140,24 @@ class Acc {
 
 function keyFunction(by: GroupBy, hourZone: string): (p: StatsPosition) => string {
   const closeDay = (p: StatsPosition) => tradingDayNumber(p.closedAt as number);
+  // many positions share a day: label each day number once
+  const labels = new Map<number, string>();
+  const label = (day: number, of: (day: number) => string) => {
+    let s = labels.get(day);
+    if (s === undefined) {
+      s = of(day);
+      labels.set(day, s);
+    }
+    return s;
+  };
+  const month = (day: number) => dayString(day).slice(0, 7);
   switch (by) {
     case 'day':
-      return (p) => dayString(closeDay(p));
+      return (p) => label(closeDay(p), dayString);
     case 'week':
-      return (p) => isoWeekOfDay(closeDay(p));
+      return (p) => label(closeDay(p), isoWeekOfDay);
     case 'month':
-      return (p) => dayString(closeDay(p)).slice(0, 7);
+      return (p) => label(closeDay(p), month);
     case 'instrument':
       return (p) => p.root;
     case 'contract':

@@ -43,8 +43,8 @@ CREATE TABLE executions (
   source_line INTEGER,
   UNIQUE (account, exec_key)
 ) STRICT;
+-- (no index on import_id: only undo needs it, and a scan is cheaper than maintaining one on every import)
 CREATE INDEX executions_book ON executions (account, contract, time, id);
-CREATE INDEX executions_import ON executions (import_id);
 
 -- Stable position ids: a position's key (account, contract, opening execution) maps to the same id across every
 -- rebuild. Rows are never deleted, so notes, tags and flags keep their position even while it is absent (after an
