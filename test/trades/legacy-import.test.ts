@@ -222,7 +222,12 @@ test('import-legacy reads the later form where trades are executions, reporting 
   buildLaterForm(file);
   const hash = sha256(file);
   const bars: LegacyBar[] = [];
-  const r = service.importLegacy(file, { storeBars: (b) => (bars.push(...b), b.length) });
+  const r = service.importLegacy(file, {
+    storeBars: (b) => {
+      bars.push(...b);
+      return b.length;
+    },
+  });
   assert.equal(sha256(file), hash);
   assert.deepEqual(
     r.skipped.map((s) => [s.table, s.id]),
