@@ -27,23 +27,12 @@ export interface ImportRecord {
   undoneAt: number | null;
 }
 
-export interface StoredExecution {
+/** A stored execution: what was parsed, plus its row id, the price as stored and where it came from. */
+export interface StoredExecution extends Omit<ParsedExecution, 'line'> {
   id: number;
-  account: string;
-  key: string;
-  nativeId: boolean;
-  instrument: string;
-  contract: string;
-  root: string;
-  action: Action;
-  quantity: number;
   price: number;
-  priceUnits: number;
-  time: number;
-  commissionCents: number;
-  validation: Validity | null;
-  orderId: string | null;
   importId: number;
+  /** Line in the CSV (for a legacy import: the old `trades` row id). */
   sourceLine: number | null;
 }
 
@@ -57,81 +46,19 @@ export interface Book {
 
 const MAX_PROBLEMS_STORED = 1000;
 
-interface ImportRow {
-  id: number;
-  kind: ImportKind;
-  file_name: string;
-  file_path: string | null;
-  sha256: string;
-  bytes: number;
-  status: ImportStatus;
-  rows_read: number;
-  executions_added: number;
-  duplicates_skipped: number;
-  rows_rejected: number;
-  problems: string;
-  imported_at: number;
-  undone_at: number | null;
+/** Columns under their domain names, so rows need no mapping beyond the JSON and boolean fields. */
+const IMPORT_COLUMNS = `id, kind, file_name AS fileName, file_path AS filePath, sha256, bytes, status, rows_read AS rowsRead,
+  executions_added AS executionsAdded, duplicates_skipped AS duplicatesSkipped, rows_rejected AS rowsRejected, problems,
+  imported_at AS importedAt, undone_at AS undoneAt`;
+const EXECUTION_COLUMNS = `id, account, exec_key AS key, native_id AS nativeId, instrument, contract, root, action, quantity, price,
+  time, commission_cents AS commissionCents, validation, order_id AS orderId, import_id AS importId, source_line AS sourceLine`;
+
+function toImport(r: Omit<ImportRecord, 'problems'> & { problems: string }): ImportRecord {
+  return { ...r, problems: JSON.parse(r.problems) as RowProblem[] };
 }
 
-function toImport(r: ImportRow): ImportRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    fileName: r.file_name,
-    filePath: r.file_path,
-    sha256: r.sha256,
-    bytes: r.bytes,
-    status: r.status,
-    rowsRead: r.rows_read,
-    executionsAdded: r.executions_added,
-    duplicatesSkipped: r.duplicates_skipped,
-    rowsRejected: r.rows_rejected,
-    problems: JSON.parse(r.problems) as RowProblem[],
-    importedAt: r.imported_at,
-    undoneAt: r.undone_at,
-  };
-}
-
-interface ExecRow {
-  id: number;
-  account: string;
-  exec_key: string;
-  native_id: number;
-  instrument: string;
-  contract: string;
-  root: string;
-  action: Action;
-  quantity: number;
-  price: number;
-  time: number;
-  commission_cents: number;
-  validation: Validity | null;
-  order_id: string | null;
-  import_id: number;
-  source_line: number | null;
-}
-
-function toExecution(r: ExecRow): StoredExecution {
-  return {
-    id: r.id,
-    account: r.account,
-    key: r.exec_key,
-    nativeId: r.native_id === 1,
-    instrument: r.instrument,
-    contract: r.contract,
-    root: r.root,
-    action: r.action,
-    quantity: r.quantity,
-    price: r.price,
-    priceUnits: priceToUnits(r.price),
-    time: r.time,
-    commissionCents: r.commission_cents,
-    validation: r.validation,
-    orderId: r.order_id,
-    importId: r.import_id,
-    sourceLine: r.source_line,
-  };
+function toExecution(r: Omit<StoredExecution, 'nativeId' | 'priceUnits'> & { nativeId: number }): StoredExecution {
+  return { ...r, nativeId: r.nativeId === 1, priceUnits: priceToUnits(r.price) };
 }
 
 export function createExecutionsRepo(db: Db) {
@@ -153,7 +80,7 @@ export function createExecutionsRepo(db: Db) {
      ON CONFLICT (account, exec_key) DO NOTHING`,
   );
   const hasBookStmt = c.prepare('SELECT 1 FROM executions WHERE account = ? AND contract = ? LIMIT 1').pluck();
-  const findStmt = c.prepare('SELECT * FROM executions WHERE account = ? AND exec_key = ?');
+  const findStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND exec_key = ?`);
   const bookStmt = c
     .prepare(
       `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation FROM executions
@@ -161,32 +88,24 @@ export function createExecutionsRepo(db: Db) {
     )
     .raw();
   const rangeStmt = c.prepare(
-    `SELECT * FROM executions WHERE account = ? AND contract = ? AND (time, id) >= (?, ?) AND (time, id) <= (?, ?)
+    `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND contract = ? AND (time, id) >= (?, ?) AND (time, id) <= (?, ?)
      ORDER BY time, id`,
   );
-  const byIdStmt = c.prepare('SELECT * FROM executions WHERE id = ?');
+  const byIdStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`);
   const booksOfImportStmt = c.prepare('SELECT DISTINCT account, contract FROM executions WHERE import_id = ?');
   const deleteOfImportStmt = c.prepare('DELETE FROM executions WHERE import_id = ?');
-  const importStmt = c.prepare('SELECT * FROM imports WHERE id = ?');
-  const importsStmt = c.prepare('SELECT * FROM imports ORDER BY id DESC LIMIT ?');
+  const importStmt = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports WHERE id = ?`);
+  const importsStmt = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports ORDER BY id DESC LIMIT ?`);
   const undoneStmt = c.prepare("UPDATE imports SET status = 'undone', undone_at = ? WHERE id = ?");
-  const bySha = c.prepare("SELECT * FROM imports WHERE sha256 = ? AND status != 'rejected' ORDER BY id DESC LIMIT 1");
+  const bySha = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports WHERE sha256 = ? AND status != 'rejected' ORDER BY id DESC LIMIT 1`);
   const allBooksStmt = c.prepare('SELECT DISTINCT account, contract FROM executions');
 
   return {
     /** Start an import record; counts are filled in by `finishImport`. */
-    insertImport(rec: {
-      kind: ImportKind;
-      fileName: string;
-      filePath: string | null;
-      sha256: string;
-      bytes: number;
-      status: ImportStatus;
-      rowsRead?: number;
-      executionsAdded?: number;
-      duplicatesSkipped?: number;
-      problems?: RowProblem[];
-    }): number {
+    insertImport(
+      rec: Pick<ImportRecord, 'kind' | 'fileName' | 'filePath' | 'sha256' | 'bytes' | 'status'> &
+        Partial<Pick<ImportRecord, 'rowsRead' | 'executionsAdded' | 'duplicatesSkipped' | 'problems'>>,
+    ): number {
       const problems = rec.problems ?? [];
       const info = insertImportStmt.run({
         kind: rec.kind,
@@ -247,12 +166,12 @@ export function createExecutionsRepo(db: Db) {
     },
 
     find(account: string, key: string): StoredExecution | undefined {
-      const r = findStmt.get(account, key) as ExecRow | undefined;
+      const r = findStmt.get(account, key) as Parameters<typeof toExecution>[0] | undefined;
       return r && toExecution(r);
     },
 
     byId(id: number): StoredExecution | undefined {
-      const r = byIdStmt.get(id) as ExecRow | undefined;
+      const r = byIdStmt.get(id) as Parameters<typeof toExecution>[0] | undefined;
       return r && toExecution(r);
     },
 
@@ -278,7 +197,9 @@ export function createExecutionsRepo(db: Db) {
 
     /** The executions of a book from `first` to `last` inclusive, in builder order. */
     range(account: string, contract: string, first: { id: number; time: number }, last: { id: number; time: number }): StoredExecution[] {
-      return (rangeStmt.all(account, contract, first.time, first.id, last.time, last.id) as ExecRow[]).map(toExecution);
+      return (rangeStmt.all(account, contract, first.time, first.id, last.time, last.id) as Parameters<typeof toExecution>[0][]).map(
+        toExecution,
+      );
     },
 
     booksOfImport(importId: number): Book[] {
@@ -298,18 +219,18 @@ export function createExecutionsRepo(db: Db) {
     },
 
     getImport(id: number): ImportRecord | undefined {
-      const r = importStmt.get(id) as ImportRow | undefined;
+      const r = importStmt.get(id) as Parameters<typeof toImport>[0] | undefined;
       return r && toImport(r);
     },
 
     /** The latest import (not rejected) of a file with this content. */
     findImportBySha(sha256: string): ImportRecord | undefined {
-      const r = bySha.get(sha256) as ImportRow | undefined;
+      const r = bySha.get(sha256) as Parameters<typeof toImport>[0] | undefined;
       return r && toImport(r);
     },
 
     listImports(limit = 200): ImportRecord[] {
-      return (importsStmt.all(limit) as ImportRow[]).map(toImport);
+      return (importsStmt.all(limit) as Parameters<typeof toImport>[0][]).map(toImport);
     },
   };
 }

@@ -293,47 +293,33 @@ function importFrom(
         const entryKey = m ? (m[1] as string) : `legacy:${id}:entry`;
         const exitKey = m ? (m[2] as string) : `legacy:${id}:exit`;
         const entryCommission = exitTime ? roundHalfAway(commission / 2) : commission;
-        const base = {
-          account,
-          instrument,
-          contract: inst.contract,
-          root: inst.root,
-          quantity: quantity as number,
-          validation: null,
-          orderId: null,
-        };
         const long = side === 'long';
-        newLegs.push({
-          kind: 'entry',
+        const leg = (kind: 'entry' | 'exit', key: string, action: Action, price: number, time: number, commissionCents: number): Leg => ({
+          kind,
           rowIds: [id],
-          rank: 1,
+          rank: kind === 'exit' ? 0 : 1,
           exec: {
-            ...base,
+            account,
+            instrument,
+            contract: inst.contract,
+            root: inst.root,
+            quantity: quantity as number,
+            validation: null,
+            orderId: null,
             line: id,
-            key: entryKey,
+            key,
             nativeId: m !== null,
-            action: long ? 'Buy' : 'SellShort',
-            priceUnits: priceToUnits(entryPrice as number),
-            time: entryTime.time,
-            commissionCents: entryCommission,
+            action,
+            priceUnits: priceToUnits(price),
+            time,
+            commissionCents,
           },
         });
+        newLegs.push(leg('entry', entryKey, long ? 'Buy' : 'SellShort', entryPrice as number, entryTime.time, entryCommission));
         if (exitTime && typeof exitTime !== 'string') {
-          newLegs.push({
-            kind: 'exit',
-            rowIds: [id],
-            rank: 0,
-            exec: {
-              ...base,
-              line: id,
-              key: exitKey,
-              nativeId: m !== null,
-              action: long ? 'Sell' : 'BuyToCover',
-              priceUnits: priceToUnits(exitPrice as number),
-              time: exitTime.time,
-              commissionCents: commission - entryCommission,
-            },
-          });
+          newLegs.push(
+            leg('exit', exitKey, long ? 'Sell' : 'BuyToCover', exitPrice as number, exitTime.time, commission - entryCommission),
+          );
         }
       }
     } else {

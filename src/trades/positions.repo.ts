@@ -2,6 +2,7 @@ import type { Db } from '../db/open.js';
 import { unitsToPrice } from './money.js';
 import type { BuiltPosition, Validity } from './positions.js';
 import { tradingDay } from './session.js';
+import type { StatsPosition } from './stats.js';
 
 /**
  * The `positions` table and the stable id map `position_ids`.
@@ -12,33 +13,36 @@ import { tradingDay } from './session.js';
  * id (or, failing that, one holding its last execution), so the trader's notes, tags and flags follow the trade. Ids are never reused for anything else.
  * Write methods run inside the caller's `db.write()`.
  */
-export interface PositionRecord {
+export interface PositionRecord
+  extends Pick<
+    BuiltPosition,
+    | 'account'
+    | 'contract'
+    | 'root'
+    | 'side'
+    | 'status'
+    | 'openedAt'
+    | 'closedAt'
+    | 'maxQuantity'
+    | 'openQuantity'
+    | 'entryQuantity'
+    | 'exitQuantity'
+    | 'grossCents'
+    | 'commissionCents'
+    | 'netCents'
+    | 'pointValue'
+    | 'executionCount'
+    | 'firstExecId'
+    | 'lastExecId'
+  > {
   id: number;
-  account: string;
-  contract: string;
-  root: string;
-  side: 'long' | 'short';
-  status: 'open' | 'closed';
-  openedAt: number;
-  closedAt: number | null;
   tradingDay: string;
-  maxQuantity: number;
-  openQuantity: number;
-  entryQuantity: number;
-  exitQuantity: number;
   avgEntryPrice: number;
   avgExitPrice: number | null;
   pointsPnl: number;
-  grossCents: number;
-  commissionCents: number;
-  netCents: number;
-  pointValue: number;
-  executionCount: number;
-  firstExecId: number;
-  lastExecId: number;
   firstExecQuantity: number;
   firstExecCommissionCents: number;
-  execValidity: Validity | 'mixed' | null;
+  execValidity: BuiltPosition['validity'];
   /** Journal data joined in. */
   reviewed: boolean;
   /** The trader's verdict when set, else the executions' TradeValidation aggregate. */
@@ -61,89 +65,36 @@ export interface PositionQuery {
 }
 
 /** The columns statistics need, as read for 100,000 positions. */
-export interface PositionStatsRow {
-  account: string;
-  root: string;
-  contract: string;
-  side: 'long' | 'short';
-  openedAt: number;
-  closedAt: number | null;
-  grossCents: number;
-  commissionCents: number;
-  netCents: number;
-}
+export type PositionStatsRow = StatsPosition;
 
-interface Row {
-  id: number;
-  account: string;
-  contract: string;
-  root: string;
-  side: 'long' | 'short';
-  status: 'open' | 'closed';
-  opened_at: number;
-  closed_at: number | null;
-  trading_day: string;
-  max_quantity: number;
-  open_quantity: number;
-  entry_quantity: number;
-  exit_quantity: number;
-  avg_entry_price: number;
-  avg_exit_price: number | null;
-  points_pnl: number;
-  gross_cents: number;
-  commission_cents: number;
-  net_cents: number;
-  point_value: number;
-  execution_count: number;
-  first_exec_id: number;
-  last_exec_id: number;
-  first_exec_quantity: number;
-  first_exec_commission_cents: number;
-  exec_validity: Validity | 'mixed' | null;
+type Row = Omit<PositionRecord, 'reviewed' | 'validity' | 'tags' | 'hasNote'> & {
   reviewed: number | null;
-  user_validity: Validity | null;
+  userValidity: Validity | null;
   tags: string | null;
-  has_note: number;
-}
+  hasNote: number;
+};
 
 function toRecord(r: Row): PositionRecord {
+  const { userValidity, ...rest } = r;
   return {
-    id: r.id,
-    account: r.account,
-    contract: r.contract,
-    root: r.root,
-    side: r.side,
-    status: r.status,
-    openedAt: r.opened_at,
-    closedAt: r.closed_at,
-    tradingDay: r.trading_day,
-    maxQuantity: r.max_quantity,
-    openQuantity: r.open_quantity,
-    entryQuantity: r.entry_quantity,
-    exitQuantity: r.exit_quantity,
-    avgEntryPrice: r.avg_entry_price,
-    avgExitPrice: r.avg_exit_price,
-    pointsPnl: r.points_pnl,
-    grossCents: r.gross_cents,
-    commissionCents: r.commission_cents,
-    netCents: r.net_cents,
-    pointValue: r.point_value,
-    executionCount: r.execution_count,
-    firstExecId: r.first_exec_id,
-    lastExecId: r.last_exec_id,
-    firstExecQuantity: r.first_exec_quantity,
-    firstExecCommissionCents: r.first_exec_commission_cents,
-    execValidity: r.exec_validity,
+    ...rest,
     reviewed: r.reviewed === 1,
-    validity: r.user_validity ?? r.exec_validity,
+    validity: userValidity ?? r.execValidity,
     tags: r.tags ? r.tags.split('\u001f').sort() : [],
-    hasNote: r.has_note === 1,
+    hasNote: r.hasNote === 1,
   };
 }
 
-const SELECT = `SELECT p.*, f.reviewed AS reviewed, f.validity AS user_validity,
+/** Columns under their domain names, with the journal data joined in. */
+const SELECT = `SELECT p.id, p.account, p.contract, p.root, p.side, p.status, p.opened_at AS openedAt, p.closed_at AS closedAt,
+  p.trading_day AS tradingDay, p.max_quantity AS maxQuantity, p.open_quantity AS openQuantity, p.entry_quantity AS entryQuantity,
+  p.exit_quantity AS exitQuantity, p.avg_entry_price AS avgEntryPrice, p.avg_exit_price AS avgExitPrice, p.points_pnl AS pointsPnl,
+  p.gross_cents AS grossCents, p.commission_cents AS commissionCents, p.net_cents AS netCents, p.point_value AS pointValue,
+  p.execution_count AS executionCount, p.first_exec_id AS firstExecId, p.last_exec_id AS lastExecId,
+  p.first_exec_quantity AS firstExecQuantity, p.first_exec_commission_cents AS firstExecCommissionCents,
+  p.exec_validity AS execValidity, f.reviewed AS reviewed, f.validity AS userValidity,
   (SELECT group_concat(tag, char(31)) FROM position_tags t WHERE t.position_id = p.id) AS tags,
-  EXISTS (SELECT 1 FROM position_notes n WHERE n.position_id = p.id) AS has_note
+  EXISTS (SELECT 1 FROM position_notes n WHERE n.position_id = p.id) AS hasNote
   FROM positions p LEFT JOIN position_flags f ON f.position_id = p.id`;
 
 function where(q: PositionQuery): { sql: string; params: unknown[] } {
