@@ -70,8 +70,9 @@ export function createExecutionsRepo(db: Db) {
        @rowsRejected, @problems, @importedAt)`,
   );
   const finishImportStmt = c.prepare(
-    `UPDATE imports SET rows_read = @rowsRead, executions_added = @executionsAdded, duplicates_skipped = @duplicatesSkipped,
-       rows_rejected = @rowsRejected, problems = @problems WHERE id = @id`,
+    `UPDATE imports SET sha256 = coalesce(@sha256, sha256), bytes = coalesce(@bytes, bytes), rows_read = @rowsRead,
+       executions_added = @executionsAdded, duplicates_skipped = @duplicatesSkipped, rows_rejected = @rowsRejected,
+       problems = @problems WHERE id = @id`,
   );
   const insertExecStmt = c.prepare(
     `INSERT INTO executions (account, exec_key, native_id, instrument, contract, root, action, quantity, price, time,
@@ -126,10 +127,19 @@ export function createExecutionsRepo(db: Db) {
 
     finishImport(
       id: number,
-      counts: { rowsRead: number; executionsAdded: number; duplicatesSkipped: number; problems: RowProblem[] },
+      counts: {
+        sha256?: string;
+        bytes?: number;
+        rowsRead: number;
+        executionsAdded: number;
+        duplicatesSkipped: number;
+        problems: RowProblem[];
+      },
     ): void {
       finishImportStmt.run({
         id,
+        sha256: counts.sha256 ?? null,
+        bytes: counts.bytes ?? null,
         rowsRead: counts.rowsRead,
         executionsAdded: counts.executionsAdded,
         duplicatesSkipped: counts.duplicatesSkipped,

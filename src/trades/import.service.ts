@@ -1,14 +1,16 @@
 import path from 'node:path';
 import { AppError } from '../errors.js';
-import { type Book, createExecutionsRepo } from './executions.repo.js';
+import { type Book, createExecutionsRepo, type StoredExecution } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import {
   type CsvSource,
   type DuplicateRow,
   fillSignature,
+  hashSource,
   type ParsedExecution,
-  parseNinjaTraderCsv,
+  type ReadResult,
   type RowProblem,
+  readNinjaTraderCsv,
 } from './ninjatrader.js';
 import type { BookExecution } from './positions.js';
 import { bookId, rebuildBooks, type TradesContext } from './rebuild.js';
@@ -91,7 +93,12 @@ function previewRow(r: ParsedExecution): PreviewRow {
   };
 }
 
-/** Import (or preview) one NinjaTrader CSV. */
+/**
+ * Import (or preview) one NinjaTrader CSV. The file is read, checked and stored in one synchronous pass inside
+ * one transaction, so memory stays bounded by the chunk size and the books being rebuilt; a preview is the same
+ * pass rolled back. Duplicates within the file are found through the unique (account, execution id) key too:
+ * a row whose stored twin came from this same import repeats an earlier line.
+ */
 export async function importNinjaTraderFile(
   ctx: TradesContext,
   source: ImportSource,
@@ -102,137 +109,161 @@ export async function importNinjaTraderFile(
   const csv: CsvSource = 'path' in source ? { path: source.path } : { content: source.content };
   const repo = createExecutionsRepo(ctx.db);
   const dryRun = options.dryRun === true;
+  // A preview runs as if invalid rows were skipped, so it can show all three: added, duplicate, rejected.
+  const skipInvalid = options.skipInvalid === true || dryRun;
+  const limit = options.previewLimit ?? 1000;
 
-  const parsed = await parseNinjaTraderCsv(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' });
-  if (options.expectedSha256 && options.expectedSha256 !== parsed.sha256) {
-    throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${parsed.sha256.slice(0, 12)}…).`, {
-      status: 409,
-      remedy: 'Preview the file again, then import it.',
-      details: { file: name, sha256: parsed.sha256, expected: options.expectedSha256 },
-    });
-  }
-  const result: ImportFileResult = {
-    file: filePath ?? name,
-    importId: null,
-    status: dryRun ? 'preview' : 'imported',
-    sha256: parsed.sha256,
-    bytes: parsed.bytes,
-    rowsRead: parsed.rowsRead,
-    executionsAdded: 0,
-    duplicatesSkipped: parsed.duplicates.length,
-    rejected: parsed.problems,
-    positionsRebuilt: 0,
-    books: [],
-  };
   if (options.skipKnownContent && !dryRun) {
-    const known = repo.findImportBySha(parsed.sha256);
-    if (known) return { ...result, status: 'unchanged', importId: known.id, duplicatesSkipped: 0, rejected: [] };
+    const { sha256, bytes } = hashSource(csv);
+    const known = repo.findImportBySha(sha256);
+    if (known) {
+      const file = filePath ?? name;
+      return {
+        file,
+        importId: known.id,
+        status: 'unchanged',
+        sha256,
+        bytes,
+        rowsRead: 0,
+        executionsAdded: 0,
+        duplicatesSkipped: 0,
+        rejected: [],
+        positionsRebuilt: 0,
+        books: [],
+      };
+    }
   }
-  const record = (status: 'imported' | 'rejected', problems: RowProblem[]) =>
+
+  const problems: RowProblem[] = [];
+  const added: PreviewRow[] = [];
+  const duplicates: DuplicateRow[] = [];
+  let addedCount = 0;
+  let duplicateCount = 0;
+  let read: ReadResult = { rowsRead: 0, sha256: '', bytes: 0 };
+  const books = new Map<string, Book>();
+  let positionsRebuilt = 0;
+  let importId: number | null = null;
+  const record = (status: 'imported' | 'rejected') =>
     repo.insertImport({
       kind: 'ninjatrader',
       fileName: name,
       filePath,
-      sha256: parsed.sha256,
-      bytes: parsed.bytes,
+      sha256: read.sha256,
+      bytes: read.bytes,
       status,
-      rowsRead: parsed.rowsRead,
-      duplicatesSkipped: status === 'rejected' ? 0 : result.duplicatesSkipped,
+      rowsRead: read.rowsRead,
+      executionsAdded: status === 'rejected' ? 0 : addedCount,
+      duplicatesSkipped: status === 'rejected' ? 0 : duplicateCount,
       problems,
     });
+  const duplicate = (d: DuplicateRow) => {
+    duplicateCount++;
+    if (duplicates.length < limit) duplicates.push(d);
+  };
 
-  // A preview always runs as if invalid rows were skipped, so it can show all three: added, duplicate, rejected.
-  const skipInvalid = options.skipInvalid === true || dryRun;
-  if (parsed.problems.length > 0 && !skipInvalid) {
-    result.importId = ctx.db.write(() => record('rejected', parsed.problems));
-    result.status = 'rejected';
-    result.duplicatesSkipped = 0;
-    return result;
-  }
-
-  const limit = options.previewLimit ?? 1000;
-  const added: ParsedExecution[] = [];
-  const duplicates: DuplicateRow[] = [...parsed.duplicates];
-  let problems: RowProblem[] = parsed.problems;
+  let outcome: 'imported' | 'rejected' | 'preview' = 'imported';
   try {
     ctx.db.write(() => {
-      const importId = record('imported', []);
+      const id = record('imported');
       // Books this file starts: their executions are all in hand, the rebuild need not read them back.
       const fresh = new Map<string, BookExecution[]>();
       const checked = new Set<string>();
-      for (const row of parsed.rows) {
-        const id = bookId(row);
-        if (checked.has(id)) continue;
-        checked.add(id);
-        if (!repo.hasBook(row.account, row.contract)) fresh.set(id, []);
+      read = readNinjaTraderCsv(
+        csv,
+        { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' },
+        problems,
+        (row) => {
+          if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+          const book = bookId(row);
+          if (!checked.has(book)) {
+            checked.add(book);
+            if (!repo.hasBook(row.account, row.contract)) fresh.set(book, []);
+          }
+          const rowId = repo.insert(row, id);
+          if (rowId) {
+            addedCount++;
+            books.set(book, { account: row.account, contract: row.contract });
+            fresh.get(book)?.push({
+              id: rowId,
+              key: row.key,
+              action: row.action,
+              quantity: row.quantity,
+              priceUnits: row.priceUnits,
+              time: row.time,
+              commissionCents: row.commissionCents,
+              validation: row.validation,
+            });
+            if (dryRun && added.length < limit) added.push(previewRow(row));
+            return;
+          }
+          const stored = repo.find(row.account, row.key) as StoredExecution;
+          const same = fillSignature(stored) === fillSignature(row);
+          if (stored.importId === id) {
+            if (same) duplicate({ line: row.line, key: row.key, reason: `repeats line ${stored.sourceLine}` });
+            else
+              problems.push({
+                line: row.line,
+                reason: `execution id ${row.key} of account ${row.account} repeats line ${stored.sourceLine} with a different fill`,
+              });
+          } else if (same) {
+            duplicate({
+              line: row.line,
+              key: row.key,
+              reason: `already stored (import #${stored.importId}${stored.sourceLine ? `, line ${stored.sourceLine}` : ''})`,
+            });
+          } else {
+            problems.push({
+              line: row.line,
+              reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored.importId})`,
+            });
+          }
+        },
+      );
+      problems.sort((x, y) => x.line - y.line);
+      if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {
+        throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${read.sha256.slice(0, 12)}…).`, {
+          status: 409,
+          remedy: 'Preview the file again, then import it.',
+          details: { file: name, sha256: read.sha256, expected: options.expectedSha256 },
+        });
       }
-      const books = new Map<string, Book>();
-      const conflicts: RowProblem[] = [];
-      for (const row of parsed.rows) {
-        const rowId = repo.insert(row, importId);
-        if (rowId) {
-          added.push(row);
-          const id = bookId(row);
-          books.set(id, { account: row.account, contract: row.contract });
-          fresh.get(id)?.push({
-            id: rowId,
-            key: row.key,
-            action: row.action,
-            quantity: row.quantity,
-            priceUnits: row.priceUnits,
-            time: row.time,
-            commissionCents: row.commissionCents,
-            validation: row.validation,
-          });
-          continue;
-        }
-        const stored = repo.find(row.account, row.key);
-        if (stored && fillSignature(stored) === fillSignature(row)) {
-          duplicates.push({
-            line: row.line,
-            key: row.key,
-            reason: `already stored (import #${stored.importId}${stored.sourceLine ? `, line ${stored.sourceLine}` : ''})`,
-          });
-        } else {
-          conflicts.push({
-            line: row.line,
-            reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored?.importId})`,
-          });
-        }
-      }
-      problems = [...parsed.problems, ...conflicts].sort((a, b) => a.line - b.line);
-      if (conflicts.length > 0 && !skipInvalid) throw new Abort('rejected');
-      result.books = [...books.values()];
-      result.positionsRebuilt = rebuildBooks(ctx, result.books, fresh);
-      result.executionsAdded = added.length;
-      result.duplicatesSkipped = duplicates.length;
-      result.rejected = problems;
-      repo.finishImport(importId, {
-        rowsRead: parsed.rowsRead,
-        executionsAdded: added.length,
-        duplicatesSkipped: duplicates.length,
+      if (problems.length > 0 && !skipInvalid) throw new Abort('rejected');
+      positionsRebuilt = rebuildBooks(ctx, books.values(), fresh);
+      repo.finishImport(id, {
+        sha256: read.sha256,
+        bytes: read.bytes,
+        rowsRead: read.rowsRead,
+        executionsAdded: addedCount,
+        duplicatesSkipped: duplicateCount,
         problems,
       });
-      result.importId = importId;
+      importId = id;
       if (dryRun) throw new Abort('preview');
     });
   } catch (err) {
     if (!(err instanceof Abort)) throw err;
-    if (err.outcome === 'rejected') {
-      result.status = 'rejected';
-      result.rejected = problems;
-      result.executionsAdded = 0;
-      result.duplicatesSkipped = 0;
-      result.positionsRebuilt = 0;
-      result.books = [];
-      result.importId = ctx.db.write(() => record('rejected', problems));
-      return result;
-    }
-    result.importId = null;
+    outcome = err.outcome;
+  }
+  const base = { file: filePath ?? name, sha256: read.sha256, bytes: read.bytes, rowsRead: read.rowsRead, rejected: problems };
+  if (outcome === 'rejected') {
+    // Rolled back; the attempt itself is recorded.
+    const rejectedId = ctx.db.write(() => record('rejected'));
+    return { ...base, importId: rejectedId, status: 'rejected', executionsAdded: 0, duplicatesSkipped: 0, positionsRebuilt: 0, books: [] };
+  }
+  const result: ImportFileResult = {
+    ...base,
+    importId: outcome === 'preview' ? null : importId,
+    status: outcome,
+    executionsAdded: addedCount,
+    duplicatesSkipped: duplicateCount,
+    positionsRebuilt,
+    books: [...books.values()],
+  };
+  if (outcome === 'preview') {
     result.preview = {
-      added: added.slice(0, limit).map(previewRow),
-      duplicates: duplicates.slice(0, limit),
-      truncated: added.length > limit || duplicates.length > limit,
+      added,
+      duplicates,
+      truncated: addedCount > added.length || duplicateCount > duplicates.length,
       wouldReject: problems.length > 0 && !options.skipInvalid,
     };
   }

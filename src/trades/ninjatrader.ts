@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
 import { type CsvError, type Options, parse } from 'csv-parse';
 import { isAppError } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
@@ -54,17 +53,6 @@ export interface ParseOptions {
   dst?: DstResolution;
   /** For one-digit years in contract names (`MNQZ5`); defaults to the current year. */
   referenceYear?: number;
-}
-
-export interface ParsedFile {
-  rows: ParsedExecution[];
-  problems: RowProblem[];
-  /** Rows that repeat an earlier row of the same file (same account and execution id, same fill). */
-  duplicates: DuplicateRow[];
-  /** Data rows seen (not counting the header, blank lines or repeated headers). */
-  rowsRead: number;
-  sha256: string;
-  bytes: number;
 }
 
 /** Where a CSV comes from: a path, or the bytes (an upload). */
@@ -228,48 +216,85 @@ function checkRow(
   };
 }
 
-/** Parse and check a whole file. Rows stay in file order. */
-export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptions): Promise<ParsedFile> {
+const CHUNK = 1 << 20;
+
+type CsvRecord = string[] & { line?: number };
+
+/** The chunks of a source, read synchronously (a path is read 1 MiB at a time; memory stays bounded). */
+function* chunks(source: CsvSource): Generator<Buffer> {
+  if ('content' in source) {
+    const buf = typeof source.content === 'string' ? Buffer.from(source.content) : source.content;
+    for (let i = 0; i < buf.length; i += CHUNK) yield buf.subarray(i, i + CHUNK);
+    return;
+  }
+  const fd = fs.openSync(source.path, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const n = fs.readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** sha256 and size of a source, without parsing it. */
+export function hashSource(source: CsvSource): { sha256: string; bytes: number } {
   const hash = createHash('sha256');
   let bytes = 0;
-  const input =
-    'path' in source
-      ? fs.createReadStream(source.path, { highWaterMark: 1 << 20 })
-      : Readable.from([typeof source.content === 'string' ? Buffer.from(source.content) : source.content]);
-  input.on('data', (chunk: Buffer) => {
-    hash.update(chunk);
-    bytes += chunk.length;
-  });
-  const problems: RowProblem[] = [];
-  const csvOptions: Options<{ cells: string[]; line: number }, string[]> = {
+  for (const c of chunks(source)) {
+    hash.update(c);
+    bytes += c.length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+export interface ReadResult {
+  /** Data rows seen (not counting the header, blank lines or repeated headers). */
+  rowsRead: number;
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Read and check a file in one synchronous streaming pass: csv-parse is fed chunk by chunk and drained after
+ * each, so the caller can store rows inside one database transaction while memory stays bounded. Every valid
+ * row goes to `onRow` in file order (its `key` is the ID cell, or a content key `h:<hash>:<n>` for a row without
+ * one: the wall-clock time, account, contract, action, quantity and price, and the occurrence of that content
+ * in the file, so two identical fills in one file stay two). Every bad row is added to `problems`.
+ */
+export function readNinjaTraderCsv(
+  source: CsvSource,
+  options: ParseOptions,
+  problems: RowProblem[],
+  onRow: (row: ParsedExecution) => void,
+): ReadResult {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let fatal: unknown;
+  const csvOptions: Options<CsvRecord, CsvRecord> = {
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
-    on_record: (record, ctx) => ({ cells: record as string[], line: ctx.lines }),
+    // the line number rides on the record itself (one object less per row)
+    on_record: (record, ctx) => {
+      record.line = ctx.lines;
+      return record;
+    },
     on_skip: (err: CsvError | undefined) => {
       const line = typeof err?.lines === 'number' ? err.lines : 0;
       problems.push({ line, reason: `unreadable CSV: ${err?.message ?? 'syntax error'}` });
       return undefined;
     },
   };
-  const parser = input.pipe(parse(csvOptions as unknown as Options));
-  input.on('error', (err: Error) => parser.destroy(err));
-
-  const rows: (ParsedExecution & { wall?: string })[] = [];
-  const duplicates: DuplicateRow[] = [];
+  const parser = parse(csvOptions as unknown as Options);
+  parser.on('error', (err) => {
+    fatal = err;
+  });
   const resolved = new Map<string, Resolved>();
-  const seenIds = new Map<string, ParsedExecution>();
-  const contentCounts = new Map<string, number>();
-  const dst = options.dst ?? 'reject';
-  let columns: ColumnMap | undefined;
-  let headerText = '';
-  let instrumentIndex = 0;
-  let headerInstrument: string | undefined;
-  /** Set when the header is unusable: the rest is only read through (so the hash covers the file). */
-  let stop = false;
-  let rowsRead = 0;
-
   const resolve = (text: string): Resolved => {
     let r = resolved.get(text);
     if (!r) {
@@ -284,9 +309,17 @@ export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptio
     }
     return r;
   };
+  const contentCounts = new Map<string, number>();
+  const dst = options.dst ?? 'reject';
+  let columns: ColumnMap | undefined;
+  let headerText = '';
+  let instrumentIndex = 0;
+  let headerInstrument: string | undefined;
+  /** Set when the header is unusable: the rest is only read through (so the hash covers the file). */
+  let stop = false;
+  let rowsRead = 0;
 
-  for await (const { cells, line } of parser as AsyncIterable<{ cells: string[]; line: number }>) {
-    if (stop) continue;
+  const take = (cells: string[], line: number) => {
     if (!columns) {
       columns = mapHeader(cells);
       if (!columns) {
@@ -296,43 +329,29 @@ export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptio
             'no header row: the first line must name the columns (Instrument,Action,Quantity,Price,Time,ID,E/X,…,Commission,…,Account)',
         });
         stop = true;
-        continue;
+        return;
       }
       const missing = REQUIRED.filter((f) => columns?.[f] === undefined);
       if (missing.length > 0) {
         problems.push({ line, reason: `missing column ${missing.map((f) => LABEL[f]).join(', ')} in the header` });
         stop = true;
-        continue;
+        return;
       }
       headerText = cells.join(',');
       instrumentIndex = columns.instrument as number;
       headerInstrument = cells[instrumentIndex];
-      continue;
+      return;
     }
     // a header repeated where files were appended
-    if (cells[instrumentIndex] === headerInstrument && cells.join(',') === headerText) continue;
+    if (cells[instrumentIndex] === headerInstrument && cells.join(',') === headerText) return;
     rowsRead++;
     const row = checkRow(cells, line, columns, options, dst, resolve);
     if (typeof row === 'string') {
       problems.push({ line, reason: row });
-      continue;
+      return;
     }
-    if (row.key) {
-      const idKey = `${row.account}\u001f${row.key}`;
-      const seen = seenIds.get(idKey);
-      if (seen) {
-        if (fillSignature(seen) === fillSignature(row)) duplicates.push({ line, key: row.key, reason: `repeats line ${seen.line}` });
-        else
-          problems.push({
-            line,
-            reason: `execution id ${row.key} of account ${row.account} repeats line ${seen.line} with a different fill`,
-          });
-        continue;
-      }
-      seenIds.set(idKey, row);
-    } else {
-      // No id: a stable content key. The wall-clock text (not the UTC instant) keeps the key independent of the
-      // zone setting; the occurrence count keeps two identical fills in one file apart.
+    if (!row.key) {
+      // The wall-clock text (not the UTC instant) keeps the key independent of the zone setting.
       const content = `${row.wall}|${row.account}|${row.contract}|${row.action}|${row.quantity}|${row.priceUnits}`;
       const n = contentCounts.get(content) ?? 0;
       contentCounts.set(content, n + 1);
@@ -340,11 +359,25 @@ export async function parseNinjaTraderCsv(source: CsvSource, options: ParseOptio
       row.nativeId = false;
     }
     row.wall = undefined;
-    rows.push(row);
+    onRow(row);
+  };
+  const drain = () => {
+    for (let rec = parser.read(); rec !== null; rec = parser.read()) {
+      if (!stop) take(rec as CsvRecord, (rec as CsvRecord).line ?? 0);
+    }
+    if (fatal) throw fatal;
+  };
+  for (const chunk of chunks(source)) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    parser.write(chunk);
+    drain();
   }
+  parser.end();
+  drain();
   if (!columns && problems.length === 0) problems.push({ line: 1, reason: 'the file is empty: no header row' });
-  problems.sort((a, b) => a.line - b.line);
-  return { rows, problems, duplicates, rowsRead, sha256: hash.digest('hex'), bytes };
+  problems.sort((x, y) => x.line - y.line);
+  return { rowsRead, sha256: hash.digest('hex'), bytes };
 }
 
 function isAction(a: string): a is Action {

@@ -312,8 +312,11 @@ test('import preview shows what would be added, skipped and rejected, and stores
     ],
   );
   assert.deepEqual(
-    p.preview?.duplicates.map((d) => d.line),
-    [4, 3],
+    p.preview?.duplicates.map((d) => [d.line, d.reason]),
+    [
+      [3, 'already stored (import #1, line 2)'],
+      [4, 'repeats line 2'],
+    ],
   );
   assert.equal(p.preview?.wouldReject, false);
   assert.equal(p.executionsAdded, 3);
