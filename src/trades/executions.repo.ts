@@ -85,7 +85,7 @@ export function createExecutionsRepo(db: Db) {
   const bookStmt = c
     .prepare(
       `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation FROM executions
-       WHERE account = ? AND contract = ? ORDER BY time, id`,
+       WHERE account = ? AND contract = ? AND (time, id) > (?, ?) ORDER BY time, id LIMIT ?`,
     )
     .raw();
   const rangeStmt = c.prepare(
@@ -185,9 +185,18 @@ export function createExecutionsRepo(db: Db) {
       return r && toExecution(r);
     },
 
-    /** Every execution of a book in builder order (time, id). */
-    book(account: string, contract: string): BookExecution[] {
-      const rows = bookStmt.all(account, contract) as [number, string, Action, number, number, number, number, Validity | null][];
+    /** A book's executions in builder order (time, id), a page at a time: those after `after`, at most `limit`. */
+    bookPage(account: string, contract: string, after: { time: number; id: number } | null, limit: number): BookExecution[] {
+      const rows = bookStmt.all(account, contract, after?.time ?? Number.MIN_SAFE_INTEGER, after?.id ?? 0, limit) as [
+        number,
+        string,
+        Action,
+        number,
+        number,
+        number,
+        number,
+        Validity | null,
+      ][];
       const out: BookExecution[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i] as (typeof rows)[number];
@@ -203,6 +212,17 @@ export function createExecutionsRepo(db: Db) {
         };
       }
       return out;
+    },
+
+    /** Every execution of a book, in builder order, read a page at a time. */
+    *book(account: string, contract: string, pageSize = 10_000): Generator<BookExecution> {
+      let after: BookExecution | undefined;
+      for (;;) {
+        const page = this.bookPage(account, contract, after ?? null, pageSize);
+        yield* page;
+        if (page.length < pageSize) return;
+        after = page[page.length - 1];
+      }
     },
 
     /** The executions of a book from `first` to `last` inclusive, in builder order. */

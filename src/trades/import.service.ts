@@ -12,8 +12,9 @@ import {
   type RowProblem,
   readNinjaTraderCsv,
 } from './ninjatrader.js';
-import type { BookExecution } from './positions.js';
-import { bookId, rebuildBooks, type TradesContext } from './rebuild.js';
+import type { BookBuilder, BookExecution } from './positions.js';
+import { type BookWriter, createPositionsRepo } from './positions.repo.js';
+import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
 import type { DstResolution } from './time.js';
 import { zoneOffsets } from './zone.js';
 
@@ -108,6 +109,7 @@ export async function importNinjaTraderFile(
   const filePath = 'path' in source ? path.resolve(source.path) : null;
   const csv: CsvSource = 'path' in source ? { path: source.path } : { content: source.content };
   const repo = createExecutionsRepo(ctx.db);
+  const positions = createPositionsRepo(ctx.db);
   const dryRun = options.dryRun === true;
   // A preview runs as if invalid rows were skipped, so it can show all three: added, duplicate, rejected.
   const skipInvalid = options.skipInvalid === true || dryRun;
@@ -165,9 +167,9 @@ export async function importNinjaTraderFile(
   try {
     ctx.db.write(() => {
       const id = record('imported');
-      // Books this file starts: their executions are all in hand, the rebuild need not read them back.
-      const fresh = new Map<string, BookExecution[]>();
-      const checked = new Set<string>();
+      // Books this file starts are built as their rows arrive (file order is normally time order): no read-back,
+      // and memory holds only each book's open position. A book whose rows go back in time is rebuilt at the end.
+      const live = new Map<string, { builder: BookBuilder; writer: BookWriter; ordered: boolean } | null>();
       read = readNinjaTraderCsv(
         csv,
         { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' },
@@ -175,24 +177,34 @@ export async function importNinjaTraderFile(
         (row) => {
           if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
           const book = bookId(row);
-          if (!checked.has(book)) {
-            checked.add(book);
-            if (!repo.hasBook(row.account, row.contract)) fresh.set(book, []);
+          let l = live.get(book);
+          if (l === undefined) {
+            l = repo.hasBook(row.account, row.contract)
+              ? null
+              : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true };
+            live.set(book, l);
           }
           const rowId = repo.insert(row, id);
           if (rowId) {
             addedCount++;
             books.set(book, { account: row.account, contract: row.contract });
-            fresh.get(book)?.push({
-              id: rowId,
-              key: row.key,
-              action: row.action,
-              quantity: row.quantity,
-              priceUnits: row.priceUnits,
-              time: row.time,
-              commissionCents: row.commissionCents,
-              validation: row.validation,
-            });
+            if (l?.ordered) {
+              const e: BookExecution = {
+                id: rowId,
+                key: row.key,
+                action: row.action,
+                quantity: row.quantity,
+                priceUnits: row.priceUnits,
+                time: row.time,
+                commissionCents: row.commissionCents,
+                validation: row.validation,
+              };
+              if (l.builder.outOfOrder(e)) l.ordered = false;
+              else {
+                const closed = l.builder.push(e);
+                if (closed) l.writer.write(closed);
+              }
+            }
             if (dryRun && added.length < limit) added.push(previewRow(row));
             return;
           }
@@ -228,7 +240,16 @@ export async function importNinjaTraderFile(
         });
       }
       if (problems.length > 0 && !skipInvalid) throw new Abort('rejected');
-      positionsRebuilt = rebuildBooks(ctx, books.values(), fresh);
+      const rest: Book[] = [];
+      for (const [book, b] of books) {
+        const l = live.get(book);
+        if (l?.ordered) {
+          const open = l.builder.finish();
+          if (open) l.writer.write(open);
+          positionsRebuilt += l.writer.end();
+        } else rest.push(b);
+      }
+      positionsRebuilt += rebuildBooks(ctx, rest);
       repo.finishImport(id, {
         sha256: read.sha256,
         bytes: read.bytes,

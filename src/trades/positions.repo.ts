@@ -51,6 +51,12 @@ export interface PositionRecord
   hasNote: boolean;
 }
 
+export interface BookWriter {
+  write(position: BuiltPosition): void;
+  /** Finish the book; returns the number of positions written. */
+  end(): number;
+}
+
 export interface PositionQuery {
   account?: string;
   root?: string;
@@ -131,6 +137,37 @@ export function createPositionsRepo(db: Db) {
        first_exec_commission_cents, exec_validity)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const moveId = c.prepare('UPDATE positions SET id = ? WHERE id = ?');
+  const dropId = c.prepare('DELETE FROM position_ids WHERE id = ?');
+  const insertPosition = (id: number, b: BuiltPosition) =>
+    insert.run(
+      id,
+      b.account,
+      b.contract,
+      b.root,
+      b.side,
+      b.status,
+      b.openedAt,
+      b.closedAt,
+      tradingDay(b.closedAt ?? b.openedAt),
+      b.maxQuantity,
+      b.openQuantity,
+      b.entryQuantity,
+      b.exitQuantity,
+      unitsToPrice(b.avgEntryUnits),
+      b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits),
+      unitsToPrice(b.pointsUnits),
+      b.grossCents,
+      b.commissionCents,
+      b.netCents,
+      b.pointValue,
+      b.executionCount,
+      b.firstExecId,
+      b.lastExecId,
+      b.firstShare.quantity,
+      b.firstShare.commissionCents,
+      b.validity,
+    );
   const byId = c.prepare(`${SELECT} WHERE p.id = ?`);
   const exists = c.prepare('SELECT 1 FROM position_ids WHERE id = ?').pluck();
   const containing = c.prepare(
@@ -141,74 +178,69 @@ export function createPositionsRepo(db: Db) {
   );
   const countAll = c.prepare('SELECT count(*) FROM positions').pluck();
 
-  return {
-    /** Replace a book's positions with `built` (all of that book), keeping ids stable. Returns the count written. */
-    replaceBook(account: string, contract: string, built: readonly BuiltPosition[]): number {
+  const repo = {
+    /**
+     * Start replacing a book's positions: the old ones are removed, then `write` each built position in order
+     * (streaming: nothing is kept but ids), then `end`. Ids stay stable as described above.
+     */
+    beginBook(account: string, contract: string): BookWriter {
       const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; lastExecId: number; key: string }[];
-      const newKeys = new Set(built.map((b) => b.key));
-      // Positions that vanish in this rebuild, by their first and by their last execution: a new position holding
-      // one of those executions is the same trade with a moved boundary and inherits the id (first wins).
+      const oldIds = new Set(old.map((o) => o.id));
       const byFirst = new Map<number, number>();
       const byLast = new Map<number, number>();
       for (const o of old) {
-        if (newKeys.has(o.key)) continue;
         byFirst.set(o.firstExecId, o.id);
         if (!byLast.has(o.lastExecId)) byLast.set(o.lastExecId, o.id);
       }
-      const taken = new Set<number>();
-      const inherit = (b: BuiltPosition): number | undefined => {
-        for (const map of [byFirst, byLast]) {
-          for (const s of b.shares) {
-            const id = map.get(s.execution.id);
-            if (id !== undefined && !taken.has(id)) return id;
-          }
-        }
-        return undefined;
-      };
-      deleteBook.run(account, contract);
       // every key of this book starts with account␟contract␟ (positionKey)
-      const prefix = `${account}\u001f${contract}\u001f`;
-      const known = new Map(idsOfBook.all(prefix, `${account}\u001f${contract}\u0020`) as [string, number][]);
-      for (const b of built) {
-        let id = known.get(b.key);
-        if (id === undefined && byFirst.size > 0) {
-          id = inherit(b);
-          if (id !== undefined) {
-            taken.add(id);
-            rekey.run(b.key, id);
+      const known = new Map(idsOfBook.all(`${account}\u001f${contract}\u001f`, `${account}\u001f${contract}\u0020`) as [string, number][]);
+      deleteBook.run(account, contract);
+      const taken = new Set<number>();
+      const deferred: { id: number; key: string; candidates: number[] }[] = [];
+      let count = 0;
+      return {
+        write(b: BuiltPosition): void {
+          let id = known.get(b.key);
+          if (id !== undefined) taken.add(id);
+          else {
+            id = Number(newId.run(b.key).lastInsertRowid);
+            known.set(b.key, id);
+            if (old.length > 0) {
+              // old positions whose first (preferred) or last execution this new one holds: it may be the same trade
+              const candidates: number[] = [];
+              for (const map of [byFirst, byLast]) {
+                for (const s of b.shares) {
+                  const c = map.get(s.execution.id);
+                  if (c !== undefined && !candidates.includes(c)) candidates.push(c);
+                }
+              }
+              if (candidates.length > 0) deferred.push({ id, key: b.key, candidates });
+            }
           }
-        }
-        if (id === undefined) id = Number(newId.run(b.key).lastInsertRowid);
-        insert.run(
-          id,
-          b.account,
-          b.contract,
-          b.root,
-          b.side,
-          b.status,
-          b.openedAt,
-          b.closedAt,
-          tradingDay(b.closedAt ?? b.openedAt),
-          b.maxQuantity,
-          b.openQuantity,
-          b.entryQuantity,
-          b.exitQuantity,
-          unitsToPrice(b.avgEntryUnits),
-          b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits),
-          unitsToPrice(b.pointsUnits),
-          b.grossCents,
-          b.commissionCents,
-          b.netCents,
-          b.pointValue,
-          b.executionCount,
-          b.firstExecId,
-          b.lastExecId,
-          b.firstShare.quantity,
-          b.firstShare.commissionCents,
-          b.validity,
-        );
-      }
-      return built.length;
+          insertPosition(id, b);
+          count++;
+        },
+        end(): number {
+          // An old position whose key did not come back has vanished: the first new position holding its
+          // execution takes over its id (and so its notes, tags and flags).
+          for (const d of deferred) {
+            const heir = d.candidates.find((c) => oldIds.has(c) && !taken.has(c));
+            if (heir === undefined) continue;
+            taken.add(heir);
+            moveId.run(heir, d.id);
+            dropId.run(d.id);
+            rekey.run(d.key, heir);
+          }
+          return count;
+        },
+      };
+    },
+
+    /** Replace a book's positions with `built` (all of that book), keeping ids stable. Returns the count written. */
+    replaceBook(account: string, contract: string, built: Iterable<BuiltPosition>): number {
+      const w = repo.beginBook(account, contract);
+      for (const b of built) w.write(b);
+      return w.end();
     },
 
     get(id: number): PositionRecord | undefined {
@@ -272,6 +304,7 @@ export function createPositionsRepo(db: Db) {
       return (containing.all(executionId) as { id: number }[]).map((r) => r.id);
     },
   };
+  return repo;
 }
 
 export type PositionsRepo = ReturnType<typeof createPositionsRepo>;

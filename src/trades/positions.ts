@@ -1,4 +1,4 @@
-import { grossCents, splitCents, unitsToPrice } from './money.js';
+import { grossCents, splitCents } from './money.js';
 
 /**
  * The position builder: a pure function from the executions of one book (account + canonical contract) to its
@@ -228,40 +228,72 @@ export interface BuildOptions {
 }
 
 /**
- * Build the positions of one book. `executions` must be sorted by (time, id); all belong to `book`.
+ * The builder fed one execution at a time, in (time, id) order: memory holds only the open position, so a book
+ * of any size streams through it.
  */
-export function buildPositions(book: Book, executions: readonly BookExecution[], options: BuildOptions = {}): BuiltPosition[] {
-  const out: BuiltPosition[] = [];
-  let open: Open | undefined;
-  for (let i = 0; i < executions.length; i++) {
-    const e = executions[i] as BookExecution;
+export class BookBuilder {
+  private open: Open | undefined;
+  private first = true;
+  private last: BookExecution | undefined;
+
+  constructor(
+    private readonly book: Book,
+    private readonly firstShare?: { quantity: number; commissionCents: number },
+  ) {}
+
+  /** True when `e` would come before the previous execution (the caller must then sort and start again). */
+  outOfOrder(e: BookExecution): boolean {
+    return this.last !== undefined && byTimeThenId(e, this.last) < 0;
+  }
+
+  /** Feed the next execution; returns the position it closed, if any. */
+  push(e: BookExecution): BuiltPosition | undefined {
+    this.last = e;
     const sign = actionSign(e.action);
+    const open = this.open;
     if (!open) {
-      const share = i === 0 && options.firstShare ? options.firstShare : { quantity: e.quantity, commissionCents: e.commissionCents };
-      open = new Open(sign, e, share);
-      continue;
+      const share = this.first && this.firstShare ? this.firstShare : { quantity: e.quantity, commissionCents: e.commissionCents };
+      this.first = false;
+      this.open = new Open(sign, e, share);
+      return undefined;
     }
+    this.first = false;
     if (sign === open.side) {
       open.addEntry(e, e.quantity, e.commissionCents);
-      continue;
+      return undefined;
     }
     const closing = Math.min(e.quantity, open.quantity);
     const [closeCommission, openCommission] = splitCents(e.commissionCents, closing, e.quantity);
     open.close(e, closing, closeCommission);
-    if (open.quantity > 0) continue;
-    out.push(open.finish(book));
-    open = undefined;
-    if (options.onlyFirst) return out;
+    if (open.quantity > 0) return undefined;
     const rest = e.quantity - closing;
-    if (rest > 0) open = new Open(sign, e, { quantity: rest, commissionCents: openCommission });
+    this.open = rest > 0 ? new Open(sign, e, { quantity: rest, commissionCents: openCommission }) : undefined;
+    return open.finish(this.book);
   }
-  if (open) out.push(open.finish(book));
-  return out;
+
+  /** The position still open after the last execution, if any. */
+  finish(): BuiltPosition | undefined {
+    const open = this.open;
+    this.open = undefined;
+    return open?.finish(this.book);
+  }
 }
 
-/** Display helpers for a built position. */
-export function avgEntryPrice(p: Pick<BuiltPosition, 'avgEntryUnits'>): number {
-  return unitsToPrice(p.avgEntryUnits);
+/**
+ * Build the positions of one book. `executions` must be sorted by (time, id); all belong to `book`.
+ */
+export function buildPositions(book: Book, executions: Iterable<BookExecution>, options: BuildOptions = {}): BuiltPosition[] {
+  const out: BuiltPosition[] = [];
+  const builder = new BookBuilder(book, options.firstShare);
+  for (const e of executions) {
+    const closed = builder.push(e);
+    if (!closed) continue;
+    out.push(closed);
+    if (options.onlyFirst) return out;
+  }
+  const open = builder.finish();
+  if (open) out.push(open);
+  return out;
 }
 
 /** Sort executions the way the builder expects: time, then id. */

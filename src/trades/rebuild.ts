@@ -1,7 +1,7 @@
 import type { Db } from '../db/open.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
 import { type Book, createExecutionsRepo } from './executions.repo.js';
-import { type BookExecution, buildPositions, byTimeThenId } from './positions.js';
+import { BookBuilder } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 
 /** What the trades services need: the journal database, the instrument registry and the import zone. */
@@ -29,22 +29,32 @@ export function uniqueBooks(books: Iterable<Book>): Book[] {
 }
 
 /**
- * Rebuild the positions of the given books from their executions. Run inside the caller's `db.write()`.
- * Returns the number of positions written. An unknown root (an override was removed) throws
- * TL_INSTRUMENT_UNKNOWN and the caller's transaction rolls back.
+ * Rebuild the positions of the given books from their executions, streaming: each book is read a page at a time
+ * through the builder and its positions written as they close. Run inside the caller's `db.write()`. Returns
+ * the number of positions written. An unknown root (an override was removed) throws TL_INSTRUMENT_UNKNOWN and
+ * the caller's transaction rolls back.
  */
-export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>, known?: ReadonlyMap<string, BookExecution[]>): number {
+export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>): number {
   const executions = createExecutionsRepo(ctx.db);
   const positions = createPositionsRepo(ctx.db);
   let written = 0;
   for (const b of uniqueBooks(books)) {
-    // `known`: every execution of a book the caller has just written whole (no need to read it back)
-    const given = known?.get(bookId(b));
-    const execs = given ? [...given].sort(byTimeThenId) : executions.book(b.account, b.contract);
-    const root = rootOfContract(b.contract);
-    const pointValue = execs.length > 0 ? ctx.registry.get(root, b.contract).pointValue : 0;
-    const built = buildPositions({ account: b.account, contract: b.contract, root, pointValue }, execs);
-    written += positions.replaceBook(b.account, b.contract, built);
+    let builder: BookBuilder | undefined;
+    const writer = positions.beginBook(b.account, b.contract);
+    for (const e of executions.book(b.account, b.contract)) {
+      builder ??= builderFor(ctx, b);
+      const closed = builder.push(e);
+      if (closed) writer.write(closed);
+    }
+    const open = builder?.finish();
+    if (open) writer.write(open);
+    written += writer.end();
   }
   return written;
+}
+
+/** Point value of a contract's root from the registry (TL_INSTRUMENT_UNKNOWN when the root is not known). */
+export function builderFor(ctx: TradesContext, b: Book): BookBuilder {
+  const root = rootOfContract(b.contract);
+  return new BookBuilder({ account: b.account, contract: b.contract, root, pointValue: ctx.registry.get(root, b.contract).pointValue });
 }
