@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import { type Book, createExecutionsRepo, type StoredExecution } from './executions.repo.js';
@@ -12,6 +13,7 @@ import {
   type RowProblem,
   readNinjaTraderCsv,
 } from './ninjatrader.js';
+import { PARALLEL_MIN_BYTES, readNinjaTraderCsvParallel } from './parallel-read.js';
 import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
@@ -39,6 +41,8 @@ export interface ImportOptions {
   skipKnownContent?: boolean;
   /** Rows listed in a preview's `added`/`duplicates` (default 1000). */
   previewLimit?: number;
+  /** Read on a worker thread while storing (default: for files of PARALLEL_MIN_BYTES and more). */
+  parallel?: boolean;
 }
 
 export interface PreviewRow {
@@ -72,6 +76,15 @@ export interface ImportFileResult {
 }
 
 export type ImportSource = ({ path: string } | { name: string; content: Buffer | string }) & { name?: string };
+
+function sourceSize(source: CsvSource): number {
+  if ('content' in source) return source.content.length;
+  try {
+    return fs.statSync(source.path).size;
+  } catch {
+    return 0; // the read reports the error
+  }
+}
 
 class Abort extends Error {
   constructor(readonly outcome: 'rejected' | 'preview') {

@@ -409,3 +409,35 @@ test('import of an uploaded buffer computes the same sha256 as the file', async 
   assert.equal(a.sha256, b.sha256);
   assert.equal(a.bytes, content.length);
 });
+
+test('import counts lines across blank lines, CRLF and line breaks inside quoted fields', async (t) => {
+  const { service } = tradesFixture(t);
+  const content = [
+    'Instrument,Action,Quantity,Price,Time,ID,E/X,Name,Commission,Account',
+    'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,q1,Entry,"two-line',
+    'name",$0.52,SIM1',
+    '',
+    'MNQ 12-25,Sell,1,bad,10/1/2025 9:31:00 AM,q2,Exit,x,$0.52,SIM1',
+    '   ',
+    'MNQ 12-25,Sell,1,21001,10/1/2025 9:32:00 AM,q3,Exit,x,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21001,10/1/2025 9:33:00 AM,q4,Exit,x,$0.5z,SIM1',
+  ].join('\r\n');
+  const r = await service.importFile({ name: 'lines.csv', content });
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [5, 8],
+  );
+  assert.equal(r.rowsRead, 4);
+});
+
+test('import reads on a worker thread with the same result, problems and line numbers', async (t) => {
+  const a = tradesFixture(t);
+  const b = tradesFixture(t);
+  for (const name of ['scale-grid.csv', 'reversal.csv', 'two-accounts.csv', 'malformed.csv', 'duplicates.csv']) {
+    const inline = await a.service.importFile({ path: fixture(name) }, { parallel: false });
+    const parallel = await b.service.importFile({ path: fixture(name) }, { parallel: true });
+    assert.deepEqual({ ...parallel, importId: null }, { ...inline, importId: null }, name);
+  }
+  assert.deepEqual(b.service.listPositions(), a.service.listPositions());
+  assert.equal(b.service.listImports().find((i) => i.status === 'rejected')?.rowsRejected, 8);
+});
