@@ -183,67 +183,63 @@ export async function importNinjaTraderFile(
       // Books this file starts are built as their rows arrive (file order is normally time order): no read-back,
       // and memory holds only each book's open position. A book whose rows go back in time is rebuilt at the end.
       const live = new Map<string, { builder: BookBuilder; writer: BookWriter; ordered: boolean } | null>();
-      read = readNinjaTraderCsv(
-        csv,
-        { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' },
-        problems,
-        (row) => {
-          if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
-          const book = bookId(row);
-          let l = live.get(book);
-          if (l === undefined) {
-            l = repo.hasBook(row.account, row.contract)
-              ? null
-              : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true };
-            live.set(book, l);
-          }
-          const rowId = repo.insert(row, id);
-          if (rowId) {
-            addedCount++;
-            books.set(book, { account: row.account, contract: row.contract });
-            if (l?.ordered) {
-              const e: BookExecution = {
-                id: rowId,
-                key: row.key,
-                action: row.action,
-                quantity: row.quantity,
-                priceUnits: row.priceUnits,
-                time: row.time,
-                commissionCents: row.commissionCents,
-                validation: row.validation,
-              };
-              if (l.builder.outOfOrder(e)) l.ordered = false;
-              else {
-                const closed = l.builder.push(e);
-                if (closed) l.writer.write(closed);
-              }
-            }
-            if (dryRun && added.length < limit) added.push(previewRow(row));
-            return;
-          }
-          const stored = repo.find(row.account, row.key) as StoredExecution;
-          const same = fillSignature(stored) === fillSignature(row);
-          if (stored.importId === id) {
-            if (same) duplicate({ line: row.line, key: row.key, reason: `repeats line ${stored.sourceLine}` });
-            else
-              problems.push({
-                line: row.line,
-                reason: `execution id ${row.key} of account ${row.account} repeats line ${stored.sourceLine} with a different fill`,
-              });
-          } else if (same) {
-            duplicate({
-              line: row.line,
+      const reader = (options.parallel ?? sourceSize(csv) >= PARALLEL_MIN_BYTES) ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
+      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
+        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+        const book = bookId(row);
+        let l = live.get(book);
+        if (l === undefined) {
+          l = repo.hasBook(row.account, row.contract)
+            ? null
+            : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true };
+          live.set(book, l);
+        }
+        const rowId = repo.insert(row, id);
+        if (rowId) {
+          addedCount++;
+          books.set(book, { account: row.account, contract: row.contract });
+          if (l?.ordered) {
+            const e: BookExecution = {
+              id: rowId,
               key: row.key,
-              reason: `already stored (import #${stored.importId}${stored.sourceLine ? `, line ${stored.sourceLine}` : ''})`,
-            });
-          } else {
+              action: row.action,
+              quantity: row.quantity,
+              priceUnits: row.priceUnits,
+              time: row.time,
+              commissionCents: row.commissionCents,
+              validation: row.validation,
+            };
+            if (l.builder.outOfOrder(e)) l.ordered = false;
+            else {
+              const closed = l.builder.push(e);
+              if (closed) l.writer.write(closed);
+            }
+          }
+          if (dryRun && added.length < limit) added.push(previewRow(row));
+          return;
+        }
+        const stored = repo.find(row.account, row.key) as StoredExecution;
+        const same = fillSignature(stored) === fillSignature(row);
+        if (stored.importId === id) {
+          if (same) duplicate({ line: row.line, key: row.key, reason: `repeats line ${stored.sourceLine}` });
+          else
             problems.push({
               line: row.line,
-              reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored.importId})`,
+              reason: `execution id ${row.key} of account ${row.account} repeats line ${stored.sourceLine} with a different fill`,
             });
-          }
-        },
-      );
+        } else if (same) {
+          duplicate({
+            line: row.line,
+            key: row.key,
+            reason: `already stored (import #${stored.importId}${stored.sourceLine ? `, line ${stored.sourceLine}` : ''})`,
+          });
+        } else {
+          problems.push({
+            line: row.line,
+            reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored.importId})`,
+          });
+        }
+      });
       problems.sort((x, y) => x.line - y.line);
       if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {
         throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${read.sha256.slice(0, 12)}…).`, {
