@@ -28,8 +28,8 @@ export interface LogFileStatus {
 export interface LogOptions {
   level?: string;
   file?: string | undefined;
-  /** 1 = stdout (server), 2 = stderr (CLI commands). */
-  consoleFd?: 1 | 2;
+  /** 1 = stdout (server), 2 = stderr (CLI commands); any open descriptor in tests. */
+  consoleFd?: number;
   /** Rotate when the file passes this size. */
   maxBytes?: number;
   /** Rotated files kept beside the live one. */

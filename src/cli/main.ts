@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import * as backup from './backup.js';
+import * as doctor from './doctor.js';
 import * as importCmd from './import.js';
 import * as importLegacy from './import-legacy.js';
 import * as migrate from './migrate.js';
@@ -18,7 +19,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, migrate, backup, importCmd, importLegacy, positions, stats]) mod.register(program);
+for (const mod of [serve, doctor, migrate, backup, importCmd, importLegacy, positions, stats]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { openStore, type Store } from '../db/store.js';
-import { isAppError } from '../errors.js';
+import { startStorage } from '../db/startup.js';
 import { createLogger } from '../log.js';
-import { buildApp, type HealthReport } from '../web/app.js';
+import { buildApp } from '../web/app.js';
 import { listen } from '../web/server.js';
 import { type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
 
@@ -16,27 +15,29 @@ export function register(program: Command): void {
       ctx.appLogger.close();
       const appLogger = createLogger({ level: ctx.config.logLevel, file: ctx.config.logFile, consoleFd: 1 });
       const logger = appLogger.logger;
-      let store: Store | undefined;
-      let health: HealthReport = { status: 'ok', findings: [] };
+      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
+      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+      const app = await buildApp({ store: storage.store, logger, health: storage.health });
+      let address: string;
       try {
-        store = openStore(ctx.paths, { logger });
-        health = { status: 'ok', journalMode: store.journal.journalMode, findings: [] };
+        ({ address } = await listen({
+          app,
+          host: ctx.config.host,
+          port: ctx.config.port,
+          logger,
+          onClose: () => {
+            storage.close();
+            appLogger.close();
+          },
+        }));
       } catch (err) {
-        if (!isAppError(err)) throw err;
-        health = { status: 'fatal', findings: [{ code: err.code, severity: 'fatal', message: err.message, remedy: err.remedy }] };
-        logger.error({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
+        // Port taken, address not available: say so and exit 2, with the databases closed cleanly.
+        logger.fatal({ code: (err as { code?: string }).code }, `cannot listen on ${ctx.config.host}:${ctx.config.port}: ${String(err)}`);
+        storage.close();
+        appLogger.close();
+        process.exitCode = 2;
+        return;
       }
-      const app = await buildApp({ store, logger, health: () => health });
-      const { address } = await listen({
-        app,
-        host: ctx.config.host,
-        port: ctx.config.port,
-        logger,
-        onClose: () => {
-          store?.close();
-          appLogger.close();
-        },
-      });
-      logger.info({ address, dataDir: ctx.config.dataDir, status: health.status }, `tradelog listening on ${address}`);
+      logger.info({ address, dataDir: ctx.config.dataDir, status: storage.health().status }, `tradelog listening on ${address}`);
     });
 }

@@ -88,3 +88,59 @@ export function formatBytes(n: number): string {
 export function modeString(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
+
+/** A uid/gid pair: the user tradelog runs as (or will run as, when the doctor runs as root). */
+export interface Who {
+  uid: number;
+  gid: number;
+}
+
+export function currentUser(): Who {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/**
+ * May `who` access `p` with `want` (fs.constants R_OK | W_OK | X_OK)? For this process's own uid the kernel
+ * answers (access(2)); for another uid (the doctor running as root on behalf of the app's user) the owner/group/
+ * other bits decide — supplementary groups are not known then, so a group grant through one of them is missed.
+ */
+export function canAccess(p: string, who: Who, want: number): boolean {
+  if (who.uid === (process.getuid?.() ?? 0)) {
+    try {
+      fs.accessSync(p, want);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return false;
+  }
+  if (who.uid === 0) return (want & fs.constants.X_OK) === 0 || st.isDirectory() || (st.mode & 0o111) !== 0;
+  const bits = st.uid === who.uid ? (st.mode >> 6) & 7 : st.gid === who.gid ? (st.mode >> 3) & 7 : st.mode & 7;
+  return (bits & want) === want;
+}
+
+/** The nearest existing ancestor of `p` (p itself when it exists). */
+export function nearestExisting(p: string): string {
+  let cur = path.resolve(p);
+  for (;;) {
+    if (fs.existsSync(cur)) return cur;
+    const parent = path.dirname(cur);
+    if (parent === cur) return cur;
+    cur = parent;
+  }
+}
+
+/** "owner uid 0, gid 0, mode 0644" for messages; "missing" when there is nothing at `p`. */
+export function describeStat(p: string): string {
+  try {
+    const st = fs.statSync(p);
+    return `owner uid ${st.uid}, gid ${st.gid}, mode ${modeString(st.mode)}`;
+  } catch {
+    return 'missing';
+  }
+}

@@ -188,7 +188,9 @@ export class Db {
     const app = translateSqliteError(err, this.file);
     if (!app) return err;
     this.logger?.error({ sqliteCode: sqliteCode(err), db: this.name, file: this.file }, app.message);
-    if (app.code === 'TL_DB_READONLY' || app.code === 'TL_DB_DIR_NOT_WRITABLE') this.writeRefusal = app;
+    // Read-only files and damaged pages don't heal by retrying: refuse further writes (health turns degraded) and
+    // keep serving reads. A full disk or a busy lock does heal, so those are left to the next attempt.
+    if (['TL_DB_READONLY', 'TL_DB_DIR_NOT_WRITABLE', 'TL_DB_CORRUPT'].includes(app.code) && !this.writeRefusal) this.writeRefusal = app;
     return app;
   }
 
@@ -281,14 +283,28 @@ export function openDb(file: string, options: OpenOptions): Db {
     try {
       applyPragmas(conn, options.readonly ?? false);
       let mode: JournalMode = wanted;
+      let refusal: AppError | undefined;
       if (!options.readonly) {
-        const got = String(conn.pragma(`journal_mode = ${wanted.toUpperCase()}`, { simple: true }));
+        let got: string;
+        try {
+          got = String(conn.pragma(`journal_mode = ${wanted.toUpperCase()}`, { simple: true }));
+        } catch (err) {
+          // A rollback-mode file in an unwritable directory, or a read-only file, refuses the switch with
+          // SQLITE_READONLY* although reads work (storage-reliability.md rows 5, 7): open it in the mode it has and
+          // refuse writes. If even the plain query fails (a WAL file in an unwritable directory), nothing is readable.
+          if (!sqliteCode(err)?.startsWith('SQLITE_READONLY')) throw err;
+          got = String(conn.pragma('journal_mode', { simple: true }));
+          refusal = translateSqliteError(err, file);
+          log?.warn({ file, sqliteCode: sqliteCode(err) }, `database opened read-only: ${refusal?.message ?? errorMessage(err)}`);
+        }
         mode = got === 'wal' ? 'wal' : 'delete';
-        if (got !== wanted) log?.warn({ file, wanted, got }, 'journal_mode was not what was asked for');
+        if (got !== wanted && !refusal) log?.warn({ file, wanted, got }, 'journal_mode was not what was asked for');
       } else {
         mode = String(conn.pragma('journal_mode', { simple: true })) === 'wal' ? 'wal' : 'delete';
       }
-      return new Db(conn, file, options.name, mode, probe && !probe.ok ? probe : undefined, log);
+      const db = new Db(conn, file, options.name, mode, probe && !probe.ok ? probe : undefined, log);
+      if (refusal) db.refuseWrites(refusal);
+      return db;
     } catch (err) {
       conn.close();
       throw err;

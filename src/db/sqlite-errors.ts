@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, errorMessage, sqliteCode } from '../errors.js';
-import { formatBytes, freeBytes, modeString } from './fs-info.js';
+import { describeStat, formatBytes, freeBytes } from './fs-info.js';
 
 /**
  * Turn a SQLite failure into an AppError that names the file, the owner and mode seen, this process's uid and
@@ -87,12 +87,7 @@ export function translateSqliteError(err: unknown, file: string): AppError | und
 }
 
 export function ownerOf(p: string): string {
-  try {
-    const st = fs.statSync(p);
-    return `(owner uid ${st.uid}, gid ${st.gid}, mode ${modeString(st.mode)})`;
-  } catch {
-    return '(missing)';
-  }
+  return `(${describeStat(p)})`;
 }
 
 function firstUnwritable(files: string[]): string | undefined {

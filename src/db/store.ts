@@ -3,7 +3,7 @@ import type { DataPaths } from '../config.js';
 import { AppError } from '../errors.js';
 import { findHolders } from './holders.js';
 import { loadMigrations, type MigrateResult, migrate, pendingMigrations } from './migrate.js';
-import { type Db, type DbName, openDb } from './open.js';
+import { type Db, type DbName, type JournalMode, openDb } from './open.js';
 
 /**
  * The two databases of a data directory, opened with the project's pragmas and migrated to the current schema.
@@ -22,10 +22,17 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** Apply pending migrations (after a verified backup). Default true. */
   migrate?: boolean;
+  /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
+  journalMode?: JournalMode;
 }
 
 function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: OpenStoreOptions, results: MigrateResult[]): Db {
-  const open = () => openDb(file, { name, ...(options.logger ? { logger: options.logger } : {}) });
+  const open = () =>
+    openDb(file, {
+      name,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.journalMode ? { journalMode: options.journalMode } : {}),
+    });
   let db = open();
   try {
     if (options.migrate === false || pendingMigrations(db, loadMigrations(name)).length === 0) return db;

@@ -1,7 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { type HealthReport, unavailableError } from '../db/startup.js';
 import type { Store } from '../db/store.js';
 import { AppError, isAppError } from '../errors.js';
+
+export type { HealthReport } from '../db/startup.js';
 
 /**
  * Builds the web app; never listens (src/web/server.ts does). Tests call `buildApp()` with the production
@@ -10,22 +13,56 @@ import { AppError, isAppError } from '../errors.js';
 export interface AppOptions {
   store: Store | undefined;
   logger: Logger;
-  /** The doctor's verdict at start-up; 'fatal' means every page answers 503 with the finding and its fix. */
+  /**
+   * The storage verdict, live (src/db/startup.ts): 'degraded' = reads served, writes refused (pages show a banner);
+   * 'fatal' = no store, every route but /health answers 503 with the finding and its fix.
+   */
   health: () => HealthReport;
 }
 
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'fatal';
-  journalMode?: string;
-  findings: { code: string; severity: string; message: string; remedy: string; path?: string }[];
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The page a browser gets while the database can't be used: what is wrong and how to fix it, never a bare 500. */
+function unavailablePage(report: HealthReport): string {
+  const items = report.findings
+    .filter((f) => f.severity === 'fatal' || f.severity === 'degraded')
+    .map((f) => `<li><strong>${escapeHtml(f.code)}</strong>: ${escapeHtml(f.message)}<br>Fix: ${escapeHtml(f.remedy)}</li>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tradelog: database unavailable</title></head>
+<body><h1>The journal database can't be used</h1>
+<ul>
+${items}
+</ul>
+<p>Nothing was deleted. After the fix, restart tradelog; <code>tradelog doctor</code> repeats these checks.</p>
+</body></html>
+`;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.get('/health', async (_req, reply) => {
     const report = options.health();
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+  });
+
+  // Fatal storage: every other route (and unknown ones) answers 503 with the finding and its fix.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/health' || req.url.startsWith('/health?')) return;
+    const report = options.health();
+    if (report.status !== 'fatal') return;
+    const err = unavailableError(report);
+    reply.code(503).header('retry-after', '60');
+    if (!req.url.startsWith('/api/') && (req.headers.accept ?? '').includes('text/html')) {
+      return reply.type('text/html; charset=utf-8').send(unavailablePage(report));
+    }
+    return reply.send({ error: { code: err.code, message: err.message, remedy: err.remedy }, findings: report.findings });
   });
 
   app.setErrorHandler((err, req, reply) => {

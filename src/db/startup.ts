@@ -1,0 +1,221 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { DataPaths } from '../config.js';
+import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
+import type { LogFileStatus } from '../log.js';
+import { type BackupSchedule, type BackupScheduleOptions, startBackupSchedule } from './backup-schedule.js';
+import { type DoctorReport, type Finding, findingError, findStraySidecars, type RepairAction, runDoctor, statusOf } from './doctor.js';
+import { processesHolding } from './holders.js';
+import type { Db, JournalMode } from './open.js';
+import { quarantineStrays } from './repair.js';
+import { openStore, type Store } from './store.js';
+
+/**
+ * What `serve` does with its storage before it answers a request (storage-reliability.md §(c) "Outcomes"):
+ * 1. run the doctor;
+ * 2. stray -wal/-shm/-journal files named like journal.db/market.db while that database does not exist are moved
+ *    to quarantine/ first (creating the database beside them would discard them, or fail every write when they are
+ *    root-owned: row 12), unless a process has them open;
+ * 3. fatal → no store at all: every page answers 503 with the finding and its fix, /health too, and the process
+ *    stays up (a crash would only restart into the same state);
+ *    degraded → open the store and refuse writes with the finding's message; reads are served;
+ *    ok → open the store (pending migrations run after a verified backup);
+ * 4. health() is live: a write refused at run time (SQLITE_READONLY*, a corrupt page) or a log file that failed
+ *    later turns it from ok to degraded without a restart;
+ * 5. the daily verified backup of journal.db runs on a timer in this process.
+ */
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'fatal';
+  journalMode?: string;
+  findings: Finding[];
+  actions?: RepairAction[];
+  checkedAt?: string;
+}
+
+export interface StorageRuntime {
+  store: Store | undefined;
+  /** The doctor's report at start. */
+  report: DoctorReport;
+  /** Actions taken at start (quarantined strays). */
+  actions: RepairAction[];
+  health(): HealthReport;
+  backups: BackupSchedule | undefined;
+  /** Stop the backup timer, checkpoint and close the databases. Never throws. */
+  close(): void;
+}
+
+export interface StartStorageOptions {
+  logger: Logger;
+  logFile?: string | undefined;
+  logStatus?: () => LogFileStatus;
+  /** Daily backup timer settings; false turns it off (tests, read-only tools). */
+  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
+  journalMode?: JournalMode;
+  /**
+   * Run market.db's quick_check just after start instead of before it (default true): bars are re-downloadable and
+   * the file can be large; a damaged market.db then refuses writes and turns health degraded.
+   */
+  deferMarketCheck?: boolean;
+}
+
+function asFinding(err: unknown): Finding {
+  if (isAppError(err)) {
+    const p = err.details?.path;
+    return { code: err.code, severity: 'fatal', message: err.message, remedy: err.remedy, ...(typeof p === 'string' ? { path: p } : {}) };
+  }
+  return {
+    code: 'TL_INTERNAL',
+    severity: 'fatal',
+    message: `Opening the databases failed unexpectedly: ${sqliteCode(err) ? `${sqliteCode(err)} ` : ''}${errorMessage(err)}`,
+    remedy: 'Run "tradelog doctor" for the details; report this with the server log.',
+  };
+}
+
+/** Which databases a degraded finding concerns: the one its path names, both for directory-level findings. */
+function dbsFor(f: Finding, store: Store): Db[] {
+  const p = f.path ?? '';
+  if (p === store.journal.file || p.startsWith(`${store.journal.file}-`)) return [store.journal];
+  if (p === store.market.file || p.startsWith(`${store.market.file}-`)) return [store.market];
+  return [store.journal, store.market];
+}
+
+export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
+  const { logger } = options;
+  const doctor = () =>
+    runDoctor(paths, {
+      logFile: options.logFile,
+      logStatus: options.logStatus?.(),
+      deferIntegrity: options.deferMarketCheck === false ? [] : ['market'],
+    });
+  let report = doctor();
+  const actions: RepairAction[] = [];
+
+  const ours = new Set([paths.journalDb, paths.marketDb]);
+  const ownStrays = findStraySidecars([paths.dbDir]).filter((p) => ours.has(p.replace(/-(wal|shm|journal)$/, '')));
+  if (ownStrays.length > 0 && processesHolding(ownStrays).size === 0) {
+    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date()));
+    for (const a of actions) logger.warn({ code: a.code, path: a.path }, a.description);
+    report = doctor();
+  }
+
+  for (const f of report.findings) {
+    if (f.severity === 'info') continue;
+    const level = f.severity === 'warn' ? 'warn' : 'error';
+    logger[level]({ code: f.code, severity: f.severity, path: f.path }, `${f.message} Fix: ${f.remedy}`);
+  }
+
+  const startFindings: Finding[] = [];
+  let store: Store | undefined;
+  if (report.status !== 'fatal') {
+    try {
+      store = openStore(paths, { logger, ...(options.journalMode ? { journalMode: options.journalMode } : {}) });
+    } catch (err) {
+      const f = asFinding(err);
+      startFindings.push(f);
+      logger.error({ code: f.code, sqliteCode: sqliteCode(err) }, `${f.message} Fix: ${f.remedy}`);
+    }
+  }
+  if (store) {
+    for (const f of report.findings.filter((x) => x.severity === 'degraded')) {
+      for (const db of dbsFor(f, store)) if (!db.writeRefused) db.refuseWrites(findingError(f));
+    }
+  }
+
+  let marketCheck: NodeJS.Timeout | undefined;
+  if (store && options.deferMarketCheck !== false) {
+    const market = store.market;
+    marketCheck = setTimeout(() => {
+      try {
+        const rows = market.read(() => market.conn.pragma('quick_check(20)') as Record<string, string>[]);
+        const lines = rows.map((r) => String(Object.values(r)[0]));
+        if (lines.length !== 1 || lines[0] !== 'ok') {
+          market.refuseWrites(
+            new AppError('TL_DB_CORRUPT', `The database ${market.file} is damaged: quick_check reported ${lines.slice(0, 3).join('; ')}.`, {
+              status: 503,
+              remedy:
+                'Keep the files. Stop the app and restore market.db from "tradelog backups", or move it aside and download the bars again.',
+              details: { path: market.file },
+            }),
+          );
+          logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
+        }
+      } catch (err) {
+        logger.error({ sqliteCode: sqliteCode(err), file: market.file }, `market.db quick_check failed: ${errorMessage(err)}`);
+      }
+    }, 50);
+    marketCheck.unref();
+  }
+
+  const backups =
+    store && options.backup !== false
+      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger })
+      : undefined;
+
+  const health = (): HealthReport => {
+    const findings = [...report.findings, ...startFindings];
+    for (const db of store ? [store.journal, store.market] : []) {
+      const refusal: AppError | undefined = db.writeRefused;
+      if (!refusal) continue;
+      const known = findings.some(
+        (f) => f.code === refusal.code && f.severity !== 'info' && (f.path === undefined || dbsFor(f, store as Store).includes(db)),
+      );
+      if (!known) {
+        findings.push({ code: refusal.code, severity: 'degraded', message: refusal.message, remedy: refusal.remedy, path: db.file });
+      }
+    }
+    const log = options.logStatus?.();
+    if (log?.problem && log.requested && !findings.some((f) => f.code === 'TL_LOG_FILE_UNWRITABLE')) {
+      findings.push({
+        code: 'TL_LOG_FILE_UNWRITABLE',
+        severity: 'warn',
+        message: `Log file ${log.requested} stopped working (${log.problem.code}: ${log.problem.message}); logs go to the console.`,
+        remedy: `Make ${path.dirname(log.requested)} writable by the app's user and free space, or unset TRADELOG_LOG_FILE.`,
+        path: log.requested,
+      });
+    }
+    const last = backups?.status().lastError;
+    if (last && !findings.some((f) => f.code === last.code)) {
+      findings.push({
+        code: last.code as Finding['code'],
+        severity: 'warn',
+        message: `The daily backup failed at ${last.at}: ${last.message}`,
+        remedy: `Check free space and that ${paths.backupsDir} is writable by the app's user; "tradelog backup" retries by hand.`,
+        path: paths.backupsDir,
+      });
+    }
+    const journalMode = store?.journal.journalMode ?? report.journalMode ?? undefined;
+    return {
+      status: statusOf(findings),
+      ...(journalMode ? { journalMode } : {}),
+      findings,
+      ...(actions.length > 0 ? { actions } : {}),
+      checkedAt: report.checkedAt,
+    };
+  };
+
+  let closed = false;
+  return {
+    store,
+    report,
+    actions,
+    health,
+    backups,
+    close() {
+      if (closed) return;
+      closed = true;
+      if (marketCheck) clearTimeout(marketCheck);
+      backups?.stop();
+      store?.close();
+    },
+  };
+}
+
+/** An AppError for a page that cannot be served because storage is fatal. */
+export function unavailableError(report: HealthReport): AppError {
+  const worst = report.findings.find((f) => f.severity === 'fatal') ?? report.findings[0];
+  return new AppError(worst?.code ?? 'TL_DB_CANTOPEN', worst?.message ?? 'The database cannot be used.', {
+    status: 503,
+    remedy: worst?.remedy ?? 'Run "tradelog doctor" for the details.',
+  });
+}
