@@ -441,3 +441,30 @@ test('import reads on a worker thread with the same result, problems and line nu
   assert.deepEqual(b.service.listPositions(), a.service.listPositions());
   assert.equal(b.service.listImports().find((i) => i.status === 'rejected')?.rowsRejected, 8);
 });
+
+test('import orders a new book by time when the file lists its rows out of order', async (t) => {
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account\n';
+  const rows = [
+    'MNQ 12-25,Buy,1,21000,10/9/2025 9:30:00 AM,o1,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21004,10/9/2025 9:40:00 AM,o2,$0.52,SIM1',
+    'MNQ 12-25,Sell,2,21010,10/9/2025 10:00:00 AM,o3,$1.04,SIM1',
+    'MNQ 12-25,Buy,2,21006,10/9/2025 10:05:00 AM,o4,$1.04,SIM1',
+  ];
+  const inOrder = tradesFixture(t);
+  await inOrder.service.importFile({ name: 'a.csv', content: head + rows.join('\n') });
+  // a back-filled file: the afternoon rows first, then the morning ones
+  const shuffled = tradesFixture(t);
+  await shuffled.service.importFile({ name: 'b.csv', content: head + [rows[2], rows[3], rows[0], rows[1]].join('\n') });
+  const strip = (list: { id: number }[]) => list.map(({ id: _id, ...rest }) => rest);
+  const a = inOrder.service.listPositions();
+  const b = shuffled.service.listPositions();
+  // long 1: +4 pts ($8 − 1.04 = 6.96); short 2: (21010 − 21006) × 2 = 8 pts ($16 − 2.08 = 13.92)
+  assert.deepEqual(
+    a.map((p) => [p.side, p.netPnl]),
+    [
+      ['long', 6.96],
+      ['short', 13.92],
+    ],
+  );
+  assert.deepEqual(strip(b), strip(a));
+});
