@@ -109,9 +109,10 @@ function previewRow(r: ParsedExecution): PreviewRow {
 
 /**
  * Import (or preview) one NinjaTrader CSV. The file is read, checked and stored in one synchronous pass inside
- * one transaction, so memory stays bounded by the chunk size and the books being rebuilt; a preview is the same
- * pass rolled back. Duplicates within the file are found through the unique (account, execution id) key too:
- * a row whose stored twin came from this same import repeats an earlier line.
+ * one transaction (a large file is read on a worker thread meanwhile, parallel-read.ts), and positions stream
+ * through the builder, so memory does not grow with the file; a preview is the same pass rolled back.
+ * Duplicates within the file are found through the unique (account, execution id) key too: a row whose stored
+ * twin came from this same import repeats an earlier line.
  */
 export async function importNinjaTraderFile(
   ctx: TradesContext,
