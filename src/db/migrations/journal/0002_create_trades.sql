@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS executions (
   UNIQUE (account, exec_key)
 ) STRICT;
 -- (no index on import_id: only undo needs it, and a scan is cheaper than maintaining one on every import)
-CREATE INDEX IF NOT EXISTS executions_book ON executions (account, contract, time, id);
+-- (the rowid ends every index entry, so this also serves ORDER BY time, id)
+CREATE INDEX IF NOT EXISTS executions_book ON executions (account, contract, time);
 
 -- Stable position ids: a position's key (account, contract, opening execution) maps to the same id across every
 -- rebuild. Rows are never deleted, so notes, tags and flags keep their position even while it is absent (after an
