@@ -4,6 +4,7 @@ import * as doctor from './doctor.js';
 import * as importCmd from './import.js';
 import * as importLegacy from './import-legacy.js';
 import * as migrate from './migrate.js';
+import * as ohlc from './ohlc.js';
 import * as positions from './positions.js';
 import * as serve from './serve.js';
 import * as stats from './stats.js';
@@ -19,7 +20,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, doctor, migrate, backup, importCmd, importLegacy, positions, stats]) mod.register(program);
+for (const mod of [serve, doctor, migrate, backup, ohlc, importCmd, importLegacy, positions, stats]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);

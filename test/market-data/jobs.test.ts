@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { JobSnapshot } from '../../src/market-data/jobs.js';
+import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
+import { SCHEDULER_KEY, schedulerSettingsSchema } from '../../src/market-data/scheduler.js';
+import { createMarketData } from '../../src/market-data/service.js';
+import { createSettingsRepo } from '../../src/settings/settings.repo.js';
+import { tempStore } from '../helpers/tmp.js';
+import { startYahooStub } from '../helpers/yahoo-stub.js';
+
+const WED = Date.parse('2025-06-18T15:30:00Z');
+
+async function setup(t: { after: (fn: () => void | Promise<void>) => void }, latencyMs = 0) {
+  const stub = await startYahooStub({ now: () => WED, latencyMs });
+  t.after(() => stub.close());
+  const store = tempStore(t);
+  const market = createMarketData({
+    market: store.market,
+    journal: store.journal,
+    config: { yahooBaseUrl: stub.url, importTimezone: 'UTC', schedulerIntervalMinutes: 0 },
+    provider: createYahooProvider({ baseUrl: stub.url, requestSpacingMs: 0, timeoutMs: 2000 }),
+    retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    now: () => WED,
+  });
+  t.after(() => market.close());
+  const settings = createSettingsRepo(store.journal);
+  return { stub, store, market, settings };
+}
+
+test('jobs.start answers an id at once, a second start for the same instrument joins, and the job reports its outcome', async (t) => {
+  const { market } = await setup(t, 20);
+  const first = market.jobs.start('MNQ SEP25', { timeframes: ['1h', '4h', '1d'] });
+  assert.equal(first.joined, false);
+  assert.equal(first.job.state, 'running');
+  assert.equal(first.job.instrument, 'MNQ');
+  assert.deepEqual(
+    first.job.timeframes.map((x) => [x.timeframe, x.status]),
+    [
+      ['1h', 'running'],
+      ['4h', 'pending'],
+      ['1d', 'pending'],
+    ],
+    'the update starts before start() returns',
+  );
+  const second = market.jobs.start('MNQ', { timeframes: ['1m'] });
+  assert.equal(second.joined, true);
+  assert.equal(second.id, first.id);
+  assert.equal(market.jobs.runningFor('MNQ')?.id, first.id);
+
+  const done = await market.jobs.wait(first.id);
+  assert.equal(done.state, 'done');
+  assert.equal(done.outcome, 'ok');
+  assert.equal(done.progress, 1);
+  assert.ok(done.timeframes.every((x) => x.status === 'ok' && x.stored > 0));
+  assert.deepEqual(
+    done.report?.timeframes.map((x) => x.timeframe),
+    ['1h', '4h', '1d'],
+  );
+  assert.deepEqual(market.jobs.require(first.id), done);
+  // Finished: the next start is a new job.
+  const third = market.jobs.start('MNQ', { timeframes: ['1h'] });
+  assert.notEqual(third.id, first.id);
+  await market.jobs.wait(third.id);
+  assert.deepEqual(
+    market.jobs.list().map((j) => j.id),
+    [third.id, first.id],
+    'newest first',
+  );
+});
+
+test('jobs.subscribe delivers live progress that only grows, ending at 1', async (t) => {
+  const { market } = await setup(t, 10);
+  const seen: { progress: number; type: string }[] = [];
+  const off = market.jobs.subscribe((job, event) => seen.push({ progress: job.progress, type: event.type }));
+  const { id } = market.jobs.start('MNQ', { timeframes: ['5m', '15m', '1h'] });
+  await market.jobs.wait(id);
+  off();
+  assert.ok(seen.length >= 8);
+  for (let i = 1; i < seen.length; i++) assert.ok((seen[i]?.progress ?? 0) >= (seen[i - 1]?.progress ?? 0), 'progress never goes back');
+  assert.ok(
+    seen.some((s) => s.progress > 0 && s.progress < 1),
+    'partial progress reported',
+  );
+  assert.deepEqual(seen.at(-1), { progress: 1, type: 'finished' });
+});
+
+test('jobs report a partial outcome, refuse an unknown instrument and name an unknown job id', async (t) => {
+  const { stub, market } = await setup(t);
+  stub.fault({ interval: '5m' }, { kind: 'truncated' }, 1);
+  const { id } = market.jobs.start('MNQ', { timeframes: ['5m', '1h'] });
+  const done = await market.jobs.wait(id);
+  assert.equal(done.outcome, 'partial');
+  assert.equal(done.timeframes[0]?.status, 'error');
+  assert.equal(done.timeframes[0]?.error?.code, 'TL_MARKET_BAD_RESPONSE');
+  assert.throws(() => market.jobs.start('XYZ 12-25'), { code: 'TL_INSTRUMENT_UNKNOWN' });
+  assert.throws(
+    () => market.jobs.require('no-such-job'),
+    (err: { code: string; status: number }) => {
+      assert.equal(err.code, 'TL_MARKET_JOB_NOT_FOUND');
+      assert.equal(err.status, 404);
+      return true;
+    },
+  );
+  await assert.rejects(market.jobs.wait('no-such-job'), { code: 'TL_MARKET_JOB_NOT_FOUND' });
+});
+
+test('jobs.close cancels a running job; its unfinished timeframes are skipped', async (t) => {
+  const { stub, market } = await setup(t);
+  stub.fault({ interval: '1m' }, { kind: 'hang', delayMs: 1500 }, 1);
+  const { id } = market.jobs.start('MNQ', { timeframes: ['1m', '1h'] });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await market.close();
+  assert.ok(Date.now() - started < 1000, 'did not wait for the hanging request');
+  const job = market.jobs.require(id);
+  assert.equal(job.state, 'done');
+  assert.equal(job.outcome, 'failed');
+  assert.deepEqual(
+    job.timeframes.map((x) => [x.timeframe, x.status, x.error?.code]),
+    [
+      ['1m', 'skipped', 'TL_MARKET_CANCELLED'],
+      ['1h', 'skipped', 'TL_MARKET_CANCELLED'],
+    ],
+  );
+});
+
+test('scheduler updates each instrument root once per cycle, one job at a time, and shows its state', async (t) => {
+  const { market, settings } = await setup(t, 5);
+  settings.set(SCHEDULER_KEY, schedulerSettingsSchema, { timeframes: ['1h', '1d'] });
+  let maxRunning = 0;
+  market.jobs.subscribe(() => {
+    maxRunning = Math.max(maxRunning, market.jobs.list().filter((j) => j.state === 'running').length);
+  });
+  const scheduler = market.createScheduler(() => ['MNQ 09-25', 'MNQ 12-25', 'ES 12-25', 'BAD NAME!'], {
+    intervalMinutes: 1,
+    minuteMs: 60_000,
+    initialDelayMs: 0,
+  });
+  t.after(() => scheduler.stop());
+  scheduler.start();
+  let status = scheduler.status();
+  for (let i = 0; i < 200 && !status.lastRun?.finishedAt; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    status = scheduler.status();
+  }
+  assert.equal(status.state, 'idle');
+  assert.equal(status.intervalMinutes, 1);
+  assert.deepEqual(status.timeframes, ['1h', '1d']);
+  assert.ok(status.nextRunAt && Date.parse(status.nextRunAt) > Date.now(), 'next cycle scheduled');
+  const items = status.lastRun?.items ?? [];
+  assert.deepEqual(
+    items.map((i) => [i.instrument, i.outcome, i.error?.code]),
+    [
+      ['BAD NAME!', 'failed', 'TL_INSTRUMENT_BAD_NAME'],
+      ['MNQ', 'ok', undefined],
+      ['ES', 'ok', undefined],
+    ],
+  );
+  assert.equal(maxRunning, 1, 'one job at a time');
+  const jobs = market.jobs.list();
+  assert.deepEqual(
+    jobs.map((j) => [j.instrument, j.origin]),
+    [
+      ['ES', 'scheduler'],
+      ['MNQ', 'scheduler'],
+    ],
+  );
+  await scheduler.stop();
+  assert.equal(scheduler.status().state, 'stopped');
+  assert.equal(scheduler.status().nextRunAt, undefined);
+});
+
+test('scheduler is off at interval 0 and follows the interval in settings without a restart', async (t) => {
+  const { market, settings } = await setup(t);
+  const calls: number[] = [];
+  const scheduler = market.createScheduler(
+    () => {
+      calls.push(Date.now());
+      return ['MNQ'];
+    },
+    { intervalMinutes: 0, minuteMs: 30, initialDelayMs: 0 },
+  );
+  t.after(() => scheduler.stop());
+  scheduler.start();
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(scheduler.status().state, 'off');
+  assert.equal(calls.length, 0, 'no cycle while off');
+  settings.set(SCHEDULER_KEY, schedulerSettingsSchema, { intervalMinutes: 1, timeframes: ['1d'] });
+  for (let i = 0; i < 100 && calls.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(calls.length >= 2, 'cycles run every (shortened) minute once settings turn it on');
+  await scheduler.stop();
+  const finished: JobSnapshot[] = market.jobs.list();
+  assert.ok(finished.length >= 1 && finished.every((j) => j.state !== 'running'), 'stop waits for the cycle');
+});
+
+test('scheduler.stop cancels the job a cycle is waiting on', async (t) => {
+  const { stub, market, settings } = await setup(t);
+  settings.set(SCHEDULER_KEY, schedulerSettingsSchema, { timeframes: ['1m'] });
+  stub.fault({ interval: '1m' }, { kind: 'hang', delayMs: 3000 }, 1);
+  const scheduler = market.createScheduler(() => ['MNQ'], { intervalMinutes: 5 });
+  const run = scheduler.runNow();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(scheduler.status().state, 'running');
+  assert.equal(scheduler.status().currentInstrument, 'MNQ');
+  const started = Date.now();
+  await scheduler.stop();
+  assert.ok(Date.now() - started < 1500);
+  const summary = await run;
+  assert.equal(summary.items[0]?.outcome, 'failed');
+});
