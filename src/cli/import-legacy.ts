@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { createBarsRepo } from '../market-data/bars.repo.js';
+import { storeBarsIn } from '../trades/legacy-import.js';
 import type { DstResolution } from '../trades/time.js';
 import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
 import { withTradesService } from './trades-shared.js';
@@ -19,10 +21,8 @@ export function register(program: Command): void {
             throw usageError(`--dst ${opts.dst} is not earlier or later.`, 'Use --dst earlier or --dst later.');
           dst = opts.dst;
         }
-        return withTradesService(ctx, (service) => {
-          // TODO(market-data): pass the bars repo of market.db as `storeBars` once it is on main
-          // (createBarsRepo(store.market)); until then the old app's bars are reported as not imported.
-          const r = service.importLegacy(dbfile, { dst });
+        return withTradesService(ctx, (service, store) => {
+          const r = service.importLegacy(dbfile, { dst, storeBars: storeBarsIn(createBarsRepo(store.market)) });
           const lines = [
             `${r.file}: ${r.executions} executions added, ${r.duplicatesSkipped} already stored; ${r.positions} positions; ${r.bars} bars (import #${r.importId})`,
             `old app's total net P&L of its round trips: ${r.check.legacyNetPnl ?? '-'}; tradelog's net P&L of these books: ${r.check.netPnl}`,

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
+import type { BarsRepo } from '../market-data/bars.repo.js';
+import type { TimeframeId } from '../market-data/timeframes.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
 import { createJournalRepo } from './journal.repo.js';
 import { priceToUnits, roundHalfAway } from './money.js';
@@ -50,8 +52,33 @@ export interface LegacyBar {
   volume: number | null;
 }
 
-/** Stores bars idempotently in market.db; returns how many it stored. */
-export type StoreBars = (bars: LegacyBar[]) => number;
+/**
+ * Stores bars (all of one instrument and timeframe) idempotently in market.db: how many it stored (new or
+ * changed; a rerun stores 0), and the ones it refused with the reason (`index` into `bars`).
+ */
+export type StoreBars = (bars: LegacyBar[]) => { stored: number; rejected: { index: number; reason: string }[] };
+
+/** `StoreBars` over the market-data bars repo (source `legacy`; a missing volume is stored as 0). */
+export function storeBarsIn(repo: BarsRepo): StoreBars {
+  return (bars) => {
+    const first = bars[0];
+    if (!first) return { stored: 0, rejected: [] };
+    const r = repo.upsert(
+      first.instrument,
+      first.timeframe as TimeframeId,
+      bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume ?? 0 })),
+      'legacy',
+    );
+    const rejected = r.rejections.map((x) => ({ index: x.index, reason: x.reason }));
+    if (r.rejected > rejected.length) {
+      rejected.push({
+        index: -1,
+        reason: `and ${r.rejected - rejected.length} more bars of ${first.instrument} ${first.timeframe} refused`,
+      });
+    }
+    return { stored: r.stored, rejected };
+  };
+}
 
 export interface LegacyImportOptions {
   storeBars?: StoreBars;
@@ -575,10 +602,13 @@ function importBars(
   };
   let stored = 0;
   let batch: LegacyBar[] = [];
+  let batchIds: number[] = [];
   const flush = () => {
     if (batch.length === 0) return;
     try {
-      stored += storeBars(batch);
+      const r = storeBars(batch);
+      stored += r.stored;
+      for (const x of r.rejected) skip('ohlc_data', batchIds[x.index] ?? null, x.reason);
     } catch (err) {
       skip(
         'ohlc_data',
@@ -587,6 +617,7 @@ function importBars(
       );
     }
     batch = [];
+    batchIds = [];
   };
   const stmt = conn.prepare(
     'SELECT id, instrument, timeframe, timestamp, open_price, high_price, low_price, close_price, volume FROM ohlc_data ORDER BY instrument, timeframe, timestamp',
@@ -632,6 +663,7 @@ function importBars(
     const volume = num(b.volume);
     if (batch.length > 0 && (batch[0]?.instrument !== root || batch[0]?.timeframe !== timeframe)) flush();
     batch.push({ instrument: root, timeframe, time, open, high, low, close, volume: volume === undefined ? null : volume });
+    batchIds.push(id);
     if (batch.length >= BAR_BATCH) flush();
   }
   flush();

@@ -3,8 +3,10 @@ import { dayString, MS_PER_DAY, zoneOffsets } from './zone.js';
 /**
  * The CME trading day. CME Globex equity, energy, metals and rates futures trade Sunday–Friday from 17:00 to
  * 16:00 America/Chicago the next day; the session that opens at 17:00 belongs to the next day's trade date
- * (CME Group "Trading Hours"). So a time at or after 17:00 Chicago belongs to the next calendar day, and Sunday
- * evening belongs to Monday. Exchange holidays are not skipped: the label is the next calendar date.
+ * (CME Group "Trading Hours"). So a time at or after 17:00 Chicago belongs to the next calendar day, and
+ * anything from Friday 17:00 to Sunday 17:00 (no session) belongs to Monday. Exchange holidays are not skipped.
+ * This is the same bucketing as src/market-data/sessions.ts `tradingDay` (a test keeps the two in step); this
+ * one caches UTC offsets per day, which statistics over 100,000 positions need.
  *
  * A position's trading day is that of its closedAt (the day its P&L is realized); an open position's is that
  * of its openedAt. Statistics, filters and the web app's calendar all use this one function.
@@ -28,7 +30,10 @@ function named(day: number): string {
 export function tradingDayNumber(utcMs: number): number {
   const local = utcMs + chicago.offsetAt(utcMs) * 60_000;
   const day = Math.floor(local / MS_PER_DAY);
-  return local - day * MS_PER_DAY >= SESSION_ROLL_HOUR * 3_600_000 ? day + 1 : day;
+  const rolled = local - day * MS_PER_DAY >= SESSION_ROLL_HOUR * 3_600_000 ? day + 1 : day;
+  // Friday evening to Sunday afternoon (no session) belongs to Monday; 1970-01-01 was a Thursday (Sunday = 0).
+  const weekday = (rolled + 4) % 7;
+  return weekday === 6 ? rolled + 2 : weekday === 0 ? rolled + 1 : rolled;
 }
 
 /** Trading day of a UTC instant as `YYYY-MM-DD`. */

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { LegacyBar } from '../../src/trades/legacy-import.js';
+import { createBarsRepo } from '../../src/market-data/bars.repo.js';
+import { type LegacyBar, storeBarsIn } from '../../src/trades/legacy-import.js';
 import { tempDir } from '../helpers/tmp.js';
 import { LEGACY_FIXTURE, snapshot, tradesFixture } from './helpers.js';
 
@@ -43,10 +44,12 @@ test('import-legacy brings the old database to the same total net P&L as its own
   assert.equal(legacyTotal, 397.5);
 
   const bars: LegacyBar[] = [];
+  const barsRepo = createBarsRepo(store.market);
+  const intoMarket = storeBarsIn(barsRepo);
   const r = service.importLegacy(LEGACY_FIXTURE, {
     storeBars: (batch) => {
       bars.push(...batch);
-      return batch.length;
+      return intoMarket(batch);
     },
   });
   assert.equal(sha256(LEGACY_FIXTURE), hashBefore, 'the legacy file is unchanged');
@@ -63,6 +66,11 @@ test('import-legacy brings the old database to the same total net P&L as its own
   assert.equal(r.positions, 4);
   assert.equal(r.bars, 168 - badBars.length);
   assert.equal(bars.length, r.bars);
+  // in market.db under the root, as the market-data area stores them
+  assert.deepEqual(
+    barsRepo.coverage('MNQ').map((c) => [c.timeframe, c.count]),
+    [['1h', 168 - badBars.length]],
+  );
   const s = service.stats();
   assert.equal(s.netPnl, legacyTotal);
   assert.equal(s.commission, legacyCommission);
@@ -225,7 +233,7 @@ test('import-legacy reads the later form where trades are executions, reporting 
   const r = service.importLegacy(file, {
     storeBars: (b) => {
       bars.push(...b);
-      return b.length;
+      return { stored: b.length, rejected: [] };
     },
   });
   assert.equal(sha256(file), hash);
@@ -281,7 +289,7 @@ test('import-legacy reads the later form where trades are executions, reporting 
 
   // twice: nothing changes; a NinjaTrader CSV with the same fill finds the kept id
   const before = snapshot(store);
-  const again = service.importLegacy(file, { storeBars: (b) => b.length });
+  const again = service.importLegacy(file, { storeBars: () => ({ stored: 0, rejected: [] }) });
   assert.equal(again.executions, 0);
   assert.deepEqual(snapshot(store), before);
   const csv = await service.importFile({
