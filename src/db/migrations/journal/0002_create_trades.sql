@@ -1,10 +1,9 @@
 -- Trades: the imports, the executions (fills) they added, the positions built from them, and the trader's notes,
 -- tags and flags on positions. Times are UTC epoch milliseconds; money is integer cents; prices are as reported.
--- IF NOT EXISTS: the migration can run again over its own tables (a database whose user_version was reset).
 
 -- One row per import run of a file (NinjaTrader CSV or an old Futures Trading Log database), kept also when the
 -- file was rejected, so the history shows every attempt. Undo removes exactly the executions of one import.
-CREATE TABLE IF NOT EXISTS imports (
+CREATE TABLE imports (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('ninjatrader', 'legacy')),
   file_name TEXT NOT NULL,
@@ -21,11 +20,11 @@ CREATE TABLE IF NOT EXISTS imports (
   imported_at INTEGER NOT NULL,
   undone_at INTEGER
 ) STRICT;
-CREATE INDEX IF NOT EXISTS imports_sha256 ON imports (sha256);
+CREATE INDEX imports_sha256 ON imports (sha256);
 
 -- One row per fill. (account, exec_key) is the dedupe key across files and re-imports: exec_key is NinjaTrader's
 -- execution id, or `h:<hash>:<n>` (content hash + occurrence in the file) for a row without one.
-CREATE TABLE IF NOT EXISTS executions (
+CREATE TABLE executions (
   id INTEGER PRIMARY KEY,
   account TEXT NOT NULL,
   exec_key TEXT NOT NULL,
@@ -46,18 +45,18 @@ CREATE TABLE IF NOT EXISTS executions (
 ) STRICT;
 -- (no index on import_id: only undo needs it, and a scan is cheaper than maintaining one on every import)
 -- (the rowid ends every index entry, so this also serves ORDER BY time, id)
-CREATE INDEX IF NOT EXISTS executions_book ON executions (account, contract, time);
+CREATE INDEX executions_book ON executions (account, contract, time);
 
 -- Stable position ids: a position's key (account, contract, opening execution) maps to the same id across every
 -- rebuild. Rows are never deleted, so notes, tags and flags keep their position even while it is absent (after an
 -- undo) and find it again when it comes back.
-CREATE TABLE IF NOT EXISTS position_ids (
+CREATE TABLE position_ids (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   key TEXT NOT NULL UNIQUE
 );
 
 -- Derived from executions; rebuilt per book (account, contract) after every change to its executions.
-CREATE TABLE IF NOT EXISTS positions (
+CREATE TABLE positions (
   id INTEGER PRIMARY KEY REFERENCES position_ids (id),
   account TEXT NOT NULL,
   contract TEXT NOT NULL,
@@ -89,27 +88,27 @@ CREATE TABLE IF NOT EXISTS positions (
   -- aggregate of the executions' TradeValidation column
   exec_validity TEXT CHECK (exec_validity IN ('valid', 'invalid', 'mixed'))
 ) STRICT;
-CREATE INDEX IF NOT EXISTS positions_book ON positions (account, contract, opened_at);
-CREATE INDEX IF NOT EXISTS positions_opened ON positions (opened_at);
-CREATE INDEX IF NOT EXISTS positions_trading_day ON positions (trading_day);
+CREATE INDEX positions_book ON positions (account, contract, opened_at);
+CREATE INDEX positions_opened ON positions (opened_at);
+CREATE INDEX positions_trading_day ON positions (trading_day);
 
-CREATE TABLE IF NOT EXISTS position_notes (
+CREATE TABLE position_notes (
   position_id INTEGER PRIMARY KEY REFERENCES position_ids (id),
   note TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE IF NOT EXISTS position_tags (
+CREATE TABLE position_tags (
   position_id INTEGER NOT NULL REFERENCES position_ids (id),
   tag TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (position_id, tag)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS position_tags_tag ON position_tags (tag);
+CREATE INDEX position_tags_tag ON position_tags (tag);
 
 -- reviewed: the trader has looked at it; validity: the trader's own valid/invalid verdict (overrides the
 -- executions' TradeValidation aggregate when set)
-CREATE TABLE IF NOT EXISTS position_flags (
+CREATE TABLE position_flags (
   position_id INTEGER PRIMARY KEY REFERENCES position_ids (id),
   reviewed INTEGER NOT NULL DEFAULT 0 CHECK (reviewed IN (0, 1)),
   validity TEXT CHECK (validity IN ('valid', 'invalid')),
