@@ -2,9 +2,13 @@ import { Command, CommanderError } from 'commander';
 import * as backup from './backup.js';
 import * as demo from './demo.js';
 import * as doctor from './doctor.js';
+import * as importCmd from './import.js';
+import * as importLegacy from './import-legacy.js';
 import * as migrate from './migrate.js';
 import * as ohlc from './ohlc.js';
+import * as positions from './positions.js';
 import * as serve from './serve.js';
+import * as stats from './stats.js';
 
 /**
  * `tradelog <command>`: one file per command under src/cli/, each exporting `register(program)`.
@@ -17,7 +21,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, doctor, migrate, backup, ohlc, demo]) mod.register(program);
+for (const mod of [serve, doctor, migrate, backup, ohlc, importCmd, importLegacy, positions, stats, demo]) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);

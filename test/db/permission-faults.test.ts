@@ -256,7 +256,12 @@ test('T12 a second process holding the database: doctor names the check, migrate
   assert.equal(reset.close, 'ok');
   const conn = new Database(paths.journalDb);
   conn.pragma('user_version = 0');
-  conn.exec('DROP TABLE settings');
+  conn.pragma('foreign_keys = OFF');
+  for (const name of conn
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 't'")
+    .pluck()
+    .all() as string[])
+    conn.exec(`DROP TABLE "${name}"`);
   conn.close();
   rootFile(path.join(paths.dataDir, 'old.db-wal'), 0, 0o666);
 

@@ -73,7 +73,13 @@ test('startStorage turns a store that cannot open (migration pending while anoth
   const paths = tempDataPaths(t);
   openStore(paths).close();
   const conn = new Database(paths.journalDb);
-  conn.exec('DROP TABLE settings; CREATE TABLE t (v); INSERT INTO t VALUES (1);');
+  conn.pragma('foreign_keys = OFF');
+  for (const name of conn
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[])
+    conn.exec(`DROP TABLE "${name}"`);
+  conn.exec('CREATE TABLE t (v); INSERT INTO t VALUES (1);');
   conn.pragma('user_version = 0');
   conn.close();
   const holder = spawnUntil([ACTOR, paths.journalDb, 'open', 'hold'], 'ready');

@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { AppError } from '../errors.js';
+import type { ImportFileResult } from '../trades/import.service.js';
+import type { DstResolution } from '../trades/time.js';
+import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
+import { withTradesService, withTradesServiceAsync } from './trades-shared.js';
+
+interface ImportOpts extends GlobalOptions {
+  skipInvalid?: boolean;
+  dryRun?: boolean;
+  dst?: string;
+  history?: boolean;
+  undo?: string;
+}
+
+function fileJson(r: ImportFileResult, preview: boolean) {
+  return {
+    file: r.file,
+    rowsRead: r.rowsRead,
+    executionsAdded: r.executionsAdded,
+    duplicatesSkipped: r.duplicatesSkipped,
+    rejected: r.rejected,
+    status: r.status,
+    importId: r.importId,
+    sha256: r.sha256,
+    ...(preview && r.preview ? { preview: r.preview } : {}),
+  };
+}
+
+function fileText(r: ImportFileResult): string {
+  const head =
+    r.status === 'rejected'
+      ? `${r.file}: REJECTED, nothing stored (${r.rejected.length} bad row${r.rejected.length === 1 ? '' : 's'} of ${r.rowsRead}); fix them or use --skip-invalid`
+      : `${r.file}: ${r.rowsRead} rows, ${r.executionsAdded} executions ${r.status === 'preview' ? 'would be added' : 'added'}, ${r.duplicatesSkipped} duplicates skipped${r.rejected.length ? `, ${r.rejected.length} invalid rows skipped` : ''}${r.importId ? ` (import #${r.importId})` : ''}`;
+  const lines = r.rejected.slice(0, 200).map((p) => `  line ${p.line}: ${p.reason}`);
+  if (r.rejected.length > 200) lines.push(`  … and ${r.rejected.length - 200} more (see --json)`);
+  if (r.status === 'preview' && r.preview?.wouldReject)
+    lines.push('  (the file would be rejected whole: it has invalid rows; --skip-invalid stores the valid ones)');
+  return [head, ...lines].join('\n');
+}
+
+export function register(program: Command): void {
+  withGlobalOptions(program.command('import'))
+    .description('import NinjaTrader execution CSVs (a file with an invalid row is rejected whole)')
+    .argument('[files...]', 'NinjaTrader_Executions_*.csv files')
+    .option('--skip-invalid', 'store the valid rows of a file with invalid ones, and list the others')
+    .option('--dry-run', 'preview: show what would be added, skipped and rejected; store nothing')
+    .option(
+      '--dst <earlier|later>',
+      'read a time that a DST change skips or repeats as the earlier or later instant (default: reject the row)',
+    )
+    .option('--history', 'list past imports')
+    .option('--undo <importId>', 'remove exactly the executions an import added')
+    .action((files: string[], opts: ImportOpts) =>
+      runCommand<unknown>(opts, async (ctx) => {
+        if (opts.history) {
+          return withTradesService(ctx, (service) => {
+            const list = service.listImports();
+            return {
+              json: list,
+              text: list.length
+                ? list
+                    .map(
+                      (i) =>
+                        `#${i.id}  ${new Date(i.importedAt).toISOString()}  ${i.status.padEnd(8)}  ${i.kind.padEnd(11)}  +${i.executionsAdded} dup ${i.duplicatesSkipped} bad ${i.rowsRejected}  ${i.fileName}`,
+                    )
+                    .join('\n')
+                : 'no imports yet',
+            };
+          });
+        }
+        if (opts.undo !== undefined) {
+          const id = Number(opts.undo);
+          if (!Number.isSafeInteger(id) || id <= 0)
+            throw usageError(`--undo ${opts.undo} is not an import id.`, 'See "tradelog import --history".');
+          return withTradesService(ctx, (service) => {
+            const r = service.undoImport(id);
+            return {
+              json: r,
+              text: `import #${r.importId} undone: ${r.executionsRemoved} executions removed, ${r.positionsRebuilt} positions rebuilt`,
+            };
+          });
+        }
+        if (files.length === 0) throw usageError('No file given.', 'Run "tradelog import FILE..." with one or more NinjaTrader CSVs.');
+        let dst: DstResolution = 'reject';
+        if (opts.dst !== undefined) {
+          if (opts.dst !== 'earlier' && opts.dst !== 'later')
+            throw usageError(`--dst ${opts.dst} is not earlier or later.`, 'Use --dst earlier or --dst later.');
+          dst = opts.dst;
+        }
+        for (const f of files) {
+          try {
+            if (!fs.statSync(f).isFile()) throw new Error('not a file');
+            fs.accessSync(f, fs.constants.R_OK);
+          } catch (err) {
+            throw new AppError('TL_IMPORT_UNREADABLE', `Cannot read ${f}: ${(err as Error).message}.`, {
+              status: 400,
+              remedy: 'Check the path and that the file is readable by this user; nothing was imported.',
+              details: { file: f },
+            });
+          }
+        }
+        return withTradesServiceAsync(ctx, async (service) => {
+          const results: ImportFileResult[] = [];
+          for (const f of files) {
+            const r = await service.importFile({ path: f }, { skipInvalid: opts.skipInvalid === true, dryRun: opts.dryRun === true, dst });
+            results.push(r);
+            ctx.note(fileText(r));
+          }
+          const positionsRebuilt = results.reduce((n, r) => n + r.positionsRebuilt, 0);
+          const problems = results.some((r) => r.status === 'rejected' || r.rejected.length > 0);
+          return {
+            json: {
+              files: results.map((r) => fileJson(r, opts.dryRun === true)),
+              positionsRebuilt,
+              ...(opts.dryRun ? { dryRun: true } : {}),
+            },
+            text: `positions ${opts.dryRun ? 'that would be rebuilt' : 'rebuilt'}: ${positionsRebuilt}`,
+            exitCode: problems ? 1 : 0,
+          };
+        });
+      }),
+    );
+}

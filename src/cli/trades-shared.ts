@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { openStore, type Store } from '../db/store.js';
+import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
+import { createTradesService, type PositionFilter, type TradesService } from '../trades/trades.service.js';
+import { type CommandContext, usageError } from './context.js';
+
+/** What the trades commands share: opening the store with the service, and the position filter options. */
+export function withTradesService<T>(ctx: CommandContext, body: (service: TradesService, store: Store) => T): T {
+  const store = openStore(ctx.paths, { logger: ctx.logger });
+  try {
+    return body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
+  } finally {
+    store.close();
+  }
+}
+
+export async function withTradesServiceAsync<T>(
+  ctx: CommandContext,
+  body: (service: TradesService, store: Store) => Promise<T>,
+): Promise<T> {
+  const store = openStore(ctx.paths, { logger: ctx.logger });
+  try {
+    return await body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
+  } finally {
+    store.close();
+  }
+}
+
+export interface FilterOptions {
+  account?: string;
+  instrument?: string;
+  from?: string;
+  to?: string;
+  tag?: string;
+}
+
+export function withFilterOptions(cmd: Command): Command {
+  return cmd
+    .option('--account <account>', 'only this account')
+    .option('--instrument <instrument>', 'a root (MNQ) or a contract (MNQ 12-25, MNQZ5)')
+    .option('--from <date>', 'first trading day, YYYY-MM-DD (CME session: rolls at 17:00 Chicago; closing day of a position)')
+    .option('--to <date>', 'last trading day, YYYY-MM-DD, inclusive')
+    .option('--tag <tag>', 'only positions with this tag');
+}
+
+export function filterOf(opts: FilterOptions): PositionFilter {
+  const f: PositionFilter = {};
+  if (opts.account) f.account = opts.account;
+  if (opts.instrument) f.instrument = opts.instrument;
+  if (opts.from) f.from = opts.from;
+  if (opts.to) f.to = opts.to;
+  if (opts.tag) f.tag = opts.tag;
+  return f;
+}
+
+export function groupByOf(by: string | undefined): GroupBy | undefined {
+  if (by === undefined) return undefined;
+  if (!(GROUP_BYS as readonly string[]).includes(by)) {
+    throw usageError(`--by ${by} is not a grouping.`, `Use one of: ${GROUP_BYS.join(', ')}.`);
+  }
+  return by as GroupBy;
+}
+
+/** Plain text table: columns padded, numbers right-aligned. */
+export function table(headers: string[], rows: (string | number | null)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === null ? '' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = headers.map((_, i) => rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n');
+}
+
+export function money(n: number | null): string {
+  if (n === null) return '-';
+  return `${n < 0 ? '-' : ''}$${Math.abs(n).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}

@@ -1,0 +1,268 @@
+import type { Db } from '../db/open.js';
+import { priceToUnits, unitsToPrice } from './money.js';
+import type { ParsedExecution, RowProblem } from './ninjatrader.js';
+import type { Action, BookExecution, Validity } from './positions.js';
+
+/**
+ * The `imports` and `executions` tables. Write methods expect to run inside the caller's `db.write()`
+ * transaction (an import, its executions and the rebuilt positions commit together).
+ */
+export type ImportKind = 'ninjatrader' | 'legacy';
+export type ImportStatus = 'imported' | 'rejected' | 'undone';
+
+export interface ImportRecord {
+  id: number;
+  kind: ImportKind;
+  fileName: string;
+  filePath: string | null;
+  sha256: string;
+  bytes: number;
+  status: ImportStatus;
+  rowsRead: number;
+  executionsAdded: number;
+  duplicatesSkipped: number;
+  rowsRejected: number;
+  problems: RowProblem[];
+  importedAt: number;
+  undoneAt: number | null;
+}
+
+/** A stored execution: what was parsed, plus its row id, the price as stored and where it came from. */
+export interface StoredExecution extends Omit<ParsedExecution, 'line'> {
+  id: number;
+  price: number;
+  importId: number;
+  /** Line in the CSV (for a legacy import: the old `trades` row id). */
+  sourceLine: number | null;
+}
+
+/** What an import writes for one execution (a parsed CSV row, or one made from a legacy row). */
+export type NewExecution = Omit<ParsedExecution, 'line'> & { line: number | null };
+
+export interface Book {
+  account: string;
+  contract: string;
+}
+
+const MAX_PROBLEMS_STORED = 1000;
+
+/** Columns under their domain names, so rows need no mapping beyond the JSON and boolean fields. */
+const IMPORT_COLUMNS = `id, kind, file_name AS fileName, file_path AS filePath, sha256, bytes, status, rows_read AS rowsRead,
+  executions_added AS executionsAdded, duplicates_skipped AS duplicatesSkipped, rows_rejected AS rowsRejected, problems,
+  imported_at AS importedAt, undone_at AS undoneAt`;
+const EXECUTION_COLUMNS = `id, account, exec_key AS key, native_id AS nativeId, instrument, contract, root, action, quantity, price,
+  time, commission_cents AS commissionCents, validation, order_id AS orderId, import_id AS importId, source_line AS sourceLine`;
+
+function toImport(r: Omit<ImportRecord, 'problems'> & { problems: string }): ImportRecord {
+  return { ...r, problems: JSON.parse(r.problems) as RowProblem[] };
+}
+
+function toExecution(r: Omit<StoredExecution, 'nativeId' | 'priceUnits'> & { nativeId: number }): StoredExecution {
+  return { ...r, nativeId: r.nativeId === 1, priceUnits: priceToUnits(r.price) };
+}
+
+export function createExecutionsRepo(db: Db) {
+  const c = db.conn;
+  const insertImportStmt = c.prepare(
+    `INSERT INTO imports (kind, file_name, file_path, sha256, bytes, status, rows_read, executions_added, duplicates_skipped,
+       rows_rejected, problems, imported_at)
+     VALUES (@kind, @fileName, @filePath, @sha256, @bytes, @status, @rowsRead, @executionsAdded, @duplicatesSkipped,
+       @rowsRejected, @problems, @importedAt)`,
+  );
+  const finishImportStmt = c.prepare(
+    `UPDATE imports SET sha256 = coalesce(@sha256, sha256), bytes = coalesce(@bytes, bytes), rows_read = @rowsRead,
+       executions_added = @executionsAdded, duplicates_skipped = @duplicatesSkipped, rows_rejected = @rowsRejected,
+       problems = @problems WHERE id = @id`,
+  );
+  const insertExecStmt = c.prepare(
+    `INSERT INTO executions (account, exec_key, native_id, instrument, contract, root, action, quantity, price, time,
+       commission_cents, validation, order_id, import_id, source_line)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (account, exec_key) DO NOTHING`,
+  );
+  const hasBookStmt = c.prepare('SELECT 1 FROM executions WHERE account = ? AND contract = ? LIMIT 1').pluck();
+  const findStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND exec_key = ?`);
+  const bookStmt = c
+    .prepare(
+      `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation FROM executions
+       WHERE account = ? AND contract = ? AND (time, id) > (?, ?) ORDER BY time, id LIMIT ?`,
+    )
+    .raw();
+  const rangeStmt = c.prepare(
+    `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND contract = ? AND (time, id) >= (?, ?) AND (time, id) <= (?, ?)
+     ORDER BY time, id`,
+  );
+  const byIdStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`);
+  const booksOfImportStmt = c.prepare('SELECT DISTINCT account, contract FROM executions WHERE import_id = ?');
+  const deleteOfImportStmt = c.prepare('DELETE FROM executions WHERE import_id = ?');
+  const importStmt = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports WHERE id = ?`);
+  const importsStmt = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports ORDER BY id DESC LIMIT ?`);
+  const undoneStmt = c.prepare("UPDATE imports SET status = 'undone', undone_at = ? WHERE id = ?");
+  const bySha = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports WHERE sha256 = ? AND status != 'rejected' ORDER BY id DESC LIMIT 1`);
+  const allBooksStmt = c.prepare('SELECT DISTINCT account, contract FROM executions');
+
+  return {
+    /** Start an import record; counts are filled in by `finishImport`. */
+    insertImport(
+      rec: Pick<ImportRecord, 'kind' | 'fileName' | 'filePath' | 'sha256' | 'bytes' | 'status'> &
+        Partial<Pick<ImportRecord, 'rowsRead' | 'executionsAdded' | 'duplicatesSkipped' | 'problems'>>,
+    ): number {
+      const problems = rec.problems ?? [];
+      const info = insertImportStmt.run({
+        kind: rec.kind,
+        fileName: rec.fileName,
+        filePath: rec.filePath,
+        sha256: rec.sha256,
+        bytes: rec.bytes,
+        status: rec.status,
+        rowsRead: rec.rowsRead ?? 0,
+        executionsAdded: rec.executionsAdded ?? 0,
+        duplicatesSkipped: rec.duplicatesSkipped ?? 0,
+        rowsRejected: problems.length,
+        problems: JSON.stringify(problems.slice(0, MAX_PROBLEMS_STORED)),
+        importedAt: Date.now(),
+      });
+      return Number(info.lastInsertRowid);
+    },
+
+    finishImport(
+      id: number,
+      counts: {
+        sha256?: string;
+        bytes?: number;
+        rowsRead: number;
+        executionsAdded: number;
+        duplicatesSkipped: number;
+        problems: RowProblem[];
+      },
+    ): void {
+      finishImportStmt.run({
+        id,
+        sha256: counts.sha256 ?? null,
+        bytes: counts.bytes ?? null,
+        rowsRead: counts.rowsRead,
+        executionsAdded: counts.executionsAdded,
+        duplicatesSkipped: counts.duplicatesSkipped,
+        rowsRejected: counts.problems.length,
+        problems: JSON.stringify(counts.problems.slice(0, MAX_PROBLEMS_STORED)),
+      });
+    },
+
+    /** Insert one execution; its row id, or 0 when (account, key) is already stored. */
+    insert(e: NewExecution, importId: number): number {
+      const info = insertExecStmt.run(
+        e.account,
+        e.key,
+        e.nativeId ? 1 : 0,
+        e.instrument,
+        e.contract,
+        e.root,
+        e.action,
+        e.quantity,
+        unitsToPrice(e.priceUnits),
+        e.time,
+        e.commissionCents,
+        e.validation,
+        e.orderId,
+        importId,
+        e.line,
+      );
+      return info.changes === 1 ? Number(info.lastInsertRowid) : 0;
+    },
+
+    /** True when the book has at least one execution. */
+    hasBook(account: string, contract: string): boolean {
+      return hasBookStmt.get(account, contract) === 1;
+    },
+
+    find(account: string, key: string): StoredExecution | undefined {
+      const r = findStmt.get(account, key) as Parameters<typeof toExecution>[0] | undefined;
+      return r && toExecution(r);
+    },
+
+    byId(id: number): StoredExecution | undefined {
+      const r = byIdStmt.get(id) as Parameters<typeof toExecution>[0] | undefined;
+      return r && toExecution(r);
+    },
+
+    /** A book's executions in builder order (time, id), a page at a time: those after `after`, at most `limit`. */
+    bookPage(account: string, contract: string, after: { time: number; id: number } | null, limit: number): BookExecution[] {
+      const rows = bookStmt.all(account, contract, after?.time ?? Number.MIN_SAFE_INTEGER, after?.id ?? 0, limit) as [
+        number,
+        string,
+        Action,
+        number,
+        number,
+        number,
+        number,
+        Validity | null,
+      ][];
+      const out: BookExecution[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as (typeof rows)[number];
+        out[i] = {
+          id: r[0],
+          key: r[1],
+          action: r[2],
+          quantity: r[3],
+          priceUnits: priceToUnits(r[4]),
+          time: r[5],
+          commissionCents: r[6],
+          validation: r[7],
+        };
+      }
+      return out;
+    },
+
+    /** Every execution of a book, in builder order, read a page at a time. */
+    *book(account: string, contract: string, pageSize = 10_000): Generator<BookExecution> {
+      let after: BookExecution | undefined;
+      for (;;) {
+        const page = this.bookPage(account, contract, after ?? null, pageSize);
+        yield* page;
+        if (page.length < pageSize) return;
+        after = page[page.length - 1];
+      }
+    },
+
+    /** The executions of a book from `first` to `last` inclusive, in builder order. */
+    range(account: string, contract: string, first: { id: number; time: number }, last: { id: number; time: number }): StoredExecution[] {
+      return (rangeStmt.all(account, contract, first.time, first.id, last.time, last.id) as Parameters<typeof toExecution>[0][]).map(
+        toExecution,
+      );
+    },
+
+    booksOfImport(importId: number): Book[] {
+      return booksOfImportStmt.all(importId) as Book[];
+    },
+
+    allBooks(): Book[] {
+      return allBooksStmt.all() as Book[];
+    },
+
+    deleteOfImport(importId: number): number {
+      return deleteOfImportStmt.run(importId).changes;
+    },
+
+    markUndone(importId: number): void {
+      undoneStmt.run(Date.now(), importId);
+    },
+
+    getImport(id: number): ImportRecord | undefined {
+      const r = importStmt.get(id) as Parameters<typeof toImport>[0] | undefined;
+      return r && toImport(r);
+    },
+
+    /** The latest import (not rejected) of a file with this content. */
+    findImportBySha(sha256: string): ImportRecord | undefined {
+      const r = bySha.get(sha256) as Parameters<typeof toImport>[0] | undefined;
+      return r && toImport(r);
+    },
+
+    listImports(limit = 200): ImportRecord[] {
+      return (importsStmt.all(limit) as Parameters<typeof toImport>[0][]).map(toImport);
+    },
+  };
+}
+
+export type ExecutionsRepo = ReturnType<typeof createExecutionsRepo>;

@@ -1,0 +1,336 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../errors.js';
+import { type Book, createExecutionsRepo, type StoredExecution } from './executions.repo.js';
+import { unitsToPrice } from './money.js';
+import {
+  type CsvSource,
+  type DuplicateRow,
+  fillSignature,
+  hashSource,
+  type ParsedExecution,
+  type ReadResult,
+  type RowProblem,
+  readNinjaTraderCsv,
+} from './ninjatrader.js';
+import { PARALLEL_MIN_BYTES, readNinjaTraderCsvParallel } from './parallel-read.js';
+import type { BookBuilder, BookExecution } from './positions.js';
+import { type BookWriter, createPositionsRepo } from './positions.repo.js';
+import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
+import type { DstResolution } from './time.js';
+import { zoneOffsets } from './zone.js';
+
+/**
+ * Importing NinjaTrader CSVs. A file is one transaction: its executions and the rebuilt positions of the books it
+ * touches commit together, or nothing of it is stored. A file with an invalid row is rejected whole, with every
+ * bad line and reason, unless `skipInvalid` stores the valid rows (the others are still listed). Duplicates —
+ * (account, execution id) already stored, or repeated within the file — are skipped and counted; a reused id with
+ * a different fill is an invalid row, never merged or dropped silently. Every run that is not a preview is
+ * recorded in `imports` (also when rejected) and a successful one can be undone.
+ */
+export interface ImportOptions {
+  /** Store the valid rows of a file that has invalid ones. */
+  skipInvalid?: boolean;
+  /** How to read a local time skipped or doubled by a DST change; default reject the row. */
+  dst?: DstResolution;
+  /** Preview: run everything, report what would happen, store nothing. */
+  dryRun?: boolean;
+  /** Refuse the commit unless the file still has this content (the one previewed). */
+  expectedSha256?: string;
+  /** Return at once (status `unchanged`) when a file with the same content was imported before. */
+  skipKnownContent?: boolean;
+  /** Rows listed in a preview's `added`/`duplicates` (default 1000). */
+  previewLimit?: number;
+  /** Read on a worker thread while storing (default: for files of PARALLEL_MIN_BYTES and more). */
+  parallel?: boolean;
+}
+
+export interface PreviewRow {
+  line: number;
+  account: string;
+  instrument: string;
+  contract: string;
+  action: string;
+  quantity: number;
+  price: number;
+  time: string;
+  commission: number;
+  executionId: string;
+}
+
+export interface ImportFileResult {
+  file: string;
+  importId: number | null;
+  status: 'imported' | 'rejected' | 'preview' | 'unchanged';
+  sha256: string;
+  bytes: number;
+  rowsRead: number;
+  executionsAdded: number;
+  duplicatesSkipped: number;
+  rejected: RowProblem[];
+  /** Positions written in the books this file touched (in a preview: that would be written). */
+  positionsRebuilt: number;
+  books: Book[];
+  /** Preview only: the rows that would be added and skipped; `wouldReject` when the file would be rejected whole. */
+  preview?: { added: PreviewRow[]; duplicates: DuplicateRow[]; truncated: boolean; wouldReject: boolean };
+}
+
+export type ImportSource = ({ path: string } | { name: string; content: Buffer | string }) & { name?: string };
+
+function sourceSize(source: CsvSource): number {
+  if ('content' in source) return source.content.length;
+  try {
+    return fs.statSync(source.path).size;
+  } catch {
+    return 0; // the read reports the error
+  }
+}
+
+class Abort extends Error {
+  constructor(readonly outcome: 'rejected' | 'preview') {
+    super(outcome);
+  }
+}
+
+function previewRow(r: ParsedExecution): PreviewRow {
+  return {
+    line: r.line,
+    account: r.account,
+    instrument: r.instrument,
+    contract: r.contract,
+    action: r.action,
+    quantity: r.quantity,
+    price: unitsToPrice(r.priceUnits),
+    time: new Date(r.time).toISOString(),
+    commission: r.commissionCents / 100,
+    executionId: r.key,
+  };
+}
+
+/**
+ * Import (or preview) one NinjaTrader CSV. The file is read, checked and stored in one synchronous pass inside
+ * one transaction (a large file is read on a worker thread meanwhile, parallel-read.ts), and positions stream
+ * through the builder, so memory does not grow with the file; a preview is the same pass rolled back.
+ * Duplicates within the file are found through the unique (account, execution id) key too: a row whose stored
+ * twin came from this same import repeats an earlier line.
+ */
+export async function importNinjaTraderFile(
+  ctx: TradesContext,
+  source: ImportSource,
+  options: ImportOptions = {},
+): Promise<ImportFileResult> {
+  const name = source.name ?? ('path' in source ? path.basename(source.path) : 'upload.csv');
+  const filePath = 'path' in source ? path.resolve(source.path) : null;
+  const csv: CsvSource = 'path' in source ? { path: source.path } : { content: source.content };
+  const repo = createExecutionsRepo(ctx.db);
+  const positions = createPositionsRepo(ctx.db);
+  const dryRun = options.dryRun === true;
+  // A preview runs as if invalid rows were skipped, so it can show all three: added, duplicate, rejected.
+  const skipInvalid = options.skipInvalid === true || dryRun;
+  const limit = options.previewLimit ?? 1000;
+
+  if (options.skipKnownContent && !dryRun) {
+    const { sha256, bytes } = hashSource(csv);
+    const known = repo.findImportBySha(sha256);
+    if (known) {
+      const file = filePath ?? name;
+      return {
+        file,
+        importId: known.id,
+        status: 'unchanged',
+        sha256,
+        bytes,
+        rowsRead: 0,
+        executionsAdded: 0,
+        duplicatesSkipped: 0,
+        rejected: [],
+        positionsRebuilt: 0,
+        books: [],
+      };
+    }
+  }
+
+  const problems: RowProblem[] = [];
+  const added: PreviewRow[] = [];
+  const duplicates: DuplicateRow[] = [];
+  let addedCount = 0;
+  let duplicateCount = 0;
+  let read: ReadResult = { rowsRead: 0, sha256: '', bytes: 0 };
+  const books = new Map<string, Book>();
+  let positionsRebuilt = 0;
+  let importId: number | null = null;
+  const record = (status: 'imported' | 'rejected') =>
+    repo.insertImport({
+      kind: 'ninjatrader',
+      fileName: name,
+      filePath,
+      sha256: read.sha256,
+      bytes: read.bytes,
+      status,
+      rowsRead: read.rowsRead,
+      executionsAdded: status === 'rejected' ? 0 : addedCount,
+      duplicatesSkipped: status === 'rejected' ? 0 : duplicateCount,
+      problems,
+    });
+  const duplicate = (d: DuplicateRow) => {
+    duplicateCount++;
+    if (duplicates.length < limit) duplicates.push(d);
+  };
+
+  let outcome: 'imported' | 'rejected' | 'preview' = 'imported';
+  try {
+    ctx.db.write(() => {
+      const id = record('imported');
+      // Books this file starts are built as their rows arrive (file order is normally time order): no read-back,
+      // and memory holds only each book's open position. A book whose rows go back in time is rebuilt at the end.
+      const live = new Map<string, { builder: BookBuilder; writer: BookWriter; ordered: boolean } | null>();
+      const reader = (options.parallel ?? sourceSize(csv) >= PARALLEL_MIN_BYTES) ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
+      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
+        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+        const book = bookId(row);
+        let l = live.get(book);
+        if (l === undefined) {
+          l = repo.hasBook(row.account, row.contract)
+            ? null
+            : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true };
+          live.set(book, l);
+        }
+        const rowId = repo.insert(row, id);
+        if (rowId) {
+          addedCount++;
+          books.set(book, { account: row.account, contract: row.contract });
+          if (l?.ordered) {
+            const e: BookExecution = {
+              id: rowId,
+              key: row.key,
+              action: row.action,
+              quantity: row.quantity,
+              priceUnits: row.priceUnits,
+              time: row.time,
+              commissionCents: row.commissionCents,
+              validation: row.validation,
+            };
+            if (l.builder.outOfOrder(e)) l.ordered = false;
+            else {
+              const closed = l.builder.push(e);
+              if (closed) l.writer.write(closed);
+            }
+          }
+          if (dryRun && added.length < limit) added.push(previewRow(row));
+          return;
+        }
+        const stored = repo.find(row.account, row.key) as StoredExecution;
+        const same = fillSignature(stored) === fillSignature(row);
+        if (stored.importId === id) {
+          if (same) duplicate({ line: row.line, key: row.key, reason: `repeats line ${stored.sourceLine}` });
+          else
+            problems.push({
+              line: row.line,
+              reason: `execution id ${row.key} of account ${row.account} repeats line ${stored.sourceLine} with a different fill`,
+            });
+        } else if (same) {
+          duplicate({
+            line: row.line,
+            key: row.key,
+            reason: `already stored (import #${stored.importId}${stored.sourceLine ? `, line ${stored.sourceLine}` : ''})`,
+          });
+        } else {
+          problems.push({
+            line: row.line,
+            reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored.importId})`,
+          });
+        }
+      });
+      problems.sort((x, y) => x.line - y.line);
+      if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {
+        throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${read.sha256.slice(0, 12)}…).`, {
+          status: 409,
+          remedy: 'Preview the file again, then import it.',
+          details: { file: name, sha256: read.sha256, expected: options.expectedSha256 },
+        });
+      }
+      if (problems.length > 0 && !skipInvalid) throw new Abort('rejected');
+      const rest: Book[] = [];
+      for (const [book, b] of books) {
+        const l = live.get(book);
+        if (l?.ordered) {
+          const open = l.builder.finish();
+          if (open) l.writer.write(open);
+          positionsRebuilt += l.writer.end();
+        } else rest.push(b);
+      }
+      positionsRebuilt += rebuildBooks(ctx, rest);
+      repo.finishImport(id, {
+        sha256: read.sha256,
+        bytes: read.bytes,
+        rowsRead: read.rowsRead,
+        executionsAdded: addedCount,
+        duplicatesSkipped: duplicateCount,
+        problems,
+      });
+      importId = id;
+      if (dryRun) throw new Abort('preview');
+    });
+  } catch (err) {
+    if (!(err instanceof Abort)) throw err;
+    outcome = err.outcome;
+  }
+  const base = { file: filePath ?? name, sha256: read.sha256, bytes: read.bytes, rowsRead: read.rowsRead, rejected: problems };
+  if (outcome === 'rejected') {
+    // Rolled back; the attempt itself is recorded.
+    const rejectedId = ctx.db.write(() => record('rejected'));
+    return { ...base, importId: rejectedId, status: 'rejected', executionsAdded: 0, duplicatesSkipped: 0, positionsRebuilt: 0, books: [] };
+  }
+  const result: ImportFileResult = {
+    ...base,
+    importId: outcome === 'preview' ? null : importId,
+    status: outcome,
+    executionsAdded: addedCount,
+    duplicatesSkipped: duplicateCount,
+    positionsRebuilt,
+    books: [...books.values()],
+  };
+  if (outcome === 'preview') {
+    result.preview = {
+      added,
+      duplicates,
+      truncated: addedCount > added.length || duplicateCount > duplicates.length,
+      wouldReject: problems.length > 0 && !options.skipInvalid,
+    };
+  }
+  return result;
+}
+
+export interface UndoResult {
+  importId: number;
+  executionsRemoved: number;
+  positionsRebuilt: number;
+  books: Book[];
+}
+
+/** Remove exactly the executions an import added and rebuild the books they were in. */
+export function undoImport(ctx: TradesContext, importId: number): UndoResult {
+  const repo = createExecutionsRepo(ctx.db);
+  return ctx.db.write(() => {
+    const rec = repo.getImport(importId);
+    if (!rec) {
+      throw new AppError('TL_IMPORT_NOT_FOUND', `There is no import #${importId}.`, {
+        status: 404,
+        remedy: 'List imports with "tradelog import --history" and use one of their ids.',
+        details: { importId },
+      });
+    }
+    if (rec.status !== 'imported') {
+      throw new AppError('TL_IMPORT_NOT_UNDOABLE', `Import #${importId} (${rec.fileName}) was ${rec.status}; there is nothing to undo.`, {
+        status: 409,
+        remedy: 'Only a successful import can be undone, once. Re-import the file to bring its executions back.',
+        details: { importId, status: rec.status },
+      });
+    }
+    const books = repo.booksOfImport(importId);
+    const removed = repo.deleteOfImport(importId);
+    const positionsRebuilt = rebuildBooks(ctx, books);
+    repo.markUndone(importId);
+    return { importId, executionsRemoved: removed, positionsRebuilt, books };
+  });
+}

@@ -1,0 +1,156 @@
+import type { Db } from '../db/open.js';
+import { AppError } from '../errors.js';
+import type { Validity } from './positions.js';
+
+/**
+ * The trader's own data on positions: a note, tags, a reviewed flag and a valid/invalid verdict. Keyed by the
+ * stable position id (position_ids), so it survives every rebuild. Each method is one transaction (nested in the
+ * caller's when there is one).
+ */
+export interface JournalEntry {
+  positionId: number;
+  note: string | null;
+  noteUpdatedAt: number | null;
+  tags: string[];
+  reviewed: boolean;
+  /** The trader's verdict; null when not given. */
+  validity: Validity | null;
+}
+
+export const MAX_NOTE_LENGTH = 100_000;
+export const MAX_TAG_LENGTH = 64;
+
+export function normaliseTag(raw: string): string {
+  const tag = raw.trim().replace(/\s+/g, ' ');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  if (tag === '' || tag.length > MAX_TAG_LENGTH || /[\u0000-\u001f]/.test(tag)) {
+    throw new AppError('TL_JOURNAL_BAD_INPUT', `"${raw}" is not a usable tag: it must be 1–${MAX_TAG_LENGTH} printable characters.`, {
+      status: 400,
+      remedy: `Use a short tag such as "breakout" or "A+ setup" (at most ${MAX_TAG_LENGTH} characters).`,
+      details: { tag: raw },
+    });
+  }
+  return tag;
+}
+
+export function createJournalRepo(db: Db) {
+  const c = db.conn;
+  const exists = c.prepare('SELECT 1 FROM position_ids WHERE id = ?').pluck();
+  const getNote = c.prepare('SELECT note, updated_at FROM position_notes WHERE position_id = ?');
+  const putNote = c.prepare(
+    'INSERT INTO position_notes (position_id, note, updated_at) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at',
+  );
+  const delNote = c.prepare('DELETE FROM position_notes WHERE position_id = ?');
+  const getTags = c.prepare('SELECT tag FROM position_tags WHERE position_id = ? ORDER BY tag').pluck();
+  const addTag = c.prepare('INSERT INTO position_tags (position_id, tag, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+  const delTag = c.prepare('DELETE FROM position_tags WHERE position_id = ? AND tag = ?');
+  const getFlags = c.prepare('SELECT reviewed, validity FROM position_flags WHERE position_id = ?');
+  const putReviewed = c.prepare(
+    'INSERT INTO position_flags (position_id, reviewed, updated_at) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET reviewed = excluded.reviewed, updated_at = excluded.updated_at',
+  );
+  const putValidity = c.prepare(
+    'INSERT INTO position_flags (position_id, validity, updated_at) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET validity = excluded.validity, updated_at = excluded.updated_at',
+  );
+  const allTags = c.prepare('SELECT tag, count(*) AS count FROM position_tags GROUP BY tag ORDER BY tag');
+
+  const mustExist = (id: number) => {
+    if (!Number.isSafeInteger(id) || exists.get(id) !== 1) {
+      throw new AppError('TL_POSITION_NOT_FOUND', `There is no position ${id}.`, {
+        status: 404,
+        remedy: 'List positions with "tradelog positions" (or open /positions) and use one of their ids.',
+        details: { positionId: id },
+      });
+    }
+  };
+
+  const repo = {
+    get(id: number): JournalEntry {
+      mustExist(id);
+      const note = getNote.get(id) as { note: string; updated_at: number } | undefined;
+      const flags = getFlags.get(id) as { reviewed: number; validity: Validity | null } | undefined;
+      return {
+        positionId: id,
+        note: note?.note ?? null,
+        noteUpdatedAt: note?.updated_at ?? null,
+        tags: getTags.all(id) as string[],
+        reviewed: flags?.reviewed === 1,
+        validity: flags?.validity ?? null,
+      };
+    },
+
+    /** Set the note; an empty or blank note removes it. */
+    setNote(id: number, text: string): JournalEntry {
+      if (text.length > MAX_NOTE_LENGTH) {
+        throw new AppError('TL_JOURNAL_BAD_INPUT', `The note has ${text.length} characters; at most ${MAX_NOTE_LENGTH} are kept.`, {
+          status: 400,
+          remedy: 'Shorten the note.',
+          details: { positionId: id },
+        });
+      }
+      db.write(() => {
+        mustExist(id);
+        if (text.trim() === '') delNote.run(id);
+        else putNote.run(id, text, Date.now());
+      });
+      return repo.get(id);
+    },
+
+    /** Append a paragraph unless the note already contains it (idempotent, for imports). */
+    appendNote(id: number, text: string): void {
+      db.write(() => {
+        mustExist(id);
+        const current = (getNote.get(id) as { note: string } | undefined)?.note;
+        if (current?.includes(text)) return;
+        putNote.run(id, current ? `${current}\n\n${text}` : text, Date.now());
+      });
+    },
+
+    addTag(id: number, raw: string): JournalEntry {
+      const tag = normaliseTag(raw);
+      db.write(() => {
+        mustExist(id);
+        addTag.run(id, tag, Date.now());
+      });
+      return repo.get(id);
+    },
+
+    removeTag(id: number, raw: string): JournalEntry {
+      const tag = raw.trim().replace(/\s+/g, ' ');
+      db.write(() => {
+        mustExist(id);
+        delTag.run(id, tag);
+      });
+      return repo.get(id);
+    },
+
+    setReviewed(id: number, reviewed: boolean): JournalEntry {
+      db.write(() => {
+        mustExist(id);
+        putReviewed.run(id, reviewed ? 1 : 0, Date.now());
+      });
+      return repo.get(id);
+    },
+
+    /** The trader's valid/invalid verdict; null clears it (the executions' TradeValidation then shows). */
+    setValidity(id: number, validity: Validity | null): JournalEntry {
+      if (validity !== null && validity !== 'valid' && validity !== 'invalid') {
+        throw new AppError('TL_JOURNAL_BAD_INPUT', `"${String(validity)}" is not a verdict: use valid, invalid or none.`, {
+          status: 400,
+          remedy: 'Send "valid", "invalid", or null to clear.',
+        });
+      }
+      db.write(() => {
+        mustExist(id);
+        putValidity.run(id, validity, Date.now());
+      });
+      return repo.get(id);
+    },
+
+    allTags(): { tag: string; count: number }[] {
+      return allTags.all() as { tag: string; count: number }[];
+    },
+  };
+  return repo;
+}
+
+export type JournalRepo = ReturnType<typeof createJournalRepo>;

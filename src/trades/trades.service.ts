@@ -1,0 +1,307 @@
+import type { Db } from '../db/open.js';
+import { AppError, isAppError } from '../errors.js';
+import type { InstrumentRegistry } from '../instruments/instruments.js';
+import { createSettingsRepo } from '../settings/settings.repo.js';
+import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
+import {
+  type ImportFileResult,
+  type ImportOptions,
+  type ImportSource,
+  importNinjaTraderFile,
+  type UndoResult,
+  undoImport,
+} from './import.service.js';
+import { createJournalRepo, type JournalEntry } from './journal.repo.js';
+import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
+import { centsToDollars, grossCents, priceToUnits, unitsToPrice } from './money.js';
+import { buildPositions, type Validity } from './positions.js';
+import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
+import { rebuildBooks, type TradesContext } from './rebuild.js';
+import { tradingDay } from './session.js';
+import { importTimezone, loadRegistry } from './settings.js';
+import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
+
+/**
+ * The trades service: what the CLI and the web app call. It reads the instrument overrides and the import zone
+ * from settings on every call (the settings page may change them), and returns JSON-ready objects: dates as ISO
+ * 8601 UTC strings, money in dollars exact to the cent, prices as reported.
+ */
+export interface PositionFilter {
+  account?: string;
+  /** A root (`MNQ`) or a contract in any spelling (`MNQ 12-25`, `MNQZ5`, `MNQ DEC25`). */
+  instrument?: string;
+  /** Trading day `YYYY-MM-DD` (CME session, rolls at 17:00 Chicago) or an ISO instant; inclusive. */
+  from?: string;
+  to?: string;
+  status?: 'open' | 'closed';
+  tag?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** One position, as `tradelog positions --json` prints it (interface.md), plus journal fields. */
+export interface PositionJson {
+  id: number;
+  account: string;
+  instrument: string;
+  root: string;
+  side: 'long' | 'short';
+  status: 'open' | 'closed';
+  openedAt: string;
+  closedAt: string | null;
+  tradingDay: string;
+  maxQuantity: number;
+  openQuantity: number;
+  avgEntryPrice: number;
+  avgExitPrice: number | null;
+  pointsPnl: number;
+  grossPnl: number;
+  commission: number;
+  netPnl: number;
+  pointValue: number;
+  executionCount: number;
+  reviewed: boolean;
+  validity: Validity | 'mixed' | null;
+  tags: string[];
+  hasNote: boolean;
+}
+
+export interface ExecutionJson {
+  id: number;
+  executionId: string;
+  /** False when the source had no execution id and a content key stands in. */
+  nativeId: boolean;
+  time: string;
+  action: string;
+  role: 'entry' | 'exit';
+  /** The part of the fill in this position (a reversal fill is split between two positions). */
+  quantity: number;
+  fillQuantity: number;
+  price: number;
+  commission: number;
+  fillCommission: number;
+  instrument: string;
+  validation: Validity | null;
+  importId: number;
+  line: number | null;
+}
+
+export interface PairJson {
+  entryExecutionId: string;
+  exitExecutionId: string;
+  quantity: number;
+  entryPrice: number;
+  exitPrice: number;
+  entryTime: string;
+  exitTime: string;
+  pointsPnl: number;
+  grossPnl: number;
+}
+
+export interface PositionDetailJson extends PositionJson {
+  executions: ExecutionJson[];
+  pairs: PairJson[];
+  note: string | null;
+}
+
+export type StatsJson = Stats & { groups?: GroupStats[] };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function positionJson(p: PositionRecord): PositionJson {
+  return {
+    id: p.id,
+    account: p.account,
+    instrument: p.contract,
+    root: p.root,
+    side: p.side,
+    status: p.status,
+    openedAt: iso(p.openedAt),
+    closedAt: p.closedAt === null ? null : iso(p.closedAt),
+    tradingDay: p.tradingDay,
+    maxQuantity: p.maxQuantity,
+    openQuantity: p.openQuantity,
+    avgEntryPrice: p.avgEntryPrice,
+    avgExitPrice: p.avgExitPrice,
+    pointsPnl: p.pointsPnl,
+    grossPnl: centsToDollars(p.grossCents),
+    commission: centsToDollars(p.commissionCents),
+    netPnl: centsToDollars(p.netCents),
+    pointValue: p.pointValue,
+    executionCount: p.executionCount,
+    reviewed: p.reviewed,
+    validity: p.validity,
+    tags: p.tags,
+    hasNote: p.hasNote,
+  };
+}
+
+function badFilter(message: string, remedy: string): AppError {
+  return new AppError('TL_TRADES_BAD_FILTER', message, { status: 400, remedy });
+}
+
+function dayBound(text: string, which: 'from' | 'to'): string {
+  const t = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && !Number.isNaN(Date.parse(`${t}T00:00:00Z`))) return t;
+  const ms = Date.parse(t);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return tradingDay(ms);
+  throw badFilter(`--${which} "${text}" is not a date.`, `Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.`);
+}
+
+export interface TradesServiceDeps {
+  journal: Db;
+  /** TRADELOG_IMPORT_TIMEZONE; the `import.timezone` setting overrides it when set. */
+  importTimezone: string;
+}
+
+export function createTradesService(deps: TradesServiceDeps) {
+  const db = deps.journal;
+  const settings = createSettingsRepo(db);
+  const positions = createPositionsRepo(db);
+  const executions = createExecutionsRepo(db);
+  const journal = createJournalRepo(db);
+
+  const context = (): TradesContext => ({ db, registry: loadRegistry(settings), zone: importTimezone(settings, deps.importTimezone) });
+
+  const toQuery = (f: PositionFilter, registry: InstrumentRegistry): PositionQuery => {
+    const q: PositionQuery = {};
+    if (f.account) q.account = f.account;
+    if (f.instrument) {
+      try {
+        const ref = registry.parse(f.instrument);
+        if (ref.month !== undefined) q.contract = registry.resolve(f.instrument).canonical;
+        else q.root = ref.root;
+      } catch (err) {
+        if (isAppError(err) && err.code === 'TL_INSTRUMENT_UNKNOWN') q.root = f.instrument.trim().toUpperCase();
+        else throw err;
+      }
+    }
+    if (f.from) q.fromDay = dayBound(f.from, 'from');
+    if (f.to) q.toDay = dayBound(f.to, 'to');
+    if (f.status) q.status = f.status;
+    if (f.tag) q.tag = f.tag;
+    if (f.limit !== undefined) q.limit = f.limit;
+    if (f.offset !== undefined) q.offset = f.offset;
+    return q;
+  };
+
+  const mustGet = (id: number): PositionRecord => {
+    const p = positions.get(id);
+    if (!p) {
+      throw new AppError('TL_POSITION_NOT_FOUND', `There is no position ${id}.`, {
+        status: 404,
+        remedy: 'List positions with "tradelog positions" (or open /positions) and use one of their ids.',
+        details: { positionId: id },
+      });
+    }
+    return p;
+  };
+
+  const service = {
+    /** The registry in force (built-in specs + the user's overrides). */
+    registry: (): InstrumentRegistry => loadRegistry(settings),
+    importTimezone: (): string => importTimezone(settings, deps.importTimezone),
+
+    /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
+    importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> =>
+      importNinjaTraderFile(context(), source, options),
+    /** Dry run: what `importFile` would add, skip as duplicate and reject; stores nothing. */
+    previewFile: (source: ImportSource, options: Omit<ImportOptions, 'dryRun'> = {}): Promise<ImportFileResult> =>
+      importNinjaTraderFile(context(), source, { ...options, dryRun: true }),
+    undoImport: (importId: number): UndoResult => undoImport(context(), importId),
+    listImports: (limit?: number): ImportRecord[] => executions.listImports(limit),
+    getImport: (importId: number): ImportRecord | undefined => executions.getImport(importId),
+
+    importLegacy: (file: string, options: LegacyImportOptions = {}): LegacyImportResult => importLegacyDatabase(context(), file, options),
+
+    listPositions(filter: PositionFilter = {}): PositionJson[] {
+      return positions.list(toQuery(filter, service.registry())).map(positionJson);
+    },
+    countPositions(filter: PositionFilter = {}): number {
+      const q = toQuery(filter, service.registry());
+      delete q.limit;
+      delete q.offset;
+      return positions.count(q);
+    },
+
+    /** One position with its executions (each with its share of a split reversal fill) and FIFO pairs. */
+    getPosition(id: number): PositionDetailJson {
+      const p = mustGet(id);
+      const first = executions.byId(p.firstExecId);
+      const last = executions.byId(p.lastExecId);
+      if (!first || !last) throw new Error(`position ${id} points at missing executions`);
+      const stored = executions.range(p.account, p.contract, first, last);
+      const byId = new Map(stored.map((e) => [e.id, e]));
+      const [built] = buildPositions(
+        { account: p.account, contract: p.contract, root: p.root, pointValue: p.pointValue },
+        stored.map((e) => ({ ...e, priceUnits: priceToUnits(e.price) })),
+        { firstShare: { quantity: p.firstExecQuantity, commissionCents: p.firstExecCommissionCents }, onlyFirst: true },
+      );
+      if (!built) throw new Error(`position ${id} rebuilt to nothing`);
+      const j = journal.get(id);
+      return {
+        ...positionJson(p),
+        note: j.note,
+        executions: built.shares.map((s) => {
+          const e = byId.get(s.execution.id);
+          if (!e) throw new Error(`execution ${s.execution.id} vanished`);
+          return {
+            id: e.id,
+            executionId: e.key,
+            nativeId: e.nativeId,
+            time: iso(e.time),
+            action: e.action,
+            role: s.role,
+            quantity: s.quantity,
+            fillQuantity: e.quantity,
+            price: e.price,
+            commission: centsToDollars(s.commissionCents),
+            fillCommission: centsToDollars(e.commissionCents),
+            instrument: e.instrument,
+            validation: e.validation,
+            importId: e.importId,
+            line: e.sourceLine,
+          };
+        }),
+        pairs: built.pairs.map((pair) => ({
+          entryExecutionId: pair.entryKey,
+          exitExecutionId: pair.exitKey,
+          quantity: pair.quantity,
+          entryPrice: unitsToPrice(pair.entryPriceUnits),
+          exitPrice: unitsToPrice(pair.exitPriceUnits),
+          entryTime: iso(pair.entryTime),
+          exitTime: iso(pair.exitTime),
+          pointsPnl: unitsToPrice(pair.pointsUnits),
+          grossPnl: centsToDollars(grossCents(pair.pointsUnits, p.pointValue)),
+        })),
+      };
+    },
+
+    /** Statistics over the closed positions matching the filter, optionally grouped. */
+    stats(filter: Omit<PositionFilter, 'status' | 'limit' | 'offset'> = {}, options: { by?: GroupBy; hourZone?: string } = {}): StatsJson {
+      const rows = positions.statsRows(toQuery(filter, service.registry()));
+      return computeStats(rows, options);
+    },
+
+    /** Rebuild every book (after instrument overrides changed). */
+    rebuildAll(): { books: number; positions: number } {
+      const ctx = context();
+      return db.write(() => {
+        const books = executions.allBooks();
+        return { books: books.length, positions: rebuildBooks(ctx, books) };
+      });
+    },
+
+    // Journal data on positions (stable ids).
+    getJournal: (id: number): JournalEntry => journal.get(id),
+    setNote: (id: number, text: string): JournalEntry => journal.setNote(id, text),
+    addTag: (id: number, tag: string): JournalEntry => journal.addTag(id, tag),
+    removeTag: (id: number, tag: string): JournalEntry => journal.removeTag(id, tag),
+    setReviewed: (id: number, reviewed: boolean): JournalEntry => journal.setReviewed(id, reviewed),
+    setValidity: (id: number, validity: Validity | null): JournalEntry => journal.setValidity(id, validity),
+    allTags: () => journal.allTags(),
+  };
+  return service;
+}
+
+export type TradesService = ReturnType<typeof createTradesService>;

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { fixture, LEGACY_FIXTURE } from './helpers.js';
+
+const POSITION_FIELDS = [
+  'id',
+  'account',
+  'instrument',
+  'root',
+  'side',
+  'status',
+  'openedAt',
+  'closedAt',
+  'maxQuantity',
+  'avgEntryPrice',
+  'avgExitPrice',
+  'pointsPnl',
+  'grossPnl',
+  'commission',
+  'netPnl',
+  'executionCount',
+];
+const STATS_FIELDS = [
+  'positions',
+  'wins',
+  'losses',
+  'winRate',
+  'grossPnl',
+  'commission',
+  'netPnl',
+  'profitFactor',
+  'expectancy',
+  'avgWin',
+  'avgLoss',
+  'largestWin',
+  'largestLoss',
+  'maxDrawdown',
+];
+
+test('tradelog import prints the interface JSON, rejects the bad file whole and exits 1', (t) => {
+  const dataDir = path.join(tempDir(t), 'data');
+  const r = runCli(['import', fixture('reversal.csv'), fixture('malformed.csv'), '--json', '--data-dir', dataDir]);
+  assert.equal(r.status, 1, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(out), ['files', 'positionsRebuilt']);
+  assert.equal(out.positionsRebuilt, 2);
+  const [good, bad] = out.files;
+  assert.deepEqual(
+    [good.file, good.rowsRead, good.executionsAdded, good.duplicatesSkipped, good.rejected],
+    [fixture('reversal.csv'), 3, 3, 0, []],
+  );
+  assert.equal(bad.executionsAdded, 0);
+  assert.deepEqual(
+    bad.rejected.map((p: { line: number }) => p.line),
+    [3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  assert.match(r.stderr, /malformed\.csv: REJECTED, nothing stored/);
+
+  const again = runCli(['import', fixture('reversal.csv'), '--json', '--data-dir', dataDir]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).files[0].duplicatesSkipped, 3);
+
+  const positions = runCli(['positions', '--json', '--data-dir', dataDir]);
+  assert.equal(positions.status, 0, positions.stderr);
+  const list = JSON.parse(positions.stdout);
+  assert.equal(list.length, 2);
+  for (const f of POSITION_FIELDS) assert.ok(f in list[0], `positions JSON has ${f}`);
+  assert.deepEqual(
+    list.map((p: { side: string; netPnl: number; openedAt: string }) => [p.side, p.netPnl, p.openedAt]),
+    [
+      ['long', 38.92, '2025-10-01T16:30:00.000Z'],
+      ['short', 25.38, '2025-10-01T16:45:00.000Z'],
+    ],
+  );
+
+  const stats = runCli(['stats', '--by', 'day', '--json', '--data-dir', dataDir]);
+  assert.equal(stats.status, 0, stats.stderr);
+  const s = JSON.parse(stats.stdout);
+  for (const f of STATS_FIELDS) assert.ok(f in s, `stats JSON has ${f}`);
+  assert.equal(s.netPnl, 64.3);
+  assert.deepEqual(
+    s.groups.map((g: { key: string; netPnl: number }) => [g.key, g.netPnl]),
+    [['2025-10-01', 64.3]],
+  );
+  const text = runCli(['stats', '--data-dir', dataDir]);
+  assert.match(text.stdout, /net P&L \$64\.30 = gross \$69\.50 − commission \$5\.20/);
+
+  const history = JSON.parse(runCli(['import', '--history', '--json', '--data-dir', dataDir]).stdout);
+  assert.deepEqual(
+    history.map((h: { status: string }) => h.status),
+    ['imported', 'rejected', 'imported'],
+  );
+  const undo = runCli(['import', '--undo', String(history[2].id), '--json', '--data-dir', dataDir]);
+  assert.equal(undo.status, 0, undo.stderr);
+  assert.equal(JSON.parse(undo.stdout).executionsRemoved, 3);
+  assert.equal(JSON.parse(runCli(['positions', '--json', '--data-dir', dataDir]).stdout).length, 0);
+});
+
+test('tradelog import exits 2 on an unreadable file and on bad arguments, storing nothing', (t) => {
+  const dataDir = path.join(tempDir(t), 'data');
+  const r = runCli(['import', path.join(dataDir, 'nope.csv'), fixture('reversal.csv'), '--data-dir', dataDir]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /error TL_IMPORT_UNREADABLE: Cannot read .*nope\.csv/);
+  const by = runCli(['stats', '--by', 'fortnight', '--data-dir', dataDir]);
+  assert.equal(by.status, 2);
+  assert.match(by.stderr, /TL_CLI_USAGE/);
+  const from = runCli(['positions', '--from', 'last tuesday', '--json', '--data-dir', dataDir]);
+  assert.equal(from.status, 2);
+  assert.equal(JSON.parse(from.stdout).error.code, 'TL_TRADES_BAD_FILTER');
+  const dry = runCli(['import', fixture('reversal.csv'), '--dry-run', '--json', '--data-dir', dataDir]);
+  assert.equal(dry.status, 0, dry.stderr);
+  const out = JSON.parse(dry.stdout);
+  assert.equal(out.files[0].preview.added.length, 3);
+  assert.equal(JSON.parse(runCli(['positions', '--json', '--data-dir', dataDir]).stdout).length, 0);
+});
+
+test('tradelog import-legacy reports what it imported and skipped and exits 1 when rows were skipped', (t) => {
+  if (!fs.existsSync(LEGACY_FIXTURE)) {
+    if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
+    t.skip('legacy fixture not present');
+    return;
+  }
+  const dataDir = path.join(tempDir(t), 'data');
+  const r = runCli(['import-legacy', LEGACY_FIXTURE, '--json', '--data-dir', dataDir]);
+  assert.equal(r.status, 1, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.executions, out.positions], [20, 4]);
+  assert.ok(Array.isArray(out.skipped) && out.skipped.length > 0);
+  assert.ok('bars' in out);
+  assert.deepEqual(out.check, { legacyNetPnl: 397.5, netPnl: 397.5 });
+});

@@ -1,0 +1,470 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '../helpers/tmp.js';
+import { fixture, snapshot, tradesFixture } from './helpers.js';
+
+test('import stores the reversal fixture as two positions with the split fill (CRLF add-on file)', async (t) => {
+  const { service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('reversal.csv') });
+  assert.equal(r.status, 'imported');
+  assert.equal(r.rowsRead, 3);
+  assert.equal(r.executionsAdded, 3);
+  assert.deepEqual(r.rejected, []);
+  assert.equal(r.positionsRebuilt, 2);
+  const [long, short] = service.listPositions();
+  assert.ok(long && short);
+  // long 2: 9:30 → 9:45 PDT; (21010.25 − 21000) × 2 = 20.5 pts, $41.00, commission 1.04 + 1.04, net 38.92
+  assert.deepEqual(
+    {
+      instrument: long.instrument,
+      side: long.side,
+      openedAt: long.openedAt,
+      closedAt: long.closedAt,
+      pointsPnl: long.pointsPnl,
+      grossPnl: long.grossPnl,
+      commission: long.commission,
+      netPnl: long.netPnl,
+      avgEntryPrice: long.avgEntryPrice,
+      avgExitPrice: long.avgExitPrice,
+      maxQuantity: long.maxQuantity,
+      executionCount: long.executionCount,
+      validity: long.validity,
+    },
+    {
+      instrument: 'MNQ 12-25',
+      side: 'long',
+      openedAt: '2025-10-01T16:30:00.000Z',
+      closedAt: '2025-10-01T16:45:00.000Z',
+      pointsPnl: 20.5,
+      grossPnl: 41,
+      commission: 2.08,
+      netPnl: 38.92,
+      avgEntryPrice: 21000,
+      avgExitPrice: 21010.25,
+      maxQuantity: 2,
+      executionCount: 2,
+      validity: 'valid',
+    },
+  );
+  // short 3 from the reversal: 14.25 pts, $28.50, commission 1.56 + 1.56 = 3.12, net 25.38
+  assert.deepEqual(
+    [short.side, short.pointsPnl, short.grossPnl, short.commission, short.netPnl, short.maxQuantity],
+    ['short', 14.25, 28.5, 3.12, 25.38, 3],
+  );
+  const detail = service.getPosition(short.id);
+  assert.deepEqual(
+    detail.executions.map((e) => [e.executionId, e.role, e.quantity, e.fillQuantity, e.commission, e.fillCommission]),
+    [
+      ['r2', 'entry', 3, 5, 1.56, 2.6],
+      ['r3', 'exit', 3, 3, 1.56, 1.56],
+    ],
+  );
+  assert.deepEqual(
+    detail.pairs.map((p) => [p.entryExecutionId, p.exitExecutionId, p.quantity, p.entryPrice, p.exitPrice, p.pointsPnl, p.grossPnl]),
+    [['r2', 'r3', 3, 21010.25, 21005.5, 14.25, 28.5]],
+  );
+  const stats = service.stats();
+  assert.equal(stats.commission, 5.2); // 1.04 + 2.60 + 1.56: the reversal fill's commission counted once
+  assert.equal(stats.netPnl, 64.3);
+});
+
+test('import reads the grid export with its trailing comma: scale-in partial fills and scale-out, ES', async (t) => {
+  const { service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('scale-grid.csv') });
+  assert.equal(r.executionsAdded, 6);
+  const [p, ...rest] = service.listPositions();
+  assert.equal(rest.length, 0);
+  assert.ok(p);
+  // FIFO: +4.00, +4.00, −1.25 = 6.75 pts × $50 = $337.50; 6 × $2.50 = $15.00; net $322.50
+  assert.deepEqual(
+    [p.account, p.instrument, p.root, p.pointsPnl, p.grossPnl, p.commission, p.netPnl, p.maxQuantity, p.executionCount],
+    ['APEX1279810000057', 'ES 12-25', 'ES', 6.75, 337.5, 15, 322.5, 3, 6],
+  );
+  assert.equal(p.avgEntryPrice, 6001.4166667); // (6000 + 6002 + 6002.25) / 3
+  assert.equal(p.avgExitPrice, 6003.6666667); // (6004 + 6006 + 6001) / 3
+  assert.deepEqual(
+    service.getPosition(p.id).pairs.map((x) => [x.entryExecutionId, x.exitExecutionId, x.pointsPnl, x.grossPnl]),
+    [
+      ['s1', 's4', 4, 200],
+      ['s2', 's5', 4, 200],
+      ['s3', 's6', -1.25, -62.5],
+    ],
+  );
+});
+
+test('import accepts every spelling the reference lists: $$, bare commission, padded hour, E/X letters, 24-hour and ISO times', async (t) => {
+  const { service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('variants.csv') });
+  assert.deepEqual(r.rejected, []);
+  assert.equal(r.executionsAdded, 6);
+  const list = service.listPositions();
+  assert.deepEqual(
+    list.map((p) => [p.account, p.instrument, p.side, p.openedAt, p.closedAt, p.pointsPnl, p.grossPnl, p.commission, p.netPnl, p.validity]),
+    [
+      // 10/31 09:30 PDT: (21510 − 21500) × 2 = 20 pts, $40; 4.04 + 4.04; net 31.92
+      ['APEX123', 'MNQ 12-25', 'long', '2025-10-31T16:30:00.000Z', '2025-10-31T16:35:00.000Z', 20, 40, 8.08, 31.92, 'valid'],
+      // MNQZ5 and "MNQ DEC25" are one contract; 11/3 9:30 PST and ISO 09:35: 20 pts, $40; 4.20 + 4.20; net 31.60
+      ['APEX1279810000057', 'MNQ 12-25', 'long', '2025-11-03T17:30:00.000Z', '2025-11-03T17:35:00.000Z', 20, 40, 8.4, 31.6, null],
+      // SellShort 25019.50, BuyToCover 25015.25 at 13:25:30 (24-hour): 4.25 pts, $8.50; $$0.52 × 2; net 7.46; Valid + Invalid
+      ['Sim101', 'MNQ 03-26', 'short', '2026-02-04T21:22:00.000Z', '2026-02-04T21:25:30.000Z', 4.25, 8.5, 1.04, 7.46, 'mixed'],
+    ],
+  );
+});
+
+test('import rejects a file with invalid rows whole, naming every bad line and its reason', async (t) => {
+  const { store, service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('malformed.csv') });
+  assert.equal(r.status, 'rejected');
+  assert.equal(r.executionsAdded, 0);
+  assert.equal(r.rowsRead, 10);
+  const byLine = new Map(r.rejected.map((p) => [p.line, p.reason]));
+  assert.deepEqual([...byLine.keys()], [3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.match(byLine.get(3) ?? '', /missing column Time/);
+  assert.match(byLine.get(4) ?? '', /bad number "21O00.00" in Price/);
+  assert.match(byLine.get(5) ?? '', /bad number "two" in Quantity/);
+  assert.match(byLine.get(6) ?? '', /bad time "31\/10\/2025 9:33:00 AM"/);
+  assert.match(byLine.get(7) ?? '', /unknown instrument: Unknown instrument root "XYZ"/);
+  assert.match(byLine.get(8) ?? '', /bad action "Hold"/);
+  assert.match(byLine.get(9) ?? '', /bad number "\$0\.5x" in Commission/);
+  assert.match(byLine.get(10) ?? '', /bad E\/X "Maybe"/);
+  assert.equal(store.journal.conn.prepare('SELECT count(*) FROM executions').pluck().get(), 0);
+  assert.deepEqual(service.listPositions(), []);
+  const [rec] = service.listImports();
+  assert.deepEqual([rec?.status, rec?.rowsRejected, rec?.executionsAdded], ['rejected', 8, 0]);
+});
+
+test('import --skip-invalid stores the valid rows and still lists the bad ones', async (t) => {
+  const { service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('malformed.csv') }, { skipInvalid: true });
+  assert.equal(r.status, 'imported');
+  assert.equal(r.executionsAdded, 2);
+  assert.equal(r.rejected.length, 8);
+  const [p] = service.listPositions();
+  // line 2 Buy 21000, line 11 Sell 21004: 4 pts, $8, commission 1.04, net 6.96
+  assert.deepEqual([p?.pointsPnl, p?.grossPnl, p?.commission, p?.netPnl], [4, 8, 1.04, 6.96]);
+});
+
+test('import rejects a header without a required column, and a file without a header', async (t) => {
+  const { service } = tradesFixture(t);
+  const noCommission = await service.importFile({
+    name: 'x.csv',
+    content: 'Instrument,Action,Quantity,Price,Time,ID,Account\nMNQ 12-25,Buy,1,1,10/1/2025 9:30:00 AM,a,SIM\n',
+  });
+  assert.equal(noCommission.status, 'rejected');
+  assert.deepEqual(noCommission.rejected, [{ line: 1, reason: 'missing column Commission in the header' }]);
+  const noHeader = await service.importFile({
+    name: 'y.csv',
+    content: 'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,a,Entry,1 L,o,E,$0.52,1,SIM,Sim,\n',
+  });
+  assert.equal(noHeader.status, 'rejected');
+  assert.match(noHeader.rejected[0]?.reason ?? '', /no header row/);
+  const empty = await service.importFile({ name: 'z.csv', content: '' });
+  assert.equal(empty.status, 'rejected');
+  const badQuote = await service.importFile({
+    name: 'q.csv',
+    content: 'Instrument,Action,Quantity,Price,Time,Commission,Account\nMNQ 12-25,Buy,1,"21000"x,10/1/2025 9:30:00 AM,$0.52,SIM\n',
+  });
+  assert.equal(badQuote.status, 'rejected');
+  assert.equal(badQuote.rejected[0]?.line, 2);
+  assert.match(badQuote.rejected[0]?.reason ?? '', /unreadable CSV/);
+});
+
+test('import skips duplicates within a file and across imports, and keeps identical fills without an id', async (t) => {
+  const { store, service } = tradesFixture(t);
+  const first = await service.importFile({ path: fixture('duplicates.csv') });
+  // line 4 repeats line 2 (same id d1); lines 5 and 6 have no id and are two fills (occurrence 0 and 1)
+  assert.deepEqual([first.rowsRead, first.executionsAdded, first.duplicatesSkipped], [5, 4, 1]);
+  const keys = store.journal.conn.prepare('SELECT exec_key FROM executions ORDER BY id').pluck().all() as string[];
+  assert.equal(keys.length, 4);
+  assert.deepEqual(keys.slice(0, 2), ['d1', 'd2']);
+  assert.match(keys[2] ?? '', /^h:[0-9a-f]{20}:0$/);
+  assert.equal(keys[3], (keys[2] ?? '').replace(/:0$/, ':1'));
+  const [p] = service.listPositions();
+  // Buy 21000, Buy 21001, Sell 21003 × 2: (3 + 2) pts = $10; 4 × 0.52 = 2.08; net 7.92
+  assert.deepEqual([p?.pointsPnl, p?.grossPnl, p?.commission, p?.netPnl, p?.status], [5, 10, 2.08, 7.92, 'closed']);
+
+  const before = snapshot(store);
+  const again = await service.importFile({ path: fixture('duplicates.csv') });
+  assert.deepEqual([again.status, again.executionsAdded, again.duplicatesSkipped, again.positionsRebuilt], ['imported', 0, 5, 0]);
+  assert.deepEqual(snapshot(store), before, 'the same CSV imported twice changes nothing');
+
+  const more = await service.importFile({ path: fixture('duplicates-more.csv') });
+  assert.deepEqual([more.executionsAdded, more.duplicatesSkipped], [1, 1]);
+  const open = service.listPositions({ status: 'open' });
+  assert.deepEqual(
+    open.map((x) => [x.avgEntryPrice, x.openedAt]),
+    [[21002, '2025-10-06T17:00:00.000Z']],
+  );
+
+  const conflict = await service.importFile({ path: fixture('duplicates-conflict.csv') });
+  assert.equal(conflict.status, 'rejected');
+  assert.equal(conflict.rejected[0]?.line, 2);
+  assert.match(conflict.rejected[0]?.reason ?? '', /execution id d1 of account SIM1 is already stored with a different fill/);
+});
+
+test('import keeps two accounts trading the same contract in the same second apart, even with equal ids', async (t) => {
+  const { service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('two-accounts.csv') });
+  assert.deepEqual([r.executionsAdded, r.duplicatesSkipped], [4, 0]);
+  const list = service.listPositions();
+  assert.deepEqual(
+    list.map((p) => [p.account, p.side, p.maxQuantity, p.pointsPnl, p.grossPnl, p.commission, p.netPnl]),
+    [
+      // APEX1 long 1: +4 pts, $8, 1.04, net 6.96
+      ['APEX1', 'long', 1, 4, 8, 1.04, 6.96],
+      // APEX2 short 2: (21000 − 21004) × 2 = −8 pts, −$16, 2.08, net −18.08
+      ['APEX2', 'short', 2, -8, -16, 2.08, -18.08],
+    ],
+  );
+  assert.deepEqual(
+    service.stats({}, { by: 'account' }).groups?.map((g) => [g.key, g.netPnl]),
+    [
+      ['APEX1', 6.96],
+      ['APEX2', -18.08],
+    ],
+  );
+});
+
+test('positions across the 17:00 Chicago roll and the DST change get exact instants and the right trading day', async (t) => {
+  const { service } = tradesFixture(t);
+  await service.importFile({ path: fixture('sessions.csv') });
+  const list = service.listPositions();
+  assert.deepEqual(
+    list.map((p) => [p.openedAt, p.closedAt, p.tradingDay, p.status, p.netPnl]),
+    [
+      // 2:55 PM and 3:05 PM PDT = 16:55 and 17:05 CDT: closes in Wednesday's session
+      ['2025-10-28T21:55:00.000Z', '2025-10-28T22:05:00.000Z', '2025-10-29', 'closed', 2.96],
+      // Friday noon PDT (UTC−7) to Monday 7:00 PST (UTC−8), held over the DST change: 9.5 pts lost, −$19 − 1.04
+      ['2025-10-31T19:00:00.000Z', '2025-11-03T15:00:00.000Z', '2025-11-03', 'closed', -20.04],
+      // still open: Buy 2 @ 21000, Buy 1 @ 21003, Sell 1 @ 21010; trading day of its opening
+      ['2025-11-04T14:30:00.000Z', null, '2025-11-04', 'open', 17.92],
+    ],
+  );
+  const open = list[2];
+  assert.deepEqual([open?.avgEntryPrice, open?.openQuantity, open?.maxQuantity], [21001, 2, 3]);
+  // statistics count the two closed positions: +2.96 and −20.04
+  const s = service.stats();
+  assert.deepEqual(
+    [s.positions, s.wins, s.losses, s.winRate, s.grossPnl, s.commission, s.netPnl, s.profitFactor, s.expectancy, s.maxDrawdown],
+    [2, 1, 1, 0.5, -15, 2.08, -17.08, 0.1477, -8.54, 20.04],
+  );
+  assert.deepEqual(
+    service.stats({}, { by: 'day' }).groups?.map((g) => [g.key, g.netPnl]),
+    [
+      ['2025-10-29', 2.96],
+      ['2025-11-03', -20.04],
+    ],
+  );
+  // filters by trading day
+  assert.deepEqual(
+    service.listPositions({ from: '2025-10-29', to: '2025-10-29' }).map((p) => p.tradingDay),
+    ['2025-10-29'],
+  );
+  assert.equal(service.listPositions({ from: '2025-11-01' }).length, 2);
+  assert.equal(service.listPositions({ instrument: 'MNQZ5' }).length, 3);
+  assert.equal(service.listPositions({ instrument: 'MNQ' }).length, 3);
+  assert.equal(service.listPositions({ instrument: 'ES' }).length, 0);
+});
+
+test('import flags the times a DST change skips or repeats, and reads them as told with --dst', async (t) => {
+  const { service } = tradesFixture(t);
+  const r = await service.importFile({ path: fixture('dst.csv') });
+  assert.equal(r.status, 'rejected');
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [2, 4],
+  );
+  assert.match(r.rejected[0]?.reason ?? '', /"3\/9\/2025 2:30:00 AM" does not exist in America\/Los_Angeles/);
+  assert.match(r.rejected[1]?.reason ?? '', /"11\/2\/2025 1:30:00 AM" happens twice in America\/Los_Angeles/);
+  const earlier = await service.importFile({ path: fixture('dst.csv') }, { dst: 'earlier' });
+  assert.equal(earlier.executionsAdded, 4);
+  assert.deepEqual(
+    service.listPositions().map((p) => p.openedAt),
+    ['2025-03-09T09:30:00.000Z', '2025-11-02T08:30:00.000Z'],
+  );
+});
+
+test('import reads times in the import.timezone setting when it is set', async (t) => {
+  const { store, service } = tradesFixture(t);
+  store.journal.conn.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('import.timezone', '\"America/Chicago\"', 0)").run();
+  await service.importFile({ path: fixture('reversal.csv') });
+  // 9:30 CDT = 14:30Z
+  assert.equal(service.listPositions()[0]?.openedAt, '2025-10-01T14:30:00.000Z');
+});
+
+test('import preview shows what would be added, skipped and rejected, and stores nothing', async (t) => {
+  const { store, service } = tradesFixture(t);
+  await service.importFile({ path: fixture('duplicates-more.csv') });
+  const before = snapshot(store);
+  const importsBefore = service.listImports().length;
+  const p = await service.previewFile({ path: fixture('duplicates.csv') });
+  assert.equal(p.status, 'preview');
+  assert.equal(p.importId, null);
+  // d1 and the two id-less sells are new; d2 is stored; line 4 repeats line 2
+  assert.deepEqual(
+    p.preview?.added.map((a) => [a.line, a.executionId.startsWith('h:') ? 'h' : a.executionId, a.time]),
+    [
+      [2, 'd1', '2025-10-06T16:30:00.000Z'],
+      [5, 'h', '2025-10-06T16:40:00.000Z'],
+      [6, 'h', '2025-10-06T16:40:00.000Z'],
+    ],
+  );
+  assert.deepEqual(
+    p.preview?.duplicates.map((d) => [d.line, d.reason]),
+    [
+      [3, 'already stored (import #1, line 2)'],
+      [4, 'repeats line 2'],
+    ],
+  );
+  assert.equal(p.preview?.wouldReject, false);
+  assert.equal(p.executionsAdded, 3);
+  assert.ok(p.positionsRebuilt > 0);
+  assert.deepEqual(snapshot(store), before);
+  assert.equal(service.listImports().length, importsBefore);
+  const bad = await service.previewFile({ path: fixture('malformed.csv') });
+  assert.deepEqual([bad.status, bad.executionsAdded, bad.rejected.length, bad.preview?.wouldReject], ['preview', 2, 8, true]);
+  // commit exactly what was previewed
+  await assert.rejects(service.importFile({ path: fixture('duplicates.csv') }, { expectedSha256: bad.sha256 }), {
+    code: 'TL_IMPORT_CHANGED',
+  });
+  const done = await service.importFile({ path: fixture('duplicates.csv') }, { expectedSha256: p.sha256 });
+  assert.equal(done.executionsAdded, 3);
+});
+
+test('undo removes exactly the executions of one import and positions keep their ids, notes and tags', async (t) => {
+  const { store, service } = tradesFixture(t);
+  const a = await service.importFile({ path: fixture('reversal.csv') });
+  const [long, short] = service.listPositions();
+  assert.ok(long && short);
+  service.setNote(short.id, 'faded the spike');
+  service.addTag(short.id, 'reversal');
+  service.setReviewed(short.id, true);
+  service.setValidity(long.id, 'invalid');
+  const b = await service.importFile({ path: fixture('two-accounts.csv') });
+  const idsBefore = service.listPositions().map((p) => p.id);
+  // rebuild everything: ids stay
+  service.rebuildAll();
+  assert.deepEqual(
+    service.listPositions().map((p) => p.id),
+    idsBefore,
+  );
+  const u = service.undoImport(b.importId as number);
+  assert.equal(u.executionsRemoved, 4);
+  assert.deepEqual(
+    service.listPositions().map((p) => p.id),
+    [long.id, short.id],
+  );
+  const again = service.listPositions()[1];
+  assert.deepEqual([again?.tags, again?.reviewed, again?.hasNote], [['reversal'], true, true]);
+  assert.equal(service.getPosition(short.id).note, 'faded the spike');
+  assert.equal(service.listPositions()[0]?.validity, 'invalid'); // the trader's verdict overrides TradeValidation
+  assert.throws(() => service.undoImport(b.importId as number), { code: 'TL_IMPORT_NOT_UNDOABLE' });
+  // undo the first import too, then import it again: same ids, the journal data is back on them
+  service.undoImport(a.importId as number);
+  assert.deepEqual(service.listPositions(), []);
+  assert.equal(store.journal.conn.prepare('SELECT count(*) FROM executions').pluck().get(), 0);
+  await service.importFile({ path: fixture('reversal.csv') });
+  const back = service.listPositions();
+  assert.deepEqual(
+    back.map((p) => p.id),
+    [long.id, short.id],
+  );
+  assert.equal(service.getPosition(short.id).note, 'faded the spike');
+  assert.throws(() => service.undoImport(999), { code: 'TL_IMPORT_NOT_FOUND' });
+});
+
+test('a position keeps its id when an earlier fill arrives later and moves its opening, and after that is undone', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,E/X,Commission,Account\n';
+  await service.importFile({
+    name: 'late.csv',
+    content: `${head}MNQ 12-25,Buy,1,21000,10/8/2025 10:00:00 AM,b2,Entry,$0.52,SIM1\nMNQ 12-25,Sell,1,21010,10/8/2025 10:30:00 AM,s3,Exit,$0.52,SIM1\n`,
+  });
+  const [p] = service.listPositions();
+  assert.ok(p);
+  service.setNote(p.id, 'kept');
+  // a back-filled file with an earlier buy: now one position opened by b1, still long 1
+  const early = await service.importFile({
+    name: 'early.csv',
+    content: `${head}MNQ 12-25,Buy,1,20990,10/8/2025 9:00:00 AM,b1,Entry,$0.52,SIM1\n`,
+  });
+  const [merged, ...none] = service.listPositions();
+  assert.equal(none.length, 0);
+  assert.deepEqual([merged?.id, merged?.status, merged?.openQuantity, merged?.hasNote], [p.id, 'open', 1, true]);
+  service.undoImport(early.importId as number);
+  const [restored] = service.listPositions();
+  assert.deepEqual([restored?.id, restored?.status, restored?.netPnl], [p.id, 'closed', 18.96]);
+  assert.equal(service.getJournal(p.id).note, 'kept');
+});
+
+test('import of an uploaded buffer computes the same sha256 as the file', async (t) => {
+  const { service } = tradesFixture(t);
+  const dir = tempDir(t);
+  const content = fs.readFileSync(fixture('reversal.csv'));
+  fs.writeFileSync(path.join(dir, 'copy.csv'), content);
+  const a = await service.previewFile({ name: 'upload.csv', content });
+  const b = await service.previewFile({ path: path.join(dir, 'copy.csv') });
+  assert.equal(a.sha256, b.sha256);
+  assert.equal(a.bytes, content.length);
+});
+
+test('import counts lines across blank lines, CRLF and line breaks inside quoted fields', async (t) => {
+  const { service } = tradesFixture(t);
+  const content = [
+    'Instrument,Action,Quantity,Price,Time,ID,E/X,Name,Commission,Account',
+    'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,q1,Entry,"two-line',
+    'name",$0.52,SIM1',
+    '',
+    'MNQ 12-25,Sell,1,bad,10/1/2025 9:31:00 AM,q2,Exit,x,$0.52,SIM1',
+    '   ',
+    'MNQ 12-25,Sell,1,21001,10/1/2025 9:32:00 AM,q3,Exit,x,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21001,10/1/2025 9:33:00 AM,q4,Exit,x,$0.5z,SIM1',
+  ].join('\r\n');
+  const r = await service.importFile({ name: 'lines.csv', content });
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [5, 8],
+  );
+  assert.equal(r.rowsRead, 4);
+});
+
+test('import reads on a worker thread with the same result, problems and line numbers', async (t) => {
+  const a = tradesFixture(t);
+  const b = tradesFixture(t);
+  for (const name of ['scale-grid.csv', 'reversal.csv', 'two-accounts.csv', 'malformed.csv', 'duplicates.csv']) {
+    const inline = await a.service.importFile({ path: fixture(name) }, { parallel: false });
+    const parallel = await b.service.importFile({ path: fixture(name) }, { parallel: true });
+    assert.deepEqual({ ...parallel, importId: null }, { ...inline, importId: null }, name);
+  }
+  assert.deepEqual(b.service.listPositions(), a.service.listPositions());
+  assert.equal(b.service.listImports().find((i) => i.status === 'rejected')?.rowsRejected, 8);
+});
+
+test('import orders a new book by time when the file lists its rows out of order', async (t) => {
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account\n';
+  const rows = [
+    'MNQ 12-25,Buy,1,21000,10/9/2025 9:30:00 AM,o1,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21004,10/9/2025 9:40:00 AM,o2,$0.52,SIM1',
+    'MNQ 12-25,Sell,2,21010,10/9/2025 10:00:00 AM,o3,$1.04,SIM1',
+    'MNQ 12-25,Buy,2,21006,10/9/2025 10:05:00 AM,o4,$1.04,SIM1',
+  ];
+  const inOrder = tradesFixture(t);
+  await inOrder.service.importFile({ name: 'a.csv', content: head + rows.join('\n') });
+  // a back-filled file: the afternoon rows first, then the morning ones
+  const shuffled = tradesFixture(t);
+  await shuffled.service.importFile({ name: 'b.csv', content: head + [rows[2], rows[3], rows[0], rows[1]].join('\n') });
+  const strip = (list: { id: number }[]) => list.map(({ id: _id, ...rest }) => rest);
+  const a = inOrder.service.listPositions();
+  const b = shuffled.service.listPositions();
+  // long 1: +4 pts ($8 − 1.04 = 6.96); short 2: (21010 − 21006) × 2 = 8 pts ($16 − 2.08 = 13.92)
+  assert.deepEqual(
+    a.map((p) => [p.side, p.netPnl]),
+    [
+      ['long', 6.96],
+      ['short', 13.92],
+    ],
+  );
+  assert.deepEqual(strip(b), strip(a));
+});
