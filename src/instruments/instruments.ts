@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import type { SettingsRepo } from '../settings/settings.repo.js';
 import { BUILT_IN_SPECS, type InstrumentSpec } from './specs.js';
 
 /**
@@ -168,4 +169,12 @@ export class InstrumentRegistry {
     const contract = this.parse(raw, referenceYear);
     return { contract, canonical: canonicalContract(contract), spec: this.get(contract.root, raw) };
   }
+}
+
+/** Settings key of the user's instrument overrides. */
+export const INSTRUMENT_OVERRIDES_KEY = 'instruments.overrides';
+
+/** The registry with the user's `instruments.overrides` from settings. */
+export function loadInstrumentRegistry(settings: SettingsRepo): InstrumentRegistry {
+  return new InstrumentRegistry(settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {}));
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
 import { AppError, errorMessage, systemCode } from '../errors.js';
+import { loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
 import { parseBarFile } from './bar-file.js';
 import { type Bar, type BarsRepo, createBarsRepo, type RangeQuery } from './bars.repo.js';
@@ -19,7 +20,7 @@ import { createJobRegistry, type JobRegistry } from './jobs.js';
 import type { BarsProvider } from './provider.js';
 import { createYahooProvider } from './providers/yahoo.provider.js';
 import { createScheduler, SCHEDULER_KEY, type Scheduler, type SchedulerOptions, schedulerSettingsSchema } from './scheduler.js';
-import { loadInstrumentRegistry, loadSymbolMapper, type SymbolMapper } from './symbols.js';
+import { loadSymbolMapper, type SymbolMapper } from './symbols.js';
 import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**

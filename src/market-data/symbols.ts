@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InstrumentRegistry, instrumentOverridesSchema } from '../instruments/instruments.js';
+import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import type { SettingsRepo } from '../settings/settings.repo.js';
 
 /**
@@ -12,7 +12,6 @@ import type { SettingsRepo } from '../settings/settings.repo.js';
  * - Overridable per root in the settings key `market.symbols`, e.g. `{"M2K": "RTY=F"}`.
  */
 export const MARKET_SYMBOLS_KEY = 'market.symbols';
-export const INSTRUMENT_OVERRIDES_KEY = 'instruments.overrides';
 
 export const marketSymbolsSchema = z.record(
   z.string().regex(/^[A-Z0-9]{1,5}$/, { message: 'must be an instrument root such as MNQ' }),
@@ -59,11 +58,6 @@ export class SymbolMapper {
     if (known) return known.root;
     return this.registry.parse(name).root;
   }
-}
-
-/** The instrument registry with the user's `instruments.overrides` from settings. */
-export function loadInstrumentRegistry(settings: SettingsRepo): InstrumentRegistry {
-  return new InstrumentRegistry(settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {}));
 }
 
 /** A mapper built from the instrument registry and the user's `market.symbols` overrides in settings. */

@@ -1,6 +1,6 @@
 import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
-import type { InstrumentRegistry } from '../instruments/instruments.js';
+import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
 import {
@@ -18,7 +18,7 @@ import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
 import { tradingDay } from './session.js';
-import { importTimezone, loadRegistry } from './settings.js';
+import { importTimezone } from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -161,7 +161,11 @@ export function createTradesService(deps: TradesServiceDeps) {
   const executions = createExecutionsRepo(db);
   const journal = createJournalRepo(db);
 
-  const context = (): TradesContext => ({ db, registry: loadRegistry(settings), zone: importTimezone(settings, deps.importTimezone) });
+  const context = (): TradesContext => ({
+    db,
+    registry: loadInstrumentRegistry(settings),
+    zone: importTimezone(settings, deps.importTimezone),
+  });
 
   const toQuery = (f: PositionFilter, registry: InstrumentRegistry): PositionQuery => {
     const q: PositionQuery = {};
@@ -199,7 +203,7 @@ export function createTradesService(deps: TradesServiceDeps) {
 
   const service = {
     /** The registry in force (built-in specs + the user's overrides). */
-    registry: (): InstrumentRegistry => loadRegistry(settings),
+    registry: (): InstrumentRegistry => loadInstrumentRegistry(settings),
     importTimezone: (): string => importTimezone(settings, deps.importTimezone),
 
     /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
