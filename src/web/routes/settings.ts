@@ -1,6 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
-import { type InstrumentOverrides, InstrumentRegistry, instrumentOverridesSchema } from '../../instruments/instruments.js';
+import {
+  INSTRUMENT_OVERRIDES_KEY,
+  type InstrumentOverrides,
+  InstrumentRegistry,
+  instrumentOverridesSchema,
+} from '../../instruments/instruments.js';
 import { BUILT_IN_SPECS } from '../../instruments/specs.js';
 import { SCHEDULER_KEY, type SchedulerSettings, schedulerSettingsSchema } from '../../market-data/scheduler.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../market-data/symbols.js';
