@@ -10,7 +10,7 @@ import { BUILT_IN_SPECS } from '../../instruments/specs.js';
 import { SCHEDULER_KEY, type SchedulerSettings, schedulerSettingsSchema } from '../../market-data/scheduler.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../market-data/symbols.js';
 import { TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
-import { IMPORT_TIMEZONE_KEY, INSTRUMENT_OVERRIDES_KEY, importTimezoneSchema } from '../../trades/settings.js';
+import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../trades/settings.js';
 import { requireServices, type WebContext } from '../context.js';
 
 const ROOT = { type: 'string', pattern: '^[A-Za-z0-9]{1,5}$' } as const;
