@@ -79,6 +79,16 @@ test('dashboard offers the demo next to the import when the journal is empty', a
   const charts = await app.inject({ method: 'GET', url: '/charts' });
   assert.match(charts.body, /No market data yet/);
   assert.match(charts.body, /tradelog ohlc import FILE/);
+
+  // "Load demo data" fills the journal and the bars, then the dashboard shows them.
+  const { token, cookie } = await csrf(app);
+  const demo = await app.inject({ method: 'POST', url: '/demo', headers: { cookie }, payload: { _csrf: token } });
+  assert.equal(demo.statusCode, 303, demo.body);
+  const after = await app.inject({ method: 'GET', url: '/' });
+  assert.doesNotMatch(after.body, /id="empty-state"/);
+  assert.match(after.body, /id="equity-curve"/);
+  const chartsAfter = await app.inject({ method: 'GET', url: '/charts' });
+  assert.match(chartsAfter.body, /id="charts-data"/);
 });
 
 test('dashboard numbers match the statistics API when the journal holds the demo', async () => {
