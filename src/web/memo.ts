@@ -25,6 +25,11 @@ export class VersionMemo {
     this.totalChanges = db.conn.prepare('SELECT total_changes()').pluck();
   }
 
+  /** The database version the remembered values belong to (set by the last `get`). */
+  get current(): string {
+    return this.version;
+  }
+
   get<T>(key: string, build: () => T): T {
     const v = dbVersion(this.db, this.totalChanges);
     if (v !== this.version) {
