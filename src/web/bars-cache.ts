@@ -15,6 +15,9 @@ export interface CachedBody {
   gzip?: Buffer;
 }
 
+/** Versions restart with the process; this keeps an ETag of an earlier run from matching a later one. */
+const BOOT = crypto.randomBytes(8).toString('base64url');
+
 export class BarsCache {
   private readonly memo: VersionMemo;
 
@@ -24,7 +27,7 @@ export class BarsCache {
 
   get(key: string, build: () => string): CachedBody {
     return this.memo.get(key, () => ({
-      etag: `"${crypto.createHash('sha1').update(`${this.memo.current}\u001f${key}`).digest('base64url').slice(0, 27)}"`,
+      etag: `"${crypto.createHash('sha1').update(`${BOOT}\u001f${this.memo.current}\u001f${key}`).digest('base64url').slice(0, 27)}"`,
       body: build(),
     }));
   }
