@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,11 +141,29 @@ export type Render = (
   status?: number,
 ) => FastifyReply;
 
+/** A short fingerprint of public/ (names, sizes, times): asset URLs carry it, so a new version is never served from a stale cache. */
+export function assetVersion(): string {
+  const h = crypto.createHash('sha1');
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = fs.statSync(p);
+        h.update(`${e.name}:${st.size}:${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(assetDir('public'));
+  return h.digest('base64url').slice(0, 10);
+}
+
 export function createRenderer(ctx: PageContext): {
   render: Render;
   renderString: (view: string, data: Record<string, unknown>) => string;
 } {
   const eta = new Eta({ views: assetDir('views'), cache: true, autoTrim: [false, 'nl'] });
+  const v = assetVersion();
   const renderString = (view: string, data: Record<string, unknown>) => eta.render(view, data);
   const render: Render = (reply, req, view, data, status = 200) => {
     const url = req.url.split('?')[0] ?? '/';
@@ -157,6 +176,7 @@ export function createRenderer(ctx: PageContext): {
       banner: ctx.writeRefusal(),
       authEnabled: ctx.authEnabled,
       f: formatters(ctx.zone()),
+      v,
       ...data,
     });
     return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
