@@ -69,7 +69,7 @@ export interface TimeframeReport {
   nullsSkipped: number;
   /** Requests made (retries not counted). */
   requests: number;
-  error?: { code: string; message: string };
+  error?: ErrorSummary;
 }
 
 export interface UpdateReport {
@@ -86,7 +86,7 @@ export type UpdateEvent =
   | { type: 'start'; instrument: string; symbol: string; timeframes: TimeframeId[] }
   | { type: 'timeframe-start'; timeframe: TimeframeId; requests: number }
   | { type: 'progress'; timeframe: TimeframeId; done: number; total: number; fetched: number; stored: number }
-  | { type: 'retry'; timeframe: TimeframeId; attempt: number; delayMs: number; error: { code: string; message: string } }
+  | { type: 'retry'; timeframe: TimeframeId; attempt: number; delayMs: number; error: ErrorSummary }
   | { type: 'timeframe-done'; timeframe: TimeframeId; report: TimeframeReport }
   | { type: 'timeframe-error'; timeframe: TimeframeId; report: TimeframeReport }
   | { type: 'done'; report: UpdateReport };
@@ -148,9 +148,20 @@ async function spaceRequest(provider: BarsProvider, signal: AbortSignal | undefi
   await sleep(at - now, signal);
 }
 
-function errorSummary(err: unknown): { code: string; message: string } {
-  if (isAppError(err)) return { code: err.code, message: err.message };
-  return { code: 'TL_INTERNAL', message: errorMessage(err) };
+/** What a failed request or timeframe reports: the code, what happened and how to fix it. */
+export interface ErrorSummary {
+  code: string;
+  message: string;
+  remedy: string;
+}
+
+export function errorSummary(err: unknown): ErrorSummary {
+  if (isAppError(err)) return { code: err.code, message: err.message, remedy: err.remedy };
+  return {
+    code: 'TL_INTERNAL',
+    message: errorMessage(err),
+    remedy: 'This is a bug in tradelog; run "tradelog ohlc update" with --log-level debug and report the output.',
+  };
 }
 
 function emptyReport(timeframe: TimeframeId): TimeframeReport {
@@ -354,7 +365,11 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
             if (sourceError) throw sourceError;
           } else if (!provider.limits(timeframe)) {
             report.status = 'skipped';
-            report.error = { code: 'TL_MARKET_BAD_TIMEFRAME', message: `${provider.name} has no ${timeframe} interval.` };
+            report.error = {
+              code: 'TL_MARKET_BAD_TIMEFRAME',
+              message: `${provider.name} has no ${timeframe} interval.`,
+              remedy: `Import ${timeframe} bars from a file with "tradelog ohlc import", or choose another timeframe.`,
+            };
             emit({ type: 'timeframe-error', timeframe, report });
             continue;
           } else {

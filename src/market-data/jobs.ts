@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, errorMessage, isAppError } from '../errors.js';
-import type { UpdateEvent, UpdateOptions, UpdateReport } from './downloader.js';
+import type { ErrorSummary, UpdateEvent, UpdateOptions, UpdateReport } from './downloader.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from './timeframes.js';
 
 /**
@@ -26,7 +26,7 @@ export interface JobTimeframe {
   done: number;
   fetched: number;
   stored: number;
-  error?: { code: string; message: string };
+  error?: ErrorSummary;
 }
 
 export interface JobSnapshot {
@@ -45,7 +45,7 @@ export interface JobSnapshot {
   outcome?: JobOutcome;
   report?: UpdateReport;
   /** Set when the whole job could not run (e.g. the instrument is unknown). */
-  error?: { code: string; message: string; remedy: string };
+  error?: ErrorSummary;
 }
 
 export interface StartOptions {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { errorMessage, isAppError } from '../errors.js';
+import { type ErrorSummary, errorSummary } from './downloader.js';
 import type { JobOutcome, JobRegistry } from './jobs.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from './timeframes.js';
 
@@ -37,7 +38,7 @@ export interface SchedulerRunItem {
   instrument: string;
   jobId?: string;
   outcome: JobOutcome;
-  error?: { code: string; message: string };
+  error?: ErrorSummary;
 }
 
 export interface SchedulerRun {
@@ -138,7 +139,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         run.items.push({
           instrument: name,
           outcome: 'failed',
-          error: { code: isAppError(err) ? err.code : 'TL_INTERNAL', message: errorMessage(err) },
+          error: errorSummary(err),
         });
       }
     }
@@ -152,13 +153,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           instrument: root,
           jobId: started.id,
           outcome: done.outcome ?? 'failed',
-          ...(done.error ? { error: { code: done.error.code, message: done.error.message } } : {}),
+          ...(done.error ? { error: done.error } : {}),
         });
       } catch (err) {
         run.items.push({
           instrument: root,
           outcome: 'failed',
-          error: { code: isAppError(err) ? err.code : 'TL_INTERNAL', message: errorMessage(err) },
+          error: errorSummary(err),
         });
       } finally {
         current = undefined;

@@ -1,12 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import type { JobSnapshot } from '../../market-data/jobs.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { BarsCache } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { listPositionsPage, type PositionListQuery, SORT_KEYS, serviceFilter } from '../positions-view.js';
-import { remedyFor } from '../remedies.js';
 import { type Services, sideOfAction } from '../services.js';
 
 /**
@@ -59,16 +57,6 @@ export const positionListQuerySchema = {
 /** Empty strings from a form's "any" option mean "not given". */
 export function cleanQuery<T extends object>(q: T): T {
   return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== '' && v !== undefined)) as T;
-}
-
-/** A job snapshot with the fix for each failed timeframe (docs/errors.md), for the progress table. */
-export function jobWithRemedies(
-  job: JobSnapshot,
-): JobSnapshot & { timeframes: (JobSnapshot['timeframes'][number] & { error?: { remedy?: string } })[] } {
-  return {
-    ...job,
-    timeframes: job.timeframes.map((tf) => (tf.error ? { ...tf, error: { ...tf.error, remedy: remedyFor(tf.error.code) ?? '' } } : tf)),
-  };
 }
 
 export interface ExecutionMarker {
@@ -250,7 +238,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
         ...(body.days !== undefined ? { days: body.days } : {}),
         origin: 'web',
       });
-      return reply.code(202).send({ id: started.id, joined: started.joined, job: jobWithRemedies(started.job) });
+      return reply.code(202).send({ id: started.id, joined: started.joined, job: started.job });
     },
   );
 
@@ -258,14 +246,10 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     '/api/jobs/:id',
     { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } } } } },
     async (req, reply) =>
-      reply
-        .header('cache-control', 'no-store')
-        .send(jobWithRemedies(requireServices(ctx).market.jobs.require((req.params as { id: string }).id))),
+      reply.header('cache-control', 'no-store').send(requireServices(ctx).market.jobs.require((req.params as { id: string }).id)),
   );
 
-  app.get('/api/jobs', async (_req, reply) =>
-    reply.header('cache-control', 'no-store').send(requireServices(ctx).market.jobs.list().map(jobWithRemedies)),
-  );
+  app.get('/api/jobs', async (_req, reply) => reply.header('cache-control', 'no-store').send(requireServices(ctx).market.jobs.list()));
 
   app.get(
     '/api/market-data/coverage',
