@@ -227,6 +227,17 @@ export function createBarsRepo(db: Db): BarsRepo {
   const newestDescRaw = conn
     .prepare(`SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`)
     .raw(true);
+  // The chart payload built by SQLite itself: no JavaScript row objects, no number formatting in JavaScript
+  // (building 2,000 rows in better-sqlite3 costs several times what SQLite spends finding them).
+  const newestColumnarJson = conn
+    .prepare(
+      `SELECT json_object(
+         't', json_group_array(time ORDER BY time), 'o', json_group_array(open ORDER BY time),
+         'h', json_group_array(high ORDER BY time), 'l', json_group_array(low ORDER BY time),
+         'c', json_group_array(close ORDER BY time), 'v', json_group_array(volume ORDER BY time))
+       FROM (SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?)`,
+    )
+    .pluck();
   const timesStmt = conn
     .prepare('SELECT time FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time < ? ORDER BY time')
     .pluck();
@@ -305,8 +316,10 @@ export function createBarsRepo(db: Db): BarsRepo {
     readColumnar,
 
     readColumnarJson(instrument, timeframe, query = {}) {
-      const c = readColumnar(instrument, timeframe, query);
-      return `{"t":[${c.t.join(',')}],"o":[${c.o.join(',')}],"h":[${c.h.join(',')}],"l":[${c.l.join(',')}],"c":[${c.c.join(',')}],"v":[${c.v.join(',')}]}`;
+      checkKey(instrument, timeframe);
+      const [from, to] = bounds(query);
+      const limit = clampLimit(query.limit, DEFAULT_CHART_LIMIT) as number;
+      return db.read(() => newestColumnarJson.get(instrument, timeframe, from, to, limit)) as string;
     },
 
     times(instrument, timeframe, fromSec, toSec) {
