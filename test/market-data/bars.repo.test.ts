@@ -112,6 +112,11 @@ test('readColumnar and readColumnarJson give the newest bars as columns, oldest 
   const json = repo.readColumnarJson('MNQ', '1h', { limit: 10, to: bars[20]?.time });
   assert.deepEqual(JSON.parse(json), repo.readColumnar('MNQ', '1h', { limit: 10, to: bars[20]?.time }));
   assert.deepEqual(JSON.parse(repo.readColumnarJson('ES', '1h')), { t: [], o: [], h: [], l: [], c: [], v: [] });
+  // Stored out of order, in several transactions: the columns still come out oldest first.
+  const shuffled = [...bars].sort((a, b) => ((a.time * 7919) % 3001) - ((b.time * 7919) % 3001));
+  for (let i = 0; i < shuffled.length; i += 700) repo.upsert('NQ', '1h', shuffled.slice(i, i + 700), 'yahoo');
+  assert.deepEqual(JSON.parse(repo.readColumnarJson('NQ', '1h')), columnsOf(newest));
+  assert.deepEqual(JSON.parse(repo.readColumnarJson('NQ', '1h', { limit: 2500, from: bars[800]?.time })), columnsOf(bars.slice(800)));
 });
 
 test('coverage counts bars per instrument and timeframe with the oldest and newest time', (t) => {
