@@ -19,6 +19,7 @@ import type { Store } from '../db/store.js';
 import { AppError, isAppError, sqliteCode } from '../errors.js';
 import type { WebContext } from './context.js';
 import { HealthMonitor } from './health.js';
+import { lazyCompilers } from './lazy-schemas.js';
 import { Metrics } from './metrics.js';
 import { RecentErrors } from './recent-errors.js';
 import { assetDir, createRenderer, type Render } from './render.js';
@@ -110,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    schemaController: { compilersFactory: lazyCompilers },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, allErrors: false } },
   });
 
