@@ -1,19 +1,29 @@
 import { Command, CommanderError } from 'commander';
-import * as backup from './backup.js';
-import * as demo from './demo.js';
-import * as doctor from './doctor.js';
-import * as importCmd from './import.js';
-import * as importLegacy from './import-legacy.js';
-import * as migrate from './migrate.js';
-import * as ohlc from './ohlc.js';
-import * as positions from './positions.js';
-import * as serve from './serve.js';
-import * as stats from './stats.js';
 
 /**
  * `tradelog <command>`: one file per command under src/cli/, each exporting `register(program)`.
  * Commands call services; none of them runs SQL of its own.
+ *
+ * Only the module of the command being run is loaded (all of them for help and unknown names): loading every
+ * command's services cost about 100 ms of each start, which `serve` in a container and every CLI call pay.
  */
+type CommandModule = { register(program: Command): void };
+
+const MODULES: Record<string, () => Promise<CommandModule>> = {
+  serve: () => import('./serve.js'),
+  doctor: () => import('./doctor.js'),
+  migrate: () => import('./migrate.js'),
+  backup: () => import('./backup.js'),
+  backups: () => import('./backup.js'),
+  restore: () => import('./backup.js'),
+  ohlc: () => import('./ohlc.js'),
+  import: () => import('./import.js'),
+  'import-legacy': () => import('./import-legacy.js'),
+  positions: () => import('./positions.js'),
+  stats: () => import('./stats.js'),
+  demo: () => import('./demo.js'),
+};
+
 const program = new Command()
   .name('tradelog')
   .description('Self-hosted trading journal for futures traders')
@@ -21,7 +31,15 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const mod of [serve, doctor, migrate, backup, ohlc, importCmd, importLegacy, positions, stats, demo]) mod.register(program);
+const name = process.argv[2];
+const wanted =
+  name !== undefined && Object.hasOwn(MODULES, name) ? [MODULES[name] as () => Promise<CommandModule>] : Object.values(MODULES);
+const loaded = new Set<CommandModule>();
+for (const load of wanted) {
+  const mod = await load();
+  if (!loaded.has(mod)) mod.register(program);
+  loaded.add(mod);
+}
 
 try {
   await program.parseAsync(process.argv);
