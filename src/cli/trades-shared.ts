@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openStore, type Store } from '../db/store.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
-import { createTradesService, type PositionFilter, type TradesService } from '../trades/trades.service.js';
+import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import { type CommandContext, usageError } from './context.js';
 
 /** What the trades commands share: opening the store with the service, and the position filter options. */
@@ -41,16 +41,6 @@ export function withFilterOptions(cmd: Command): Command {
     .option('--from <date>', 'first trading day, YYYY-MM-DD (CME session: rolls at 17:00 Chicago; closing day of a position)')
     .option('--to <date>', 'last trading day, YYYY-MM-DD, inclusive')
     .option('--tag <tag>', 'only positions with this tag');
-}
-
-export function filterOf(opts: FilterOptions): PositionFilter {
-  const f: PositionFilter = {};
-  if (opts.account) f.account = opts.account;
-  if (opts.instrument) f.instrument = opts.instrument;
-  if (opts.from) f.from = opts.from;
-  if (opts.to) f.to = opts.to;
-  if (opts.tag) f.tag = opts.tag;
-  return f;
 }
 
 export function groupByOf(by: string | undefined): GroupBy | undefined {

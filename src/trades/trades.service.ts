@@ -39,6 +39,21 @@ export interface PositionFilter {
   offset?: number;
 }
 
+/**
+ * The position filter among the fields of a wider query (CLI options, web query string): only the filter's own
+ * fields, and only those given (an empty string means not given).
+ */
+export function positionFilterOf(q: Partial<Record<'account' | 'instrument' | 'from' | 'to' | 'status' | 'tag', string>>): PositionFilter {
+  const f: PositionFilter = {};
+  if (q.account) f.account = q.account;
+  if (q.instrument) f.instrument = q.instrument;
+  if (q.from) f.from = q.from;
+  if (q.to) f.to = q.to;
+  if (q.status === 'open' || q.status === 'closed') f.status = q.status;
+  if (q.tag) f.tag = q.tag;
+  return f;
+}
+
 /** One position, as `tradelog positions --json` prints it (interface.md), plus journal fields. */
 export interface PositionJson {
   id: number;

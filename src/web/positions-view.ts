@@ -1,4 +1,5 @@
 import type { PositionFilter, PositionJson, TradesService } from '../trades/trades.service.js';
+import { positionFilterOf } from '../trades/trades.service.js';
 
 /**
  * The positions list: the trades service filters by account, instrument, trading days, status and tag; side and
@@ -62,19 +63,8 @@ function compare(key: SortKey): (a: PositionJson, b: PositionJson) => number {
   }
 }
 
-export function serviceFilter(q: PositionListQuery): PositionFilter {
-  const f: PositionFilter = {};
-  if (q.account) f.account = q.account;
-  if (q.instrument) f.instrument = q.instrument;
-  if (q.from) f.from = q.from;
-  if (q.to) f.to = q.to;
-  if (q.status) f.status = q.status;
-  if (q.tag) f.tag = q.tag;
-  return f;
-}
-
 export function listPositionsPage(trades: TradesService, q: PositionListQuery): PositionPage {
-  const filter = serviceFilter(q);
+  const filter = positionFilterOf(q);
   const pageSize = Math.min(Math.max(q.pageSize ?? 50, 1), 500);
   const sort = q.sort ?? 'openedAt';
   const order = q.order ?? 'desc';

@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
+import { positionFilterOf } from '../../trades/trades.service.js';
 import { BarsCache } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
-import { listPositionsPage, type PositionListQuery, SORT_KEYS, serviceFilter } from '../positions-view.js';
+import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
 
 /**
@@ -181,7 +182,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     },
     async (req) => {
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
-      return requireServices(ctx).trades.stats(serviceFilter(q), q.by ? { by: q.by } : {});
+      return requireServices(ctx).trades.stats(positionFilterOf(q), q.by ? { by: q.by } : {});
     },
   );
 

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
+import { positionFilterOf } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
-import { type PositionListQuery, serviceFilter } from '../positions-view.js';
+import type { PositionListQuery } from '../positions-view.js';
 import { barChart, cumulative, lineChart } from '../svg.js';
 import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN } from './api.js';
 
@@ -41,7 +42,7 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
       const { trades } = requireServices(ctx);
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
       const by: GroupBy = q.by ?? 'month';
-      const filter = serviceFilter(q);
+      const filter = positionFilterOf(q);
       const result = trades.stats(filter, { by });
       const groups = result.groups ?? [];
       const points = groups.map((g) => ({ label: g.key, value: g.netPnl }));
