@@ -139,9 +139,16 @@ test('Update from API shows progress per timeframe, a failing timeframe with its
   await page.waitForTimeout(200);
   const second = await followUpdate(page);
   for (const r of second.final.rows) assert.equal(r.status, 'ok', `${r.tf}: ${r.text}`);
-  const counts = (await page.evaluate(
-    `Object.fromEntries([...document.querySelectorAll('#coverage tbody tr')].map((r) => [r.dataset.timeframe, Number(r.querySelector('.count').textContent.replace(/,/g, ''))]))`,
-  )) as Record<string, number>;
+  // The page reloads its coverage table after the job ends; wait for it rather than read it mid-refresh.
+  const readCounts = async () =>
+    (await page.evaluate(
+      `Object.fromEntries([...document.querySelectorAll('#coverage tbody tr')].map((r) => [r.dataset.timeframe, Number(r.querySelector('.count').textContent.replace(/,/g, ''))]))`,
+    )) as Record<string, number>;
+  let counts = await readCounts();
+  for (let i = 0; i < 100 && !['1m', '5m', '15m', '1h', '4h', '1d'].every((tf) => (counts[tf] ?? 0) > 0); i++) {
+    await page.waitForTimeout(100);
+    counts = await readCounts();
+  }
   for (const tf of ['1m', '5m', '15m', '1h', '4h', '1d']) assert.ok((counts[tf] ?? 0) > 0, `${tf} bars: ${JSON.stringify(counts)}`);
   const coverage = await (await page.request.get(`${server.url}/api/market-data/coverage?instrument=MNQ`)).json();
   assert.deepEqual(coverage.map((c: { timeframe: string }) => c.timeframe).sort(), ['15m', '1d', '1h', '1m', '4h', '5m']);
