@@ -313,7 +313,9 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
     if (i === 0 && lastSession) {
       // One position still open at the end, entered after the day's other trades.
       // 14:58 CT, or two minutes before an early close (e.g. 12:00 CT on Thanksgiving), which has no 14:58 bar.
-      const at1458 = DateTime.fromISO(lastSession.tradingDay, { zone: 'America/Chicago' }).set({ hour: 14, minute: 58, second: 12 }).toMillis();
+      const at1458 = DateTime.fromISO(lastSession.tradingDay, { zone: 'America/Chicago' })
+        .set({ hour: 14, minute: 58, second: 12 })
+        .toMillis();
       const t = Math.min(at1458, lastSession.close - 120_000 + 12_000);
       const price = closeAt.get(Math.floor(t / 60_000) * 60);
       if (price !== undefined) {
