@@ -9,6 +9,10 @@ import { Command, CommanderError } from 'commander';
  */
 type CommandModule = { register(program: Command): void };
 
+// Trading records are private: files tradelog creates (databases and their -wal/-shm, backups, logs, quarantine)
+// are rw for the owner, r for the group, nothing for others (0640; directories 0750), as in the Docker image.
+process.umask(0o027);
+
 const MODULES: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./serve.js'),
   doctor: () => import('./doctor.js'),
