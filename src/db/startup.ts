@@ -7,6 +7,7 @@ import { type BackupSchedule, type BackupScheduleOptions, startBackupSchedule } 
 import { type DoctorReport, type Finding, findingError, findStraySidecars, type RepairAction, runDoctor, statusOf } from './doctor.js';
 import { processesHolding } from './holders.js';
 import type { Db, JournalMode } from './open.js';
+import { quickCheckInWorker } from './quick-check.js';
 import { quarantineStrays } from './repair.js';
 import { openStore, type Store } from './store.js';
 
@@ -126,23 +127,23 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   if (store && options.deferMarketCheck !== false) {
     const market = store.market;
     marketCheck = setTimeout(() => {
-      try {
-        const rows = market.read(() => market.conn.pragma('quick_check(20)') as Record<string, string>[]);
-        const lines = rows.map((r) => String(Object.values(r)[0]));
-        if (lines.length !== 1 || lines[0] !== 'ok') {
-          market.refuseWrites(
-            new AppError('TL_DB_CORRUPT', `The database ${market.file} is damaged: quick_check reported ${lines.slice(0, 3).join('; ')}.`, {
-              status: 503,
-              remedy:
-                'Keep the files. Stop the app and restore market.db from "tradelog backups", or move it aside and download the bars again.',
-              details: { path: market.file },
-            }),
-          );
-          logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
+      void quickCheckInWorker(market.file).then((result) => {
+        if ('error' in result) {
+          logger.error({ sqliteCode: result.error.code, file: market.file }, `market.db quick_check failed: ${result.error.message}`);
+          return;
         }
-      } catch (err) {
-        logger.error({ sqliteCode: sqliteCode(err), file: market.file }, `market.db quick_check failed: ${errorMessage(err)}`);
-      }
+        if (result.ok || !market.isOpen) return;
+        const lines = result.lines;
+        market.refuseWrites(
+          new AppError('TL_DB_CORRUPT', `The database ${market.file} is damaged: quick_check reported ${lines.slice(0, 3).join('; ')}.`, {
+            status: 503,
+            remedy:
+              'Keep the files. Stop the app and restore market.db from "tradelog backups", or move it aside and download the bars again.',
+            details: { path: market.file },
+          }),
+        );
+        logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
+      });
     }, 50);
     marketCheck.unref();
   }
