@@ -26,8 +26,11 @@ export type DstResolution = 'reject' | 'earlier' | 'later';
 const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?$/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return MONTH_DAYS[month - 1] as number;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 /** Parse the text of a Time cell. Returns a reason string when it is not a valid time. */
@@ -92,6 +95,8 @@ export function wallText(w: WallTime): string {
 export function toUtc(w: WallTime, zone: ZoneOffsets, dst: DstResolution, original: string): number | string {
   const local = wallMs(w);
   if (w.offsetMinutes !== undefined) return local - w.offsetMinutes * 60_000;
+  const one = zone.unique(local);
+  if (one !== undefined) return one;
   const r = zone.resolve(local);
   if (r.instants.length === 1) return r.instants[0] as number;
   if (r.gap) {

@@ -430,6 +430,57 @@ test('import counts lines across blank lines, CRLF and line breaks inside quoted
   assert.equal(r.rowsRead, 4);
 });
 
+test('import reads a quoted field after plain lines and numbers the lines before and after an unreadable row', async (t) => {
+  const { store, service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const row = (id: string, price: string) => `MNQ 12-25,Buy,1,${price},10/1/2025 9:3${id.length}:00 AM,${id},$0.52,SIM1`;
+  // plain lines, then one with a quoted price (read by csv-parse from there on), a bad price after it
+  const quoted = await service.importFile(
+    { name: 'quoted.csv', content: [head, row('a', '21000'), row('b', '"21,000.25"'), row('c', 'bad'), row('d', '21001')].join('\r\n') },
+    { skipInvalid: true },
+  );
+  assert.deepEqual(
+    quoted.rejected.map((p) => p.line),
+    [4],
+  );
+  assert.equal(quoted.executionsAdded, 3);
+  const prices = store.journal.conn.prepare('SELECT exec_key, price, source_line FROM executions ORDER BY source_line').raw().all();
+  assert.deepEqual(prices, [
+    ['a', 21000, 2],
+    ['b', 21000.25, 3],
+    ['d', 21001, 5],
+  ]);
+  // rows read before an unreadable one keep their own lines
+  for (const parallel of [false, true]) {
+    const bad = await service.importFile(
+      {
+        name: 'bad.csv',
+        content: [head, row('e', '21000'), row('f', 'bad'), 'MNQ 12-25,Buy,1,"21000"x,10/1/2025 9:30:00 AM,g,$0.52,SIM1'].join('\n'),
+      },
+      { parallel },
+    );
+    assert.deepEqual([...new Set(bad.rejected.map((p) => p.line))], [3, 4]);
+    assert.match(bad.rejected[0]?.reason ?? '', /bad number "bad" in Price/);
+    assert.match(bad.rejected[1]?.reason ?? '', /unreadable CSV/);
+  }
+});
+
+test('import reads a UTF-8 BOM and old Mac line endings (CR only)', async (t) => {
+  const { service } = tradesFixture(t);
+  const content = `\uFEFF${[
+    'Instrument,Action,Quantity,Price,Time,ID,Commission,Account',
+    'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,m1,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,x,10/1/2025 9:31:00 AM,m2,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21001,10/1/2025 9:32:00 AM,m3,$0.52,SIM1',
+  ].join('\r')}\r`;
+  const r = await service.importFile({ name: 'mac.csv', content }, { skipInvalid: true });
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [3],
+  );
+  assert.deepEqual([r.rowsRead, r.executionsAdded, r.positionsRebuilt], [3, 2, 1]);
+});
+
 test('import reads on a worker thread with the same result, problems and line numbers', async (t) => {
   const a = tradesFixture(t);
   const b = tradesFixture(t);
