@@ -39,6 +39,16 @@ export interface StoredExecution extends Omit<ParsedExecution, 'line'> {
 /** What an import writes for one execution (a parsed CSV row, or one made from a legacy row). */
 export type NewExecution = Omit<ParsedExecution, 'line'> & { line: number | null };
 
+/** What tells a repeated row from a different fill reusing its id, and where the stored one came from. */
+export interface StoredFill {
+  importId: number;
+  sourceLine: number | null;
+  action: Action;
+  quantity: number;
+  priceUnits: number;
+  time: number;
+}
+
 export interface Book {
   account: string;
   contract: string;
@@ -82,6 +92,9 @@ export function createExecutionsRepo(db: Db) {
   );
   const hasBookStmt = c.prepare('SELECT 1 FROM executions WHERE account = ? AND contract = ? LIMIT 1').pluck();
   const findStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND exec_key = ?`);
+  const fillStmt = c
+    .prepare('SELECT import_id, source_line, action, quantity, price, time FROM executions WHERE account = ? AND exec_key = ?')
+    .raw();
   const bookStmt = c
     .prepare(
       `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation FROM executions
@@ -178,6 +191,12 @@ export function createExecutionsRepo(db: Db) {
     find(account: string, key: string): StoredExecution | undefined {
       const r = findStmt.get(account, key) as Parameters<typeof toExecution>[0] | undefined;
       return r && toExecution(r);
+    },
+
+    /** The stored fill of (account, key), if any: one indexed lookup, no more columns than a duplicate check needs. */
+    storedFill(account: string, key: string): StoredFill | undefined {
+      const r = fillStmt.get(account, key) as [number, number | null, Action, number, number, number] | undefined;
+      return r && { importId: r[0], sourceLine: r[1], action: r[2], quantity: r[3], priceUnits: priceToUnits(r[4]), time: r[5] };
     },
 
     byId(id: number): StoredExecution | undefined {

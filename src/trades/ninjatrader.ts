@@ -168,6 +168,14 @@ export function fillSignature(f: { action: Action; quantity: number; priceUnits:
   return `${actionSign(f.action)}|${f.quantity}|${f.priceUnits}|${f.time}`;
 }
 
+/** `fillSignature(a) === fillSignature(b)`, without building the strings. */
+export function sameFill(
+  a: { action: Action; quantity: number; priceUnits: number; time: number },
+  b: { action: Action; quantity: number; priceUnits: number; time: number },
+): boolean {
+  return actionSign(a.action) === actionSign(b.action) && a.quantity === b.quantity && a.priceUnits === b.priceUnits && a.time === b.time;
+}
+
 const also = (reasons: string, reason: string) => (reasons ? `${reasons}; ${reason}` : reason);
 
 function missingOrEmpty(cells: string[], cols: ColumnMap, required: readonly number[]): string | undefined {

@@ -204,6 +204,40 @@ test('import skips duplicates within a file and across imports, and keeps identi
   assert.match(conflict.rejected[0]?.reason ?? '', /execution id d1 of account SIM1 is already stored with a different fill/);
 });
 
+test('import tells repeats from different fills reusing an id, within a file and against stored rows, after new rows and after duplicates', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const row = (id: string, price: number) => `MNQ 12-25,Buy,1,${price},10/1/2025 9:30:00 AM,${id},$0.52,SIM1`;
+  await service.importFile({ name: 'a.csv', content: [head, row('s1', 21000), row('s2', 21000)].join('\n') });
+  const r = await service.importFile(
+    {
+      name: 'b.csv',
+      content: [
+        head,
+        row('n1', 21000), // 2 new
+        row('s1', 21000), // 3 stored: duplicate (after a new row)
+        row('s2', 21001), // 4 stored, other price (after a duplicate)
+        row('n1', 21000), // 5 repeats line 2 (after a conflict)
+        row('n1', 21002), // 6 repeats line 2 with another price (after a duplicate)
+        row('n2', 21000), // 7 new (after a conflict)
+        row('n2', 21003), // 8 repeats line 7 with another price (after a new row)
+        row('s1', 21004), // 9 stored, other price (after a conflict)
+      ].join('\n'),
+    },
+    { skipInvalid: true },
+  );
+  assert.deepEqual([r.executionsAdded, r.duplicatesSkipped], [2, 2]);
+  assert.deepEqual(
+    r.rejected.map((p) => [p.line, p.reason.replace(/^execution id \S+ of account SIM1 /, '')]),
+    [
+      [4, 'is already stored with a different fill (import #1)'],
+      [6, 'repeats line 2 with a different fill'],
+      [8, 'repeats line 7 with a different fill'],
+      [9, 'is already stored with a different fill (import #1)'],
+    ],
+  );
+});
+
 test('import keeps two accounts trading the same contract in the same second apart, even with equal ids', async (t) => {
   const { service } = tradesFixture(t);
   const r = await service.importFile({ path: fixture('two-accounts.csv') });
