@@ -433,6 +433,55 @@ test('a position keeps its id when an earlier fill arrives later and moves its o
   assert.equal(service.getJournal(p.id).note, 'kept');
 });
 
+test('positions of a book longer than one write batch keep their ids, in order, across a back-fill, a rebuild and an undo', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const at = (minute: number) => `10/8/2025 ${9 + Math.floor(minute / 60)}:${String(minute % 60).padStart(2, '0')}:00`;
+  const trips = Array.from({ length: 121 }, (_, i) => [
+    `MNQ 12-25,Buy,1,${21000 + (i % 7)},${at(i * 2)},b${i},$0.52,SIM1`,
+    `MNQ 12-25,Sell,1,${21003 + (i % 5)},${at(i * 2 + 1)},s${i},$0.52,SIM1`,
+  ]).flat();
+  // the last buy stays open
+  await service.importFile({ name: 'day.csv', content: [head, ...trips.slice(0, -1)].join('\n') });
+  const first = service.listPositions();
+  assert.equal(first.length, 121);
+  // ids are given in the order the positions were built, as one at a time would give them
+  assert.deepEqual(
+    first.map((p) => p.id),
+    first.map((p) => p.id).sort((a, b) => a - b),
+  );
+  assert.equal(new Set(first.map((p) => p.id)).size, 121);
+  for (const i of [0, 49, 50, 99, 120]) service.setNote((first[i] as { id: number }).id, `note ${i}`);
+  // a back-filled round trip before all of them: a new position, every other one keeps its id
+  const early = await service.importFile({
+    name: 'early.csv',
+    content: [
+      head,
+      'MNQ 12-25,Buy,1,20990,10/8/2025 8:00:00 AM,e1,$0.52,SIM1',
+      'MNQ 12-25,Sell,1,20995,10/8/2025 8:30:00 AM,e2,$0.52,SIM1',
+    ].join('\n'),
+  });
+  assert.equal(early.positionsRebuilt, 122);
+  const [added, ...rest] = service.listPositions();
+  assert.deepEqual(
+    rest.map((p) => p.id),
+    first.map((p) => p.id),
+  );
+  assert.ok(added && !first.some((p) => p.id === added.id));
+  service.rebuildAll();
+  assert.deepEqual(
+    service.listPositions().map((p) => p.id),
+    [added.id, ...first.map((p) => p.id)],
+  );
+  service.undoImport(early.importId as number);
+  const back = service.listPositions();
+  assert.deepEqual(
+    back.map((p) => [p.id, p.netPnl, p.status]),
+    first.map((p) => [p.id, p.netPnl, p.status]),
+  );
+  for (const i of [0, 49, 50, 99, 120]) assert.equal(service.getJournal((first[i] as { id: number }).id).note, `note ${i}`);
+});
+
 test('import of an uploaded buffer computes the same sha256 as the file', async (t) => {
   const { service } = tradesFixture(t);
   const dir = tempDir(t);
