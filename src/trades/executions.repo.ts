@@ -71,6 +71,33 @@ function toExecution(r: Omit<StoredExecution, 'nativeId' | 'priceUnits'> & { nat
   return { ...r, nativeId: r.nativeId === 1, priceUnits: priceToUnits(r.price) };
 }
 
+const INSERT_COLUMNS = `account, exec_key, native_id, instrument, contract, root, action, quantity, price, time, commission_cents,
+  validation, order_id, import_id, source_line`;
+const INSERT_COLUMN_COUNT = 15;
+const INSERT_ROW = `(${new Array(INSERT_COLUMN_COUNT).fill('?').join(', ')})`;
+/** Executions stored per statement by `insertMany` (about a fifth cheaper than a row at a time). */
+export const INSERT_BATCH = 100;
+
+/** The INSERT_COLUMNS of one execution, written into `out` from `at`. */
+function executionValues(out: unknown[], at: number, e: NewExecution, importId: number): unknown[] {
+  out[at] = e.account;
+  out[at + 1] = e.key;
+  out[at + 2] = e.nativeId ? 1 : 0;
+  out[at + 3] = e.instrument;
+  out[at + 4] = e.contract;
+  out[at + 5] = e.root;
+  out[at + 6] = e.action;
+  out[at + 7] = e.quantity;
+  out[at + 8] = unitsToPrice(e.priceUnits);
+  out[at + 9] = e.time;
+  out[at + 10] = e.commissionCents;
+  out[at + 11] = e.validation;
+  out[at + 12] = e.orderId;
+  out[at + 13] = importId;
+  out[at + 14] = e.line;
+  return out;
+}
+
 export function createExecutionsRepo(db: Db) {
   const c = db.conn;
   const insertImportStmt = c.prepare(
@@ -85,11 +112,14 @@ export function createExecutionsRepo(db: Db) {
        problems = @problems WHERE id = @id`,
   );
   const insertExecStmt = c.prepare(
-    `INSERT INTO executions (account, exec_key, native_id, instrument, contract, root, action, quantity, price, time,
-       commission_cents, validation, order_id, import_id, source_line)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO executions (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} ON CONFLICT (account, exec_key) DO NOTHING`,
+  );
+  const insertBatchStmt = c.prepare(
+    `INSERT INTO executions (${INSERT_COLUMNS}) VALUES ${new Array(INSERT_BATCH).fill(INSERT_ROW).join(', ')}
      ON CONFLICT (account, exec_key) DO NOTHING`,
   );
+  const batchArgs: unknown[] = new Array(INSERT_BATCH * INSERT_COLUMN_COUNT);
+  const idOfStmt = c.prepare('SELECT id, source_line FROM executions WHERE account = ? AND exec_key = ?').raw();
   const hasBookStmt = c.prepare('SELECT 1 FROM executions WHERE account = ? AND contract = ? LIMIT 1').pluck();
   const findStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND exec_key = ?`);
   const fillStmt = c
@@ -163,24 +193,35 @@ export function createExecutionsRepo(db: Db) {
 
     /** Insert one execution; its row id, or 0 when (account, key) is already stored. */
     insert(e: NewExecution, importId: number): number {
-      const info = insertExecStmt.run(
-        e.account,
-        e.key,
-        e.nativeId ? 1 : 0,
-        e.instrument,
-        e.contract,
-        e.root,
-        e.action,
-        e.quantity,
-        unitsToPrice(e.priceUnits),
-        e.time,
-        e.commissionCents,
-        e.validation,
-        e.orderId,
-        importId,
-        e.line,
-      );
+      const info = insertExecStmt.run(executionValues(new Array(INSERT_COLUMN_COUNT), 0, e, importId));
       return info.changes === 1 ? Number(info.lastInsertRowid) : 0;
+    },
+
+    /**
+     * Insert executions of one file (their lines differ), INSERT_BATCH to a statement: their row ids in order,
+     * 0 for one whose (account, key) is already stored (also by an earlier row of the same call).
+     */
+    insertMany(rows: readonly NewExecution[], importId: number): number[] {
+      const ids: number[] = new Array(rows.length);
+      let i = 0;
+      for (; i + INSERT_BATCH <= rows.length; i += INSERT_BATCH) {
+        for (let j = 0; j < INSERT_BATCH; j++) executionValues(batchArgs, j * INSERT_COLUMN_COUNT, rows[i + j] as NewExecution, importId);
+        const info = insertBatchStmt.run(batchArgs);
+        // The rows one statement inserts get consecutive ids in their order (each one above the largest id).
+        const last = Number(info.lastInsertRowid);
+        const first = last - info.changes + 1;
+        const idOf = (e: NewExecution) => {
+          const r = idOfStmt.get(e.account, e.key) as [number, number | null] | undefined;
+          return r && r[0] >= first && r[0] <= last && r[1] === e.line ? r[0] : 0;
+        };
+        if (info.changes === INSERT_BATCH && idOf(rows[i] as NewExecution) === first) {
+          for (let j = 0; j < INSERT_BATCH; j++) ids[i + j] = first + j;
+        } else {
+          for (let j = 0; j < INSERT_BATCH; j++) ids[i + j] = idOf(rows[i + j] as NewExecution);
+        }
+      }
+      for (; i < rows.length; i++) ids[i] = this.insert(rows[i] as NewExecution, importId);
+      return ids;
     },
 
     /** True when the book has at least one execution. */

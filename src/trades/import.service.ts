@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
-import { type Book, createExecutionsRepo, type StoredFill } from './executions.repo.js';
+import { type Book, createExecutionsRepo, INSERT_BATCH, type StoredFill } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import {
   type CsvSource,
@@ -85,6 +85,9 @@ function sourceSize(source: CsvSource): number {
     return 0; // the read reports the error
   }
 }
+
+/** Rows read ahead of storing them (two statements of executions.repo insertMany). */
+const QUEUE = 2 * INSERT_BATCH;
 
 class Abort extends Error {
   constructor(readonly outcome: 'rejected' | 'preview') {
@@ -184,26 +187,29 @@ export async function importNinjaTraderFile(
       // Books this file starts are built as their rows arrive (file order is normally time order): no read-back,
       // and memory holds only each book's open position. A book whose rows go back in time is rebuilt at the end.
       const live = new Map<string, { builder: BookBuilder; writer: BookWriter; ordered: boolean } | null>();
-      // After a duplicate the next row is looked up before it is inserted (a re-imported file is duplicates
-      // throughout, and a lookup costs less than half as much as a refused insert); after a new row it is inserted straight away.
+      // Rows are stored a batch at a time (executions.repo insertMany), then taken in file order: added ones go to
+      // their book's builder, the others are told apart as repeats or different fills. After a duplicate the next
+      // rows are looked up before they are queued (a re-imported file is duplicates throughout, and a lookup costs
+      // less than half as much as a refused insert); after a new row they are queued for insertion straight away.
       let lookFirst = false;
-      const reader = (options.parallel ?? sourceSize(csv) >= PARALLEL_MIN_BYTES) ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
-      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
-        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+      const queue: ParsedExecution[] = [];
+      const found: (StoredFill | undefined)[] = [];
+      // A row after a problem is not stored (the file is rejected unless invalid rows are skipped): as when rows
+      // were taken one by one, only problems of earlier lines count, also those found in this batch.
+      let firstProblem = Number.POSITIVE_INFINITY;
+      let problemsSeen = 0;
+      const afterProblem = (line: number) => {
+        if (skipInvalid) return false;
+        for (; problemsSeen < problems.length; problemsSeen++)
+          firstProblem = Math.min(firstProblem, (problems[problemsSeen] as RowProblem).line);
+        return firstProblem < line;
+      };
+      const take = (row: ParsedExecution, rowId: number, known: StoredFill | undefined) => {
         const book = bookId(row);
-        let l = live.get(book);
-        if (l === undefined) {
-          l = repo.hasBook(row.account, row.contract)
-            ? null
-            : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true };
-          live.set(book, l);
-        }
-        let stored: StoredFill | undefined = lookFirst ? repo.storedFill(row.account, row.key) : undefined;
-        const rowId = stored ? 0 : repo.insert(row, id);
-        lookFirst = rowId === 0;
         if (rowId) {
           addedCount++;
           books.set(book, { account: row.account, contract: row.contract });
+          const l = live.get(book);
           if (l?.ordered) {
             const e: BookExecution = {
               id: rowId,
@@ -224,7 +230,7 @@ export async function importNinjaTraderFile(
           if (dryRun && added.length < limit) added.push(previewRow(row));
           return;
         }
-        stored ??= repo.storedFill(row.account, row.key) as StoredFill;
+        const stored = known ?? (repo.storedFill(row.account, row.key) as StoredFill);
         const same = sameFill(stored, row);
         if (stored.importId === id) {
           if (same) duplicate({ line: row.line, key: row.key, reason: `repeats line ${stored.sourceLine}` });
@@ -245,7 +251,41 @@ export async function importNinjaTraderFile(
             reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored.importId})`,
           });
         }
+      };
+      const flush = () => {
+        const fresh: ParsedExecution[] = [];
+        for (let i = 0; i < queue.length; i++) if (found[i] === undefined) fresh.push(queue[i] as ParsedExecution);
+        const ids = repo.insertMany(fresh, id);
+        let k = 0;
+        for (let i = 0; i < queue.length; i++) {
+          const row = queue[i] as ParsedExecution;
+          const known = found[i];
+          const rowId = known ? 0 : (ids[k++] as number);
+          if (!rowId) lookFirst = true;
+          if (!afterProblem(row.line)) take(row, rowId, known);
+        }
+        queue.length = 0;
+        found.length = 0;
+      };
+      const reader = (options.parallel ?? sourceSize(csv) >= PARALLEL_MIN_BYTES) ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
+      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
+        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+        const book = bookId(row);
+        if (!live.has(book)) {
+          live.set(
+            book,
+            repo.hasBook(row.account, row.contract)
+              ? null
+              : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true },
+          );
+        }
+        const stored = lookFirst ? repo.storedFill(row.account, row.key) : undefined;
+        lookFirst = stored !== undefined;
+        queue.push(row);
+        found.push(stored);
+        if (queue.length >= QUEUE) flush();
       });
+      flush();
       problems.sort((x, y) => x.line - y.line);
       if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {
         throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${read.sha256.slice(0, 12)}…).`, {

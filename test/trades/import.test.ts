@@ -482,6 +482,32 @@ test('positions of a book longer than one write batch keep their ids, in order, 
   for (const i of [0, 49, 50, 99, 120]) assert.equal(service.getJournal((first[i] as { id: number }).id).note, `note ${i}`);
 });
 
+test('import stores a file of several batches with a repeated row and a reused id among them, each execution under its own id', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const at = (minute: number) => `10/8/2025 ${9 + Math.floor(minute / 60)}:${String(minute % 60).padStart(2, '0')}:00`;
+  await service.importFile({ name: 'old.csv', content: [head, 'ES 12-25,Buy,1,6000,10/7/2025 9:00:00,x5,$0.52,SIM1'].join('\n') });
+  const rows = Array.from({ length: 200 }, (_, i) => [
+    `MNQ 12-25,Sell,1,${21003 + (i % 5)},${at(i * 2)},s${i},$0.52,SIM1`,
+    `MNQ 12-25,Buy,1,${21000 + (i % 7)},${at(i * 2 + 1)},b${i},$0.52,SIM1`,
+  ]).flat();
+  // a repeat of row 100 among the rows stored with it, and an id stored by the other import with another fill
+  rows.splice(140, 0, rows[100] as string);
+  rows.splice(320, 0, 'MNQ 12-25,Sell,1,21111,10/8/2025 9:00:00,x5,$0.52,SIM1');
+  const r = await service.importFile({ name: 'day.csv', content: [head, ...rows].join('\n') }, { skipInvalid: true });
+  assert.deepEqual([r.rowsRead, r.executionsAdded, r.duplicatesSkipped], [402, 400, 1]);
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [322],
+  );
+  const day = service.listPositions({ instrument: 'MNQ 12-25' });
+  assert.equal(day.length, 200);
+  assert.deepEqual(
+    day.map((p) => service.getPosition(p.id).executions.map((e) => e.executionId)),
+    Array.from({ length: 200 }, (_, i) => [`s${i}`, `b${i}`]),
+  );
+});
+
 test('import of an uploaded buffer computes the same sha256 as the file', async (t) => {
   const { service } = tradesFixture(t);
   const dir = tempDir(t);
