@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import { type Book, createExecutionsRepo, INSERT_BATCH, type StoredFill } from './executions.repo.js';
@@ -13,7 +12,7 @@ import {
   readNinjaTraderCsv,
   sameFill,
 } from './ninjatrader.js';
-import { PARALLEL_MIN_BYTES, readNinjaTraderCsvParallel } from './parallel-read.js';
+import { readNinjaTraderCsvParallel } from './parallel-read.js';
 import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
@@ -41,7 +40,11 @@ export interface ImportOptions {
   skipKnownContent?: boolean;
   /** Rows listed in a preview's `added`/`duplicates` (default 1000). */
   previewLimit?: number;
-  /** Read on a worker thread while storing (default: for files of PARALLEL_MIN_BYTES and more). */
+  /**
+   * Read on a worker thread while storing (parallel-read.ts). Off by default: storing is most of an import and
+   * stays on this thread, and the worker's start and hand-off cost about what it saves (measured with
+   * bench/trades.bench.ts, which prints both).
+   */
   parallel?: boolean;
 }
 
@@ -77,15 +80,6 @@ export interface ImportFileResult {
 
 export type ImportSource = ({ path: string } | { name: string; content: Buffer | string }) & { name?: string };
 
-function sourceSize(source: CsvSource): number {
-  if ('content' in source) return source.content.length;
-  try {
-    return fs.statSync(source.path).size;
-  } catch {
-    return 0; // the read reports the error
-  }
-}
-
 /** Rows read ahead of storing them (two statements of executions.repo insertMany). */
 const QUEUE = 2 * INSERT_BATCH;
 
@@ -112,7 +106,7 @@ function previewRow(r: ParsedExecution): PreviewRow {
 
 /**
  * Import (or preview) one NinjaTrader CSV. The file is read, checked and stored in one synchronous pass inside
- * one transaction (a large file is read on a worker thread meanwhile, parallel-read.ts), and positions stream
+ * one transaction (or read on a worker thread meanwhile when asked, parallel-read.ts), and positions stream
  * through the builder, so memory does not grow with the file; a preview is the same pass rolled back.
  * Duplicates within the file are found through the unique (account, execution id) key too: a row whose stored
  * twin came from this same import repeats an earlier line.
@@ -194,6 +188,7 @@ export async function importNinjaTraderFile(
       let lookFirst = false;
       const queue: ParsedExecution[] = [];
       const found: (StoredFill | undefined)[] = [];
+      const queueBooks: string[] = [];
       // A row after a problem is not stored (the file is rejected unless invalid rows are skipped): as when rows
       // were taken one by one, only problems of earlier lines count, also those found in this batch.
       let firstProblem = Number.POSITIVE_INFINITY;
@@ -204,11 +199,10 @@ export async function importNinjaTraderFile(
           firstProblem = Math.min(firstProblem, (problems[problemsSeen] as RowProblem).line);
         return firstProblem < line;
       };
-      const take = (row: ParsedExecution, rowId: number, known: StoredFill | undefined) => {
-        const book = bookId(row);
+      const take = (row: ParsedExecution, book: string, rowId: number, known: StoredFill | undefined) => {
         if (rowId) {
           addedCount++;
-          books.set(book, { account: row.account, contract: row.contract });
+          if (!books.has(book)) books.set(book, { account: row.account, contract: row.contract });
           const l = live.get(book);
           if (l?.ordered) {
             const e: BookExecution = {
@@ -262,12 +256,13 @@ export async function importNinjaTraderFile(
           const known = found[i];
           const rowId = known ? 0 : (ids[k++] as number);
           if (!rowId) lookFirst = true;
-          if (!afterProblem(row.line)) take(row, rowId, known);
+          if (!afterProblem(row.line)) take(row, queueBooks[i] as string, rowId, known);
         }
         queue.length = 0;
         found.length = 0;
+        queueBooks.length = 0;
       };
-      const reader = (options.parallel ?? sourceSize(csv) >= PARALLEL_MIN_BYTES) ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
+      const reader = options.parallel ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
       read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
         if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
         const book = bookId(row);
@@ -283,6 +278,7 @@ export async function importNinjaTraderFile(
         lookFirst = stored !== undefined;
         queue.push(row);
         found.push(stored);
+        queueBooks.push(book);
         if (queue.length >= QUEUE) flush();
       });
       flush();
