@@ -211,8 +211,8 @@ export function createPositionsRepo(db: Db) {
       const pending: BuiltPosition[] = [];
       const pendingIds: (number | undefined)[] = [];
       let fresh = 0;
+      // (a key is built once per rebuild, so a new one need not be remembered)
       const giveId = (b: BuiltPosition, id: number) => {
-        known.set(b.key, id);
         if (old.length === 0) return;
         // old positions whose first (preferred) or last execution this new one holds: it may be the same trade
         const candidates: number[] = [];
