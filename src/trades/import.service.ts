@@ -298,7 +298,11 @@ export async function importNinjaTraderFile(
           const open = l.builder.finish();
           if (open) l.writer.write(open);
           positionsRebuilt += l.writer.end();
-        } else rest.push(b);
+        } else {
+          // what a book built until its rows went back in time is stored (and ids given) before it is rebuilt
+          l?.writer.end();
+          rest.push(b);
+        }
       }
       positionsRebuilt += rebuildBooks(ctx, rest);
       repo.finishImport(id, {

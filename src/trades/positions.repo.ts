@@ -171,9 +171,8 @@ export function createPositionsRepo(db: Db) {
   const rekey = c.prepare('UPDATE position_ids SET key = ? WHERE id = ?');
   const deleteBook = c.prepare('DELETE FROM positions WHERE account = ? AND contract = ?');
   const insert = c.prepare(`INSERT INTO positions (${POSITION_COLUMNS}) VALUES ${ROW}`);
-  // a batch of positions in one statement (their ids first, when new): about half the cost of a row at a time
+  // a batch of positions in one statement
   const insertBatch = c.prepare(`INSERT INTO positions (${POSITION_COLUMNS}) VALUES ${new Array(BATCH).fill(ROW).join(', ')}`);
-  const newIds = c.prepare(`INSERT INTO position_ids (key) VALUES ${new Array(BATCH).fill('(?)').join(', ')} RETURNING id, key`).raw();
   const moveId = c.prepare('UPDATE positions SET id = ? WHERE id = ?');
   const dropId = c.prepare('DELETE FROM position_ids WHERE id = ?');
   const args: unknown[] = new Array(BATCH * COLUMN_COUNT);
@@ -207,41 +206,11 @@ export function createPositionsRepo(db: Db) {
       const taken = new Set<number>();
       const deferred: { id: number; key: string; candidates: number[] }[] = [];
       let count = 0;
-      // positions written and not yet stored, with their ids where known
+      // positions written and not yet stored, with their ids (given at once, in the order positions are written)
       const pending: BuiltPosition[] = [];
-      const pendingIds: (number | undefined)[] = [];
-      let fresh = 0;
-      // (a key is built once per rebuild, so a new one need not be remembered)
-      const giveId = (b: BuiltPosition, id: number) => {
-        if (old.length === 0) return;
-        // old positions whose first (preferred) or last execution this new one holds: it may be the same trade
-        const candidates: number[] = [];
-        for (const map of [byFirst, byLast]) {
-          for (const s of b.shares) {
-            const c = map.get(s.execution.id);
-            if (c !== undefined && !candidates.includes(c)) candidates.push(c);
-          }
-        }
-        if (candidates.length > 0) deferred.push({ id, key: b.key, candidates });
-      };
+      const pendingIds: number[] = [];
       const flush = () => {
         const n = pending.length;
-        if (fresh === BATCH) {
-          // all new: their ids from one statement, given in order as one at a time would give them
-          const ids = new Map((newIds.all(pending.map((b) => b.key)) as [number, string][]).map(([id, key]) => [key, id]));
-          for (let i = 0; i < n; i++) {
-            const b = pending[i] as BuiltPosition;
-            pendingIds[i] = ids.get(b.key) as number;
-            giveId(b, pendingIds[i] as number);
-          }
-        } else if (fresh > 0) {
-          for (let i = 0; i < n; i++) {
-            if (pendingIds[i] !== undefined) continue;
-            const b = pending[i] as BuiltPosition;
-            pendingIds[i] = Number(newId.run(b.key).lastInsertRowid);
-            giveId(b, pendingIds[i] as number);
-          }
-        }
         if (n === BATCH) {
           for (let i = 0; i < n; i++) positionValues(args, i * COLUMN_COUNT, pendingIds[i] as number, pending[i] as BuiltPosition);
           insertBatch.run(args);
@@ -249,18 +218,31 @@ export function createPositionsRepo(db: Db) {
           for (let i = 0; i < n; i++)
             insert.run(positionValues(new Array(COLUMN_COUNT), 0, pendingIds[i] as number, pending[i] as BuiltPosition));
         }
-        count += n;
         pending.length = 0;
         pendingIds.length = 0;
-        fresh = 0;
       };
       return {
         write(b: BuiltPosition): void {
-          const id = known.get(b.key);
+          let id = known.get(b.key);
           if (id !== undefined) taken.add(id);
-          else fresh++;
+          else {
+            // (a key comes once per rebuild, so a new one need not be remembered)
+            id = Number(newId.run(b.key).lastInsertRowid);
+            if (old.length > 0) {
+              // old positions whose first (preferred) or last execution this new one holds: it may be the same trade
+              const candidates: number[] = [];
+              for (const map of [byFirst, byLast]) {
+                for (const s of b.shares) {
+                  const c = map.get(s.execution.id);
+                  if (c !== undefined && !candidates.includes(c)) candidates.push(c);
+                }
+              }
+              if (candidates.length > 0) deferred.push({ id, key: b.key, candidates });
+            }
+          }
           pending.push(b);
           pendingIds.push(id);
+          count++;
           if (pending.length === BATCH) flush();
         },
         end(): number {

@@ -482,6 +482,25 @@ test('positions of a book longer than one write batch keep their ids, in order, 
   for (const i of [0, 49, 50, 99, 120]) assert.equal(service.getJournal((first[i] as { id: number }).id).note, `note ${i}`);
 });
 
+test('new positions get ids in the order they close, across books, also past a write batch', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const at = (second: number) => `10/8/2025 9:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}`;
+  // two accounts taking turns, 70 round trips each
+  const rows = Array.from({ length: 140 }, (_, i) => [
+    `MNQ 12-25,Buy,1,21000,${at(i * 2)},b${i},$0.52,SIM${i % 2}`,
+    `MNQ 12-25,Sell,1,21001,${at(i * 2 + 1)},s${i},$0.52,SIM${i % 2}`,
+  ]).flat();
+  await service.importFile({ name: 'turns.csv', content: [head, ...rows].join('\n') });
+  const list = service.listPositions();
+  assert.equal(list.length, 140);
+  const byClose = [...list].sort((a, b) => (a.closedAt as string).localeCompare(b.closedAt as string));
+  assert.deepEqual(
+    byClose.map((p) => p.id),
+    [...list.map((p) => p.id)].sort((a, b) => a - b),
+  );
+});
+
 test('import stores a file of several batches with a repeated row and a reused id among them, each execution under its own id', async (t) => {
   const { service } = tradesFixture(t);
   const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
