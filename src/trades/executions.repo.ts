@@ -78,24 +78,32 @@ const INSERT_ROW = `(${new Array(INSERT_COLUMN_COUNT).fill('?').join(', ')})`;
 /** Executions stored per statement by `insertMany` (about a fifth cheaper than a row at a time). */
 export const INSERT_BATCH = 100;
 
-/** The INSERT_COLUMNS of one execution, written into `out` from `at`. */
-function executionValues(out: unknown[], at: number, e: NewExecution, importId: number): unknown[] {
-  out[at] = e.account;
-  out[at + 1] = e.key;
-  out[at + 2] = e.nativeId ? 1 : 0;
-  out[at + 3] = e.instrument;
-  out[at + 4] = e.contract;
-  out[at + 5] = e.root;
-  out[at + 6] = e.action;
-  out[at + 7] = e.quantity;
-  out[at + 8] = unitsToPrice(e.priceUnits);
-  out[at + 9] = e.time;
-  out[at + 10] = e.commissionCents;
-  out[at + 11] = e.validation;
-  out[at + 12] = e.orderId;
-  out[at + 13] = importId;
-  out[at + 14] = e.line;
-  return out;
+/** Put one row's values into the parameters of a multi-row statement, as row `index` (rows of equal length). */
+export function placeRow(args: unknown[], index: number, values: readonly unknown[]): void {
+  const at = index * values.length;
+  for (let k = 0; k < values.length; k++) args[at + k] = values[k];
+}
+
+/** The values of INSERT_COLUMNS for one execution. */
+function executionRow(e: NewExecution, importId: number): unknown[] {
+  const nativeId = e.nativeId ? 1 : 0;
+  return [
+    e.account,
+    e.key,
+    nativeId,
+    e.instrument,
+    e.contract,
+    e.root,
+    e.action,
+    e.quantity,
+    unitsToPrice(e.priceUnits),
+    e.time,
+    e.commissionCents,
+    e.validation,
+    e.orderId,
+    importId,
+    e.line,
+  ];
 }
 
 export function createExecutionsRepo(db: Db) {
@@ -193,7 +201,7 @@ export function createExecutionsRepo(db: Db) {
 
     /** Insert one execution; its row id, or 0 when (account, key) is already stored. */
     insert(e: NewExecution, importId: number): number {
-      const info = insertExecStmt.run(executionValues(new Array(INSERT_COLUMN_COUNT), 0, e, importId));
+      const info = insertExecStmt.run(executionRow(e, importId));
       return info.changes === 1 ? Number(info.lastInsertRowid) : 0;
     },
 
@@ -205,7 +213,7 @@ export function createExecutionsRepo(db: Db) {
       const ids: number[] = new Array(rows.length);
       let i = 0;
       for (; i + INSERT_BATCH <= rows.length; i += INSERT_BATCH) {
-        for (let j = 0; j < INSERT_BATCH; j++) executionValues(batchArgs, j * INSERT_COLUMN_COUNT, rows[i + j] as NewExecution, importId);
+        for (let j = 0; j < INSERT_BATCH; j++) placeRow(batchArgs, j, executionRow(rows[i + j] as NewExecution, importId));
         const info = insertBatchStmt.run(batchArgs);
         // The rows one statement inserts get consecutive ids in their order (each one above the largest id).
         const last = Number(info.lastInsertRowid);

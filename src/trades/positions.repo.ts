@@ -1,4 +1,5 @@
 import type { Db } from '../db/open.js';
+import { placeRow } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import type { BuiltPosition, Validity } from './positions.js';
 import { tradingDay } from './session.js';
@@ -130,35 +131,37 @@ const ROW = `(${new Array(COLUMN_COUNT).fill('?').join(', ')})`;
 /** Positions stored per statement (26 × 50 parameters, well under SQLite's limit). */
 const BATCH = 50;
 
-/** The columns of POSITION_COLUMNS for one position, written into `out` from `at`. */
-function positionValues(out: unknown[], at: number, id: number, b: BuiltPosition): unknown[] {
-  out[at] = id;
-  out[at + 1] = b.account;
-  out[at + 2] = b.contract;
-  out[at + 3] = b.root;
-  out[at + 4] = b.side;
-  out[at + 5] = b.status;
-  out[at + 6] = b.openedAt;
-  out[at + 7] = b.closedAt;
-  out[at + 8] = tradingDay(b.closedAt ?? b.openedAt);
-  out[at + 9] = b.maxQuantity;
-  out[at + 10] = b.openQuantity;
-  out[at + 11] = b.entryQuantity;
-  out[at + 12] = b.exitQuantity;
-  out[at + 13] = unitsToPrice(b.avgEntryUnits);
-  out[at + 14] = b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits);
-  out[at + 15] = unitsToPrice(b.pointsUnits);
-  out[at + 16] = b.grossCents;
-  out[at + 17] = b.commissionCents;
-  out[at + 18] = b.netCents;
-  out[at + 19] = b.pointValue;
-  out[at + 20] = b.executionCount;
-  out[at + 21] = b.firstExecId;
-  out[at + 22] = b.lastExecId;
-  out[at + 23] = b.firstShare.quantity;
-  out[at + 24] = b.firstShare.commissionCents;
-  out[at + 25] = b.validity;
-  return out;
+/** The values of POSITION_COLUMNS for one position. */
+function positionRow(id: number, b: BuiltPosition): unknown[] {
+  const avgExit = b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits);
+  return [
+    id,
+    b.account,
+    b.contract,
+    b.root,
+    b.side,
+    b.status,
+    b.openedAt,
+    b.closedAt,
+    tradingDay(b.closedAt ?? b.openedAt),
+    b.maxQuantity,
+    b.openQuantity,
+    b.entryQuantity,
+    b.exitQuantity,
+    unitsToPrice(b.avgEntryUnits),
+    avgExit,
+    unitsToPrice(b.pointsUnits),
+    b.grossCents,
+    b.commissionCents,
+    b.netCents,
+    b.pointValue,
+    b.executionCount,
+    b.firstExecId,
+    b.lastExecId,
+    b.firstShare.quantity,
+    b.firstShare.commissionCents,
+    b.validity,
+  ];
 }
 
 export function createPositionsRepo(db: Db) {
@@ -212,11 +215,10 @@ export function createPositionsRepo(db: Db) {
       const flush = () => {
         const n = pending.length;
         if (n === BATCH) {
-          for (let i = 0; i < n; i++) positionValues(args, i * COLUMN_COUNT, pendingIds[i] as number, pending[i] as BuiltPosition);
+          for (let i = 0; i < n; i++) placeRow(args, i, positionRow(pendingIds[i] as number, pending[i] as BuiltPosition));
           insertBatch.run(args);
         } else {
-          for (let i = 0; i < n; i++)
-            insert.run(positionValues(new Array(COLUMN_COUNT), 0, pendingIds[i] as number, pending[i] as BuiltPosition));
+          for (let i = 0; i < n; i++) insert.run(positionRow(pendingIds[i] as number, pending[i] as BuiltPosition));
         }
         pending.length = 0;
         pendingIds.length = 0;
