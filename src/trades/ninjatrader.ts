@@ -290,11 +290,12 @@ export interface ReadResult {
 }
 
 /**
- * Read and check a file in one synchronous streaming pass: the CSV reader is fed chunk by chunk and hands over
- * each complete record, so the caller can store rows inside one database transaction while memory stays bounded. Every valid
- * row goes to `onRow` in file order (its `key` is the ID cell, or a content key `h:<hash>:<n>` for a row without
- * one: the wall-clock time, account, contract, action, quantity and price, and the occurrence of that content
- * in the file, so two identical fills in one file stay two). Every bad row is added to `problems`.
+ * Read and check a file in one synchronous streaming pass: the CSV reader (csv-records.ts) is fed chunk by chunk
+ * and hands over each complete record, so the caller can store rows inside one database transaction while memory
+ * stays bounded. Every valid row goes to `onRow` in file order (its `key` is the ID cell, or a content key
+ * `h:<hash>:<n>` for a row without one: the wall-clock time, account, contract, action, quantity and price, and
+ * the occurrence of that content in the file, so two identical fills in one file stay two). Every bad row is added
+ * to `problems`.
  */
 export function readNinjaTraderCsv(
   source: CsvSource,
