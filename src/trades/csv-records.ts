@@ -3,7 +3,7 @@ import { type CsvError, type Options, type Parser, parse } from 'csv-parse';
 
 /**
  * The records of a CSV fed chunk by chunk, each with the line it starts on. NinjaTrader writes plain unquoted
- * lines, and cutting those at commas is about ten times cheaper than csv-parse's character-by-character state
+ * lines, and cutting those at commas costs a fraction of csv-parse's character-by-character state
  * machine, which is most of an import's parse time. So lines are split by hand as long as they hold no quote
  * character; from the first line that does, csv-parse reads the rest of the file, with the line numbering
  * carried on. A line without a quote cannot be read any other way by csv-parse (with `relax_column_count`,
