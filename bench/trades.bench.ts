@@ -129,7 +129,7 @@ try {
     return r;
   };
   console.log(`import of ${EXECUTIONS} executions (${(bytes / 1e6).toFixed(1)} MB CSV):`);
-  await runImport('  default (read on a worker thread for files ≥ 2 MiB)');
+  await runImport('  default (one thread)');
   const rssAfter = process.resourceUsage().maxRSS;
   console.log(`  peak RSS: ${mb(rssAfter)} (${mb(rssBefore)} before the import)`);
   await runImport('  the same file again (all duplicates)');
@@ -137,7 +137,7 @@ try {
   const statsStore = store;
   store = openStore(dataPaths(path.join(dir, 'data-inline')));
   service = createTradesService({ journal: store.journal, importTimezone: 'America/Los_Angeles' });
-  await runImport('  one thread (parallel: false)', false);
+  await runImport('  read on a worker thread (parallel: true)', true);
   store.close();
 
   const t2 = performance.now();

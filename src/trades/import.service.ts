@@ -1,19 +1,18 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
-import { type Book, createExecutionsRepo, type StoredExecution } from './executions.repo.js';
+import { type Book, createExecutionsRepo, INSERT_BATCH, type StoredFill } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import {
   type CsvSource,
   type DuplicateRow,
-  fillSignature,
   hashSource,
   type ParsedExecution,
   type ReadResult,
   type RowProblem,
   readNinjaTraderCsv,
+  sameFill,
 } from './ninjatrader.js';
-import { PARALLEL_MIN_BYTES, readNinjaTraderCsvParallel } from './parallel-read.js';
+import { readNinjaTraderCsvParallel } from './parallel-read.js';
 import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
@@ -41,7 +40,11 @@ export interface ImportOptions {
   skipKnownContent?: boolean;
   /** Rows listed in a preview's `added`/`duplicates` (default 1000). */
   previewLimit?: number;
-  /** Read on a worker thread while storing (default: for files of PARALLEL_MIN_BYTES and more). */
+  /**
+   * Read on a worker thread while storing (parallel-read.ts). Off by default: storing is most of an import and
+   * stays on this thread, and the worker's start and hand-off cost about what it saves (measured with
+   * bench/trades.bench.ts, which prints both).
+   */
   parallel?: boolean;
 }
 
@@ -77,14 +80,8 @@ export interface ImportFileResult {
 
 export type ImportSource = ({ path: string } | { name: string; content: Buffer | string }) & { name?: string };
 
-function sourceSize(source: CsvSource): number {
-  if ('content' in source) return source.content.length;
-  try {
-    return fs.statSync(source.path).size;
-  } catch {
-    return 0; // the read reports the error
-  }
-}
+/** Rows read ahead of storing them (two statements of executions.repo insertMany). */
+const QUEUE = 2 * INSERT_BATCH;
 
 class Abort extends Error {
   constructor(readonly outcome: 'rejected' | 'preview') {
@@ -109,7 +106,7 @@ function previewRow(r: ParsedExecution): PreviewRow {
 
 /**
  * Import (or preview) one NinjaTrader CSV. The file is read, checked and stored in one synchronous pass inside
- * one transaction (a large file is read on a worker thread meanwhile, parallel-read.ts), and positions stream
+ * one transaction (or read on a worker thread meanwhile when asked, parallel-read.ts), and positions stream
  * through the builder, so memory does not grow with the file; a preview is the same pass rolled back.
  * Duplicates within the file are found through the unique (account, execution id) key too: a row whose stored
  * twin came from this same import repeats an earlier line.
@@ -184,21 +181,29 @@ export async function importNinjaTraderFile(
       // Books this file starts are built as their rows arrive (file order is normally time order): no read-back,
       // and memory holds only each book's open position. A book whose rows go back in time is rebuilt at the end.
       const live = new Map<string, { builder: BookBuilder; writer: BookWriter; ordered: boolean } | null>();
-      const reader = (options.parallel ?? sourceSize(csv) >= PARALLEL_MIN_BYTES) ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
-      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
-        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
-        const book = bookId(row);
-        let l = live.get(book);
-        if (l === undefined) {
-          l = repo.hasBook(row.account, row.contract)
-            ? null
-            : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true };
-          live.set(book, l);
-        }
-        const rowId = repo.insert(row, id);
+      // Rows are stored a batch at a time (executions.repo insertMany), then taken in file order: added ones go to
+      // their book's builder, the others are told apart as repeats or different fills. After a duplicate the next
+      // rows are looked up before they are queued (a re-imported file is duplicates throughout, and a lookup costs
+      // less than half as much as a refused insert); after a new row they are queued for insertion straight away.
+      let lookFirst = false;
+      const queue: ParsedExecution[] = [];
+      const found: (StoredFill | undefined)[] = [];
+      const queueBooks: string[] = [];
+      // A row after a problem is not stored (the file is rejected unless invalid rows are skipped): as when rows
+      // were taken one by one, only problems of earlier lines count, also those found in this batch.
+      let firstProblem = Number.POSITIVE_INFINITY;
+      let problemsSeen = 0;
+      const afterProblem = (line: number) => {
+        if (skipInvalid) return false;
+        for (; problemsSeen < problems.length; problemsSeen++)
+          firstProblem = Math.min(firstProblem, (problems[problemsSeen] as RowProblem).line);
+        return firstProblem < line;
+      };
+      const take = (row: ParsedExecution, book: string, rowId: number, known: StoredFill | undefined) => {
         if (rowId) {
           addedCount++;
-          books.set(book, { account: row.account, contract: row.contract });
+          if (!books.has(book)) books.set(book, { account: row.account, contract: row.contract });
+          const l = live.get(book);
           if (l?.ordered) {
             const e: BookExecution = {
               id: rowId,
@@ -219,8 +224,8 @@ export async function importNinjaTraderFile(
           if (dryRun && added.length < limit) added.push(previewRow(row));
           return;
         }
-        const stored = repo.find(row.account, row.key) as StoredExecution;
-        const same = fillSignature(stored) === fillSignature(row);
+        const stored = known ?? (repo.storedFill(row.account, row.key) as StoredFill);
+        const same = sameFill(stored, row);
         if (stored.importId === id) {
           if (same) duplicate({ line: row.line, key: row.key, reason: `repeats line ${stored.sourceLine}` });
           else
@@ -240,7 +245,43 @@ export async function importNinjaTraderFile(
             reason: `execution id ${row.key} of account ${row.account} is already stored with a different fill (import #${stored.importId})`,
           });
         }
+      };
+      const flush = () => {
+        const fresh: ParsedExecution[] = [];
+        for (let i = 0; i < queue.length; i++) if (found[i] === undefined) fresh.push(queue[i] as ParsedExecution);
+        const ids = repo.insertMany(fresh, id);
+        let k = 0;
+        for (let i = 0; i < queue.length; i++) {
+          const row = queue[i] as ParsedExecution;
+          const known = found[i];
+          const rowId = known ? 0 : (ids[k++] as number);
+          if (!rowId) lookFirst = true;
+          if (!afterProblem(row.line)) take(row, queueBooks[i] as string, rowId, known);
+        }
+        queue.length = 0;
+        found.length = 0;
+        queueBooks.length = 0;
+      };
+      const reader = options.parallel ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
+      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
+        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+        const book = bookId(row);
+        if (!live.has(book)) {
+          live.set(
+            book,
+            repo.hasBook(row.account, row.contract)
+              ? null
+              : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true },
+          );
+        }
+        const stored = lookFirst ? repo.storedFill(row.account, row.key) : undefined;
+        lookFirst = stored !== undefined;
+        queue.push(row);
+        found.push(stored);
+        queueBooks.push(book);
+        if (queue.length >= QUEUE) flush();
       });
+      flush();
       problems.sort((x, y) => x.line - y.line);
       if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {
         throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${read.sha256.slice(0, 12)}…).`, {
@@ -257,7 +298,11 @@ export async function importNinjaTraderFile(
           const open = l.builder.finish();
           if (open) l.writer.write(open);
           positionsRebuilt += l.writer.end();
-        } else rest.push(b);
+        } else {
+          // what a book built until its rows went back in time is stored (and ids given) before it is rebuilt
+          l?.writer.end();
+          rest.push(b);
+        }
       }
       positionsRebuilt += rebuildBooks(ctx, rest);
       repo.finishImport(id, {

@@ -26,6 +26,40 @@ function decimalToUnits(text: string, decimals: number): number | undefined {
 }
 
 /**
+ * The common spelling, a plain decimal (`21482.50`, `4`), read straight from its characters: the integer in
+ * units of 10^-decimals, or undefined for anything else (left to the general path, as are numbers of more than
+ * 15 digits and results beyond the exact integer range).
+ */
+function plainUnits(text: string, decimals: number): number | undefined {
+  const n = text.length;
+  if (n === 0 || n > 16) return undefined;
+  let units = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    units = units * 10 + c;
+  }
+  if (i === 0) return undefined;
+  let scale = 10 ** decimals;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 46 || i + 1 === n) return undefined; // '.' and at least one digit
+    for (i++; i < n; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return undefined;
+      if (scale === 1) {
+        if (c !== 0) return undefined; // finer than the unit (the general path says why)
+        continue;
+      }
+      units = units * 10 + c;
+      scale /= 10;
+    }
+  }
+  const out = units * scale;
+  return Number.isSafeInteger(out) ? out : undefined;
+}
+
+/**
  * Normalise number text the way exports in different locales write it: `21482.50`, `21,482.50` (thousands),
  * `21482,50` (decimal comma; NinjaTrader formats with the PC's culture, reference-app.md §8 item 21).
  * `21,482` is read as thousands (three digits after the comma).
@@ -40,6 +74,8 @@ function normaliseNumber(raw: string): string {
 
 /** Price text → price units, or a reason. Negative prices are allowed (CL settled below zero in April 2020). */
 export function parsePriceUnits(raw: string): number | string {
+  const plain = plainUnits(raw, PRICE_DECIMALS);
+  if (plain !== undefined) return plain;
   if (raw.trim() === '') return 'price is empty';
   const units = decimalToUnits(normaliseNumber(raw), PRICE_DECIMALS);
   if (units === undefined) return `bad number "${raw}" in Price`;
@@ -60,6 +96,8 @@ export function priceToUnits(price: number): number {
  * rounded away silently.
  */
 export function parseCommissionCents(raw: string): number | string {
+  const plain = plainUnits(raw.charCodeAt(0) === 36 ? raw.slice(raw.charCodeAt(1) === 36 ? 2 : 1) : raw, 2); // `$0.52`, `$$0.52`, `4.04`
+  if (plain !== undefined) return plain;
   let t = raw.trim();
   if (t === '') return 0;
   let negative = false;

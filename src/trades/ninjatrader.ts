@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { type CsvError, type Options, parse } from 'csv-parse';
 import { isAppError } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
+import { CsvRecords } from './csv-records.js';
 import { parseCommissionCents, parsePriceUnits } from './money.js';
 import { type Action, actionSign, type Validity } from './positions.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
@@ -15,8 +15,9 @@ import type { ZoneOffsets } from './zone.js';
  * name, in any order and case. Required: Instrument, Action, Quantity, Price, Time, Account, Commission.
  * Optional: ID (a row without one gets a content key), E/X, TradeValidation, Order ID; the rest is ignored.
  *
- * Parsing streams through csv-parse; every row is checked and each bad one is reported with its line number and
- * every reason (missing column, bad number, bad time, unknown instrument, bad action…). Nothing is stored here.
+ * Parsing streams (csv-records.ts: plain lines are split by hand, csv-parse reads from the first quoted one);
+ * every row is checked and each bad one is reported with its line number and every reason (missing column, bad
+ * number, bad time, unknown instrument, bad action…). Nothing is stored here.
  */
 export interface ParsedExecution {
   line: number;
@@ -78,6 +79,7 @@ const HEADER_NAMES: Record<string, Field> = {
 };
 
 const REQUIRED: readonly Field[] = ['instrument', 'action', 'quantity', 'price', 'time', 'account', 'commission'];
+const COMMISSION = REQUIRED.indexOf('commission');
 const LABEL: Record<Field, string> = {
   instrument: 'Instrument',
   action: 'Action',
@@ -115,6 +117,11 @@ function mapHeader(cells: string[]): ColumnMap | undefined {
  * without E/X they stay Buy and Sell. The builder needs only the direction; the label is kept for display.
  */
 function mapAction(actionText: string, exText: string | undefined): Action | string {
+  // the spellings NinjaTrader writes, without the normalising below
+  if (exText === undefined || exText === '' || exText === 'Entry' || exText === 'Exit') {
+    if (actionText === 'Buy') return exText === 'Exit' ? 'BuyToCover' : 'Buy';
+    if (actionText === 'Sell') return exText === 'Entry' ? 'SellShort' : 'Sell';
+  }
   const a = actionText.trim().toLowerCase().replace(/\s/g, '');
   const ex = (exText ?? '').trim().toLowerCase();
   const entry = ex === 'entry' || ex === 'e';
@@ -135,6 +142,15 @@ function mapAction(actionText: string, exText: string | undefined): Action | str
 }
 
 function parseQuantity(raw: string): number | string {
+  if (raw.length <= 6) {
+    let n = 0;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i) - 48;
+      n = c >= 0 && c <= 9 ? n * 10 + c : -1;
+      if (n < 0) break;
+    }
+    if (n > 0) return n;
+  }
   const t = raw.trim().replace(/,/g, '');
   if (!/^\d+$/.test(t) || Number(t) === 0) return `bad number "${raw}" in Quantity: expected a whole number of contracts above 0`;
   return Number(t);
@@ -152,9 +168,25 @@ export function fillSignature(f: { action: Action; quantity: number; priceUnits:
   return `${actionSign(f.action)}|${f.quantity}|${f.priceUnits}|${f.time}`;
 }
 
+/** `fillSignature(a) === fillSignature(b)`, without building the strings. */
+export function sameFill(
+  a: { action: Action; quantity: number; priceUnits: number; time: number },
+  b: { action: Action; quantity: number; priceUnits: number; time: number },
+): boolean {
+  return actionSign(a.action) === actionSign(b.action) && a.quantity === b.quantity && a.priceUnits === b.priceUnits && a.time === b.time;
+}
+
 const also = (reasons: string, reason: string) => (reasons ? `${reasons}; ${reason}` : reason);
 
-function missingOrEmpty(cells: string[], cols: ColumnMap): string | undefined {
+function missingOrEmpty(cells: string[], cols: ColumnMap, required: readonly number[]): string | undefined {
+  // every required cell there, and starting with a visible ASCII character (the commission may be empty)
+  let fine = true;
+  for (let i = 0; i < required.length && fine; i++) {
+    const v = cells[required[i] as number];
+    const c = v === undefined ? -1 : v.charCodeAt(0);
+    fine = v !== undefined && (i === COMMISSION || (c > 32 && c < 127));
+  }
+  if (fine) return undefined;
   let reasons: string | undefined;
   for (const f of REQUIRED) {
     const v = cells[cols[f] as number];
@@ -171,11 +203,12 @@ function checkRow(
   cells: string[],
   line: number,
   cols: ColumnMap,
+  required: readonly number[],
   options: ParseOptions,
   dst: DstResolution,
   resolve: (text: string) => Resolved,
 ): (ParsedExecution & { wall?: string }) | string {
-  const missing = missingOrEmpty(cells, cols);
+  const missing = missingOrEmpty(cells, cols, required);
   if (missing) return missing;
   const instrument = (cells[cols.instrument as number] as string).trim();
   const account = (cells[cols.account as number] as string).trim();
@@ -218,14 +251,6 @@ function checkRow(
 
 const CHUNK = 1 << 20;
 
-function lineBreaksIn(cells: string[]): number {
-  let n = 0;
-  for (const c of cells) {
-    if (c.includes('\n') || c.includes('\r')) n += (c.match(/\r\n|\r|\n/g) ?? []).length;
-  }
-  return n;
-}
-
 /** The chunks of a source, read synchronously (a path is read 1 MiB at a time; memory stays bounded). */
 function* chunks(source: CsvSource): Generator<Buffer> {
   if ('content' in source) {
@@ -265,11 +290,12 @@ export interface ReadResult {
 }
 
 /**
- * Read and check a file in one synchronous streaming pass: csv-parse is fed chunk by chunk and drained after
- * each, so the caller can store rows inside one database transaction while memory stays bounded. Every valid
- * row goes to `onRow` in file order (its `key` is the ID cell, or a content key `h:<hash>:<n>` for a row without
- * one: the wall-clock time, account, contract, action, quantity and price, and the occurrence of that content
- * in the file, so two identical fills in one file stay two). Every bad row is added to `problems`.
+ * Read and check a file in one synchronous streaming pass: the CSV reader (csv-records.ts) is fed chunk by chunk
+ * and hands over each complete record, so the caller can store rows inside one database transaction while memory
+ * stays bounded. Every valid row goes to `onRow` in file order (its `key` is the ID cell, or a content key
+ * `h:<hash>:<n>` for a row without one: the wall-clock time, account, contract, action, quantity and price, and
+ * the occurrence of that content in the file, so two identical fills in one file stay two). Every bad row is added
+ * to `problems`.
  */
 export function readNinjaTraderCsv(
   source: CsvSource,
@@ -279,25 +305,6 @@ export function readNinjaTraderCsv(
 ): ReadResult {
   const hash = createHash('sha256');
   let bytes = 0;
-  let fatal: unknown;
-  // Line numbers are counted here rather than by csv-parse's on_record/info (which builds an info object per
-  // record and costs about a third of the parse): one line per record, plus the line breaks inside quoted fields.
-  let nextLine = 1;
-  const csvOptions: Options = {
-    bom: true,
-    relax_column_count: true,
-    skip_records_with_error: true,
-    on_skip: (err: CsvError | undefined) => {
-      const line = typeof err?.lines === 'number' ? err.lines : nextLine;
-      problems.push({ line, reason: `unreadable CSV: ${err?.message ?? 'syntax error'}` });
-      nextLine = line + 1;
-      return undefined;
-    },
-  };
-  const parser = parse(csvOptions);
-  parser.on('error', (err) => {
-    fatal = err;
-  });
   const resolved = new Map<string, Resolved>();
   const resolve = (text: string): Resolved => {
     let r = resolved.get(text);
@@ -317,6 +324,7 @@ export function readNinjaTraderCsv(
   const dst = options.dst ?? 'reject';
   let columns: ColumnMap | undefined;
   let headerText = '';
+  let required: number[] = [];
   let instrumentIndex = 0;
   let headerInstrument: string | undefined;
   /** Set when the header is unusable: the rest is only read through (so the hash covers the file). */
@@ -342,6 +350,7 @@ export function readNinjaTraderCsv(
         return;
       }
       headerText = cells.join(',');
+      required = REQUIRED.map((f) => columns?.[f] as number);
       instrumentIndex = columns.instrument as number;
       headerInstrument = cells[instrumentIndex];
       return;
@@ -349,7 +358,7 @@ export function readNinjaTraderCsv(
     // a header repeated where files were appended
     if (cells[instrumentIndex] === headerInstrument && cells.join(',') === headerText) return;
     rowsRead++;
-    const row = checkRow(cells, line, columns, options, dst, resolve);
+    const row = checkRow(cells, line, columns, required, options, dst, resolve);
     if (typeof row === 'string') {
       problems.push({ line, reason: row });
       return;
@@ -365,24 +374,20 @@ export function readNinjaTraderCsv(
     row.wall = undefined;
     onRow(row);
   };
-  const drain = () => {
-    for (let rec = parser.read() as string[] | null; rec !== null; rec = parser.read() as string[] | null) {
-      const line = nextLine;
-      nextLine += 1 + lineBreaksIn(rec);
+  const records = new CsvRecords(
+    (cells, line) => {
       // a blank line is one empty field
-      if (stop || (rec.length === 1 && (rec[0] as string).trim() === '')) continue;
-      take(rec, line);
-    }
-    if (fatal) throw fatal;
-  };
+      if (stop || (cells.length === 1 && (cells[0] as string).trim() === '')) return;
+      take(cells, line);
+    },
+    (line, reason) => problems.push({ line, reason }),
+  );
   for (const chunk of chunks(source)) {
     hash.update(chunk);
     bytes += chunk.length;
-    parser.write(chunk);
-    drain();
+    records.write(chunk);
   }
-  parser.end();
-  drain();
+  records.end();
   if (!columns && problems.length === 0) problems.push({ line: 1, reason: 'the file is empty: no header row' });
   problems.sort((x, y) => x.line - y.line);
   return { rowsRead, sha256: hash.digest('hex'), bytes };

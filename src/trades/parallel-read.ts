@@ -9,10 +9,11 @@ import { unpackRow } from './row-batch.js';
  * file uses both cores. The caller stays synchronous — it waits on a shared counter with Atomics.wait — so the
  * single-transaction design of the import is unchanged. Problems arrive all at once at the end.
  *
- * Worth it only for large files: starting the worker costs tens of milliseconds (more when running from the
- * TypeScript sources, where the worker registers tsx first).
+ * Not used unless asked for (ImportOptions.parallel): since parsing got cheap (csv-records.ts) it is a fifth of
+ * an import, and starting the worker (tens of milliseconds, more from the TypeScript sources, where the worker
+ * registers tsx first), packing and unpacking the rows cost about as much; the second core is better left to
+ * the rest of the machine.
  */
-export const PARALLEL_MIN_BYTES = 2 * 1024 * 1024;
 const BATCH = 2000;
 /** A worker that posts nothing for this long is taken as dead (it posts a batch every few milliseconds). */
 const STALL_MS = 60_000;

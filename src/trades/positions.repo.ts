@@ -1,4 +1,5 @@
 import type { Db } from '../db/open.js';
+import { placeRow } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import type { BuiltPosition, Validity } from './positions.js';
 import { tradingDay } from './session.js';
@@ -121,6 +122,48 @@ function where(q: PositionQuery): { sql: string; params: unknown[] } {
   return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
 
+const POSITION_COLUMNS = `id, account, contract, root, side, status, opened_at, closed_at, trading_day, max_quantity,
+  open_quantity, entry_quantity, exit_quantity, avg_entry_price, avg_exit_price, points_pnl, gross_cents,
+  commission_cents, net_cents, point_value, execution_count, first_exec_id, last_exec_id, first_exec_quantity,
+  first_exec_commission_cents, exec_validity`;
+const COLUMN_COUNT = 26;
+const ROW = `(${new Array(COLUMN_COUNT).fill('?').join(', ')})`;
+/** Positions stored per statement (26 × 50 parameters, well under SQLite's limit). */
+const BATCH = 50;
+
+/** The values of POSITION_COLUMNS for one position. */
+function positionRow(id: number, b: BuiltPosition): unknown[] {
+  const avgExit = b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits);
+  return [
+    id,
+    b.account,
+    b.contract,
+    b.root,
+    b.side,
+    b.status,
+    b.openedAt,
+    b.closedAt,
+    tradingDay(b.closedAt ?? b.openedAt),
+    b.maxQuantity,
+    b.openQuantity,
+    b.entryQuantity,
+    b.exitQuantity,
+    unitsToPrice(b.avgEntryUnits),
+    avgExit,
+    unitsToPrice(b.pointsUnits),
+    b.grossCents,
+    b.commissionCents,
+    b.netCents,
+    b.pointValue,
+    b.executionCount,
+    b.firstExecId,
+    b.lastExecId,
+    b.firstShare.quantity,
+    b.firstShare.commissionCents,
+    b.validity,
+  ];
+}
+
 export function createPositionsRepo(db: Db) {
   const c = db.conn;
   const oldOfBook = c.prepare(
@@ -130,44 +173,12 @@ export function createPositionsRepo(db: Db) {
   const newId = c.prepare('INSERT INTO position_ids (key) VALUES (?)');
   const rekey = c.prepare('UPDATE position_ids SET key = ? WHERE id = ?');
   const deleteBook = c.prepare('DELETE FROM positions WHERE account = ? AND contract = ?');
-  const insert = c.prepare(
-    `INSERT INTO positions (id, account, contract, root, side, status, opened_at, closed_at, trading_day, max_quantity,
-       open_quantity, entry_quantity, exit_quantity, avg_entry_price, avg_exit_price, points_pnl, gross_cents,
-       commission_cents, net_cents, point_value, execution_count, first_exec_id, last_exec_id, first_exec_quantity,
-       first_exec_commission_cents, exec_validity)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insert = c.prepare(`INSERT INTO positions (${POSITION_COLUMNS}) VALUES ${ROW}`);
+  // a batch of positions in one statement
+  const insertBatch = c.prepare(`INSERT INTO positions (${POSITION_COLUMNS}) VALUES ${new Array(BATCH).fill(ROW).join(', ')}`);
   const moveId = c.prepare('UPDATE positions SET id = ? WHERE id = ?');
   const dropId = c.prepare('DELETE FROM position_ids WHERE id = ?');
-  const insertPosition = (id: number, b: BuiltPosition) =>
-    insert.run(
-      id,
-      b.account,
-      b.contract,
-      b.root,
-      b.side,
-      b.status,
-      b.openedAt,
-      b.closedAt,
-      tradingDay(b.closedAt ?? b.openedAt),
-      b.maxQuantity,
-      b.openQuantity,
-      b.entryQuantity,
-      b.exitQuantity,
-      unitsToPrice(b.avgEntryUnits),
-      b.avgExitUnits === null ? null : unitsToPrice(b.avgExitUnits),
-      unitsToPrice(b.pointsUnits),
-      b.grossCents,
-      b.commissionCents,
-      b.netCents,
-      b.pointValue,
-      b.executionCount,
-      b.firstExecId,
-      b.lastExecId,
-      b.firstShare.quantity,
-      b.firstShare.commissionCents,
-      b.validity,
-    );
+  const args: unknown[] = new Array(BATCH * COLUMN_COUNT);
   const byId = c.prepare(`${SELECT} WHERE p.id = ?`);
   const exists = c.prepare('SELECT 1 FROM position_ids WHERE id = ?').pluck();
   const containing = c.prepare(
@@ -198,13 +209,27 @@ export function createPositionsRepo(db: Db) {
       const taken = new Set<number>();
       const deferred: { id: number; key: string; candidates: number[] }[] = [];
       let count = 0;
+      // positions written and not yet stored, with their ids (given at once, in the order positions are written)
+      const pending: BuiltPosition[] = [];
+      const pendingIds: number[] = [];
+      const flush = () => {
+        const n = pending.length;
+        if (n === BATCH) {
+          for (let i = 0; i < n; i++) placeRow(args, i, positionRow(pendingIds[i] as number, pending[i] as BuiltPosition));
+          insertBatch.run(args);
+        } else {
+          for (let i = 0; i < n; i++) insert.run(positionRow(pendingIds[i] as number, pending[i] as BuiltPosition));
+        }
+        pending.length = 0;
+        pendingIds.length = 0;
+      };
       return {
         write(b: BuiltPosition): void {
           let id = known.get(b.key);
           if (id !== undefined) taken.add(id);
           else {
+            // (a key comes once per rebuild, so a new one need not be remembered)
             id = Number(newId.run(b.key).lastInsertRowid);
-            known.set(b.key, id);
             if (old.length > 0) {
               // old positions whose first (preferred) or last execution this new one holds: it may be the same trade
               const candidates: number[] = [];
@@ -217,10 +242,13 @@ export function createPositionsRepo(db: Db) {
               if (candidates.length > 0) deferred.push({ id, key: b.key, candidates });
             }
           }
-          insertPosition(id, b);
+          pending.push(b);
+          pendingIds.push(id);
           count++;
+          if (pending.length === BATCH) flush();
         },
         end(): number {
+          flush();
           // An old position whose key did not come back has vanished: the first new position holding its
           // execution takes over its id (and so its notes, tags and flags).
           for (const d of deferred) {

@@ -26,12 +26,58 @@ export type DstResolution = 'reject' | 'earlier' | 'later';
 const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?$/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return MONTH_DAYS[month - 1] as number;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+}
+
+/** Digits of `t` from `at` to `end` (exclusive) as a number, or -1 when one is not a digit. */
+function digits(t: string, at: number, end: number): number {
+  let n = 0;
+  for (let i = at; i < end; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * The spelling NinjaTrader writes, `M/d/yyyy h:mm:ss AM` (or 24-hour `H:mm:ss`), valid, read from its
+ * characters; undefined for anything else, left to the regular expressions (which say what is wrong).
+ */
+function usTime(t: string): WallTime | undefined {
+  const s1 = t.indexOf('/');
+  const s2 = t.indexOf('/', s1 + 1);
+  const sp = s2 + 5;
+  if (s1 < 1 || s1 > 2 || s2 - s1 < 2 || s2 - s1 > 3 || t.charCodeAt(sp) !== 32) return undefined;
+  const c1 = t.indexOf(':', sp + 1);
+  if (c1 - sp < 2 || c1 - sp > 3 || t.charCodeAt(c1 + 3) !== 58) return undefined;
+  const end = c1 + 6;
+  let hour = digits(t, sp + 1, c1);
+  if (end !== t.length) {
+    // ` AM` / ` PM`
+    if (end + 3 !== t.length || t.charCodeAt(end) !== 32 || t.charCodeAt(end + 2) !== 77 || hour < 1 || hour > 12) return undefined;
+    const ap = t.charCodeAt(end + 1);
+    if (ap !== 65 && ap !== 80) return undefined;
+    hour = (hour % 12) + (ap === 80 ? 12 : 0);
+  }
+  const month = digits(t, 0, s1);
+  const day = digits(t, s1 + 1, s2);
+  const year = digits(t, s2 + 1, sp);
+  const minute = digits(t, c1 + 1, c1 + 3);
+  const second = digits(t, c1 + 4, end);
+  if (month < 1 || month > 12 || day < 1 || year < 0 || day > daysInMonth(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  return { year, month, day, hour, minute, second, ms: 0 };
 }
 
 /** Parse the text of a Time cell. Returns a reason string when it is not a valid time. */
 export function parseWallTime(text: string): WallTime | string {
+  const fast = usTime(text);
+  if (fast) return fast;
   const t = text.trim();
   let w: WallTime;
   const us = US.exec(t);
@@ -92,6 +138,8 @@ export function wallText(w: WallTime): string {
 export function toUtc(w: WallTime, zone: ZoneOffsets, dst: DstResolution, original: string): number | string {
   const local = wallMs(w);
   if (w.offsetMinutes !== undefined) return local - w.offsetMinutes * 60_000;
+  const one = zone.unique(local);
+  if (one !== undefined) return one;
   const r = zone.resolve(local);
   if (r.instants.length === 1) return r.instants[0] as number;
   if (r.gap) {

@@ -15,6 +15,8 @@ export class ZoneOffsets {
   private readonly zone: IANAZone;
   private readonly days = new Map<number, number | null>();
   private readonly quarters = new Map<number, number>();
+  /** Per day of wall-clock time: the offset when it is the same all that day and the days either side. */
+  private readonly steady = new Map<number, number | null>();
 
   constructor(readonly name: string) {
     this.zone = IANAZone.create(name);
@@ -39,6 +41,29 @@ export class ZoneOffsets {
       this.quarters.set(q, o);
     }
     return o;
+  }
+
+  /**
+   * The one UTC instant of a wall-clock time (as `resolve` takes it) on a day far from any offset change, or
+   * undefined (then ask `resolve`). Same answer as `resolve`, without its work: a day's wall-clock times lie
+   * within a day of their instants, and there the offset is one.
+   */
+  unique(wallMs: number): number | undefined {
+    const day = Math.floor(wallMs / DAY);
+    let o = this.steady.get(day);
+    if (o === undefined) {
+      const a = this.offsetAt((day - 1) * DAY);
+      const same = this.offsetAt(day * DAY) === a && this.offsetAt((day + 1) * DAY) === a;
+      o = same && this.whole(day - 1) && this.whole(day) && this.whole(day + 1) ? a : null;
+      this.steady.set(day, o);
+    }
+    return o === null ? undefined : wallMs - o * 60_000;
+  }
+
+  /** True when the UTC day has one offset throughout. */
+  private whole(day: number): boolean {
+    this.offsetAt(day * DAY);
+    return this.days.get(day) !== null;
   }
 
   /**

@@ -204,6 +204,40 @@ test('import skips duplicates within a file and across imports, and keeps identi
   assert.match(conflict.rejected[0]?.reason ?? '', /execution id d1 of account SIM1 is already stored with a different fill/);
 });
 
+test('import tells repeats from different fills reusing an id, within a file and against stored rows, after new rows and after duplicates', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const row = (id: string, price: number) => `MNQ 12-25,Buy,1,${price},10/1/2025 9:30:00 AM,${id},$0.52,SIM1`;
+  await service.importFile({ name: 'a.csv', content: [head, row('s1', 21000), row('s2', 21000)].join('\n') });
+  const r = await service.importFile(
+    {
+      name: 'b.csv',
+      content: [
+        head,
+        row('n1', 21000), // 2 new
+        row('s1', 21000), // 3 stored: duplicate (after a new row)
+        row('s2', 21001), // 4 stored, other price (after a duplicate)
+        row('n1', 21000), // 5 repeats line 2 (after a conflict)
+        row('n1', 21002), // 6 repeats line 2 with another price (after a duplicate)
+        row('n2', 21000), // 7 new (after a conflict)
+        row('n2', 21003), // 8 repeats line 7 with another price (after a new row)
+        row('s1', 21004), // 9 stored, other price (after a conflict)
+      ].join('\n'),
+    },
+    { skipInvalid: true },
+  );
+  assert.deepEqual([r.executionsAdded, r.duplicatesSkipped], [2, 2]);
+  assert.deepEqual(
+    r.rejected.map((p) => [p.line, p.reason.replace(/^execution id \S+ of account SIM1 /, '')]),
+    [
+      [4, 'is already stored with a different fill (import #1)'],
+      [6, 'repeats line 2 with a different fill'],
+      [8, 'repeats line 7 with a different fill'],
+      [9, 'is already stored with a different fill (import #1)'],
+    ],
+  );
+});
+
 test('import keeps two accounts trading the same contract in the same second apart, even with equal ids', async (t) => {
   const { service } = tradesFixture(t);
   const r = await service.importFile({ path: fixture('two-accounts.csv') });
@@ -399,6 +433,100 @@ test('a position keeps its id when an earlier fill arrives later and moves its o
   assert.equal(service.getJournal(p.id).note, 'kept');
 });
 
+test('positions of a book longer than one write batch keep their ids, in order, across a back-fill, a rebuild and an undo', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const at = (minute: number) => `10/8/2025 ${9 + Math.floor(minute / 60)}:${String(minute % 60).padStart(2, '0')}:00`;
+  const trips = Array.from({ length: 121 }, (_, i) => [
+    `MNQ 12-25,Buy,1,${21000 + (i % 7)},${at(i * 2)},b${i},$0.52,SIM1`,
+    `MNQ 12-25,Sell,1,${21003 + (i % 5)},${at(i * 2 + 1)},s${i},$0.52,SIM1`,
+  ]).flat();
+  // the last buy stays open
+  await service.importFile({ name: 'day.csv', content: [head, ...trips.slice(0, -1)].join('\n') });
+  const first = service.listPositions();
+  assert.equal(first.length, 121);
+  // ids are given in the order the positions were built, as one at a time would give them
+  assert.deepEqual(
+    first.map((p) => p.id),
+    first.map((p) => p.id).sort((a, b) => a - b),
+  );
+  assert.equal(new Set(first.map((p) => p.id)).size, 121);
+  for (const i of [0, 49, 50, 99, 120]) service.setNote((first[i] as { id: number }).id, `note ${i}`);
+  // a back-filled round trip before all of them: a new position, every other one keeps its id
+  const early = await service.importFile({
+    name: 'early.csv',
+    content: [
+      head,
+      'MNQ 12-25,Buy,1,20990,10/8/2025 8:00:00 AM,e1,$0.52,SIM1',
+      'MNQ 12-25,Sell,1,20995,10/8/2025 8:30:00 AM,e2,$0.52,SIM1',
+    ].join('\n'),
+  });
+  assert.equal(early.positionsRebuilt, 122);
+  const [added, ...rest] = service.listPositions();
+  assert.deepEqual(
+    rest.map((p) => p.id),
+    first.map((p) => p.id),
+  );
+  assert.ok(added && !first.some((p) => p.id === added.id));
+  service.rebuildAll();
+  assert.deepEqual(
+    service.listPositions().map((p) => p.id),
+    [added.id, ...first.map((p) => p.id)],
+  );
+  service.undoImport(early.importId as number);
+  const back = service.listPositions();
+  assert.deepEqual(
+    back.map((p) => [p.id, p.netPnl, p.status]),
+    first.map((p) => [p.id, p.netPnl, p.status]),
+  );
+  for (const i of [0, 49, 50, 99, 120]) assert.equal(service.getJournal((first[i] as { id: number }).id).note, `note ${i}`);
+});
+
+test('new positions get ids in the order they close, across books, also past a write batch', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const at = (second: number) => `10/8/2025 9:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}`;
+  // two accounts taking turns, 70 round trips each
+  const rows = Array.from({ length: 140 }, (_, i) => [
+    `MNQ 12-25,Buy,1,21000,${at(i * 2)},b${i},$0.52,SIM${i % 2}`,
+    `MNQ 12-25,Sell,1,21001,${at(i * 2 + 1)},s${i},$0.52,SIM${i % 2}`,
+  ]).flat();
+  await service.importFile({ name: 'turns.csv', content: [head, ...rows].join('\n') });
+  const list = service.listPositions();
+  assert.equal(list.length, 140);
+  const byClose = [...list].sort((a, b) => (a.closedAt as string).localeCompare(b.closedAt as string));
+  assert.deepEqual(
+    byClose.map((p) => p.id),
+    [...list.map((p) => p.id)].sort((a, b) => a - b),
+  );
+});
+
+test('import stores a file of several batches with a repeated row and a reused id among them, each execution under its own id', async (t) => {
+  const { service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const at = (minute: number) => `10/8/2025 ${9 + Math.floor(minute / 60)}:${String(minute % 60).padStart(2, '0')}:00`;
+  await service.importFile({ name: 'old.csv', content: [head, 'ES 12-25,Buy,1,6000,10/7/2025 9:00:00,x5,$0.52,SIM1'].join('\n') });
+  const rows = Array.from({ length: 200 }, (_, i) => [
+    `MNQ 12-25,Sell,1,${21003 + (i % 5)},${at(i * 2)},s${i},$0.52,SIM1`,
+    `MNQ 12-25,Buy,1,${21000 + (i % 7)},${at(i * 2 + 1)},b${i},$0.52,SIM1`,
+  ]).flat();
+  // a repeat of row 100 among the rows stored with it, and an id stored by the other import with another fill
+  rows.splice(140, 0, rows[100] as string);
+  rows.splice(320, 0, 'MNQ 12-25,Sell,1,21111,10/8/2025 9:00:00,x5,$0.52,SIM1');
+  const r = await service.importFile({ name: 'day.csv', content: [head, ...rows].join('\n') }, { skipInvalid: true });
+  assert.deepEqual([r.rowsRead, r.executionsAdded, r.duplicatesSkipped], [402, 400, 1]);
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [322],
+  );
+  const day = service.listPositions({ instrument: 'MNQ 12-25' });
+  assert.equal(day.length, 200);
+  assert.deepEqual(
+    day.map((p) => service.getPosition(p.id).executions.map((e) => e.executionId)),
+    Array.from({ length: 200 }, (_, i) => [`s${i}`, `b${i}`]),
+  );
+});
+
 test('import of an uploaded buffer computes the same sha256 as the file', async (t) => {
   const { service } = tradesFixture(t);
   const dir = tempDir(t);
@@ -428,6 +556,57 @@ test('import counts lines across blank lines, CRLF and line breaks inside quoted
     [5, 8],
   );
   assert.equal(r.rowsRead, 4);
+});
+
+test('import reads a quoted field after plain lines and numbers the lines before and after an unreadable row', async (t) => {
+  const { store, service } = tradesFixture(t);
+  const head = 'Instrument,Action,Quantity,Price,Time,ID,Commission,Account';
+  const row = (id: string, price: string) => `MNQ 12-25,Buy,1,${price},10/1/2025 9:3${id.length}:00 AM,${id},$0.52,SIM1`;
+  // plain lines, then one with a quoted price (read by csv-parse from there on), a bad price after it
+  const quoted = await service.importFile(
+    { name: 'quoted.csv', content: [head, row('a', '21000'), row('b', '"21,000.25"'), row('c', 'bad'), row('d', '21001')].join('\r\n') },
+    { skipInvalid: true },
+  );
+  assert.deepEqual(
+    quoted.rejected.map((p) => p.line),
+    [4],
+  );
+  assert.equal(quoted.executionsAdded, 3);
+  const prices = store.journal.conn.prepare('SELECT exec_key, price, source_line FROM executions ORDER BY source_line').raw().all();
+  assert.deepEqual(prices, [
+    ['a', 21000, 2],
+    ['b', 21000.25, 3],
+    ['d', 21001, 5],
+  ]);
+  // rows read before an unreadable one keep their own lines
+  for (const parallel of [false, true]) {
+    const bad = await service.importFile(
+      {
+        name: 'bad.csv',
+        content: [head, row('e', '21000'), row('f', 'bad'), 'MNQ 12-25,Buy,1,"21000"x,10/1/2025 9:30:00 AM,g,$0.52,SIM1'].join('\n'),
+      },
+      { parallel },
+    );
+    assert.deepEqual([...new Set(bad.rejected.map((p) => p.line))], [3, 4]);
+    assert.match(bad.rejected[0]?.reason ?? '', /bad number "bad" in Price/);
+    assert.match(bad.rejected[1]?.reason ?? '', /unreadable CSV/);
+  }
+});
+
+test('import reads a UTF-8 BOM and old Mac line endings (CR only)', async (t) => {
+  const { service } = tradesFixture(t);
+  const content = `\uFEFF${[
+    'Instrument,Action,Quantity,Price,Time,ID,Commission,Account',
+    'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,m1,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,x,10/1/2025 9:31:00 AM,m2,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21001,10/1/2025 9:32:00 AM,m3,$0.52,SIM1',
+  ].join('\r')}\r`;
+  const r = await service.importFile({ name: 'mac.csv', content }, { skipInvalid: true });
+  assert.deepEqual(
+    r.rejected.map((p) => p.line),
+    [3],
+  );
+  assert.deepEqual([r.rowsRead, r.executionsAdded, r.positionsRebuilt], [3, 2, 1]);
 });
 
 test('import reads on a worker thread with the same result, problems and line numbers', async (t) => {

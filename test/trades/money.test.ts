@@ -12,6 +12,7 @@ test('parseCommissionCents reads every commission spelling NinjaTrader files car
   assert.equal(parseCommissionCents('($0.10)'), -10);
   assert.equal(parseCommissionCents(''), 0);
   assert.equal(parseCommissionCents('2'), 200);
+  assert.equal(parseCommissionCents('$0.520'), 52);
 });
 
 test('parseCommissionCents names the cell when it is not money', () => {
@@ -27,6 +28,9 @@ test('parsePriceUnits is exact to 1e-7 for every tick size and reads locale spel
   assert.equal(parsePriceUnits('0.0065005'), 65_005); // 6J, tick 0.0000005
   assert.equal(parsePriceUnits('112.1640625'), 1_121_640_625); // ZF, tick 1/128
   assert.equal(parsePriceUnits('-37.63'), -376_300_000); // CL, April 2020
+  assert.equal(parsePriceUnits('21482.500000000'), 214_825_000_000);
+  assert.match(String(parsePriceUnits('21482.50000001')), /bad number/);
+  assert.match(String(parsePriceUnits('90071992547409.93')), /bad number/); // beyond exact integers of 1e-7
   assert.match(String(parsePriceUnits('21O00.00')), /bad number "21O00.00" in Price/);
   assert.match(String(parsePriceUnits('')), /empty/);
 });

@@ -18,6 +18,10 @@ test('parseWallTime reads 12-hour, zero-padded, 24-hour and ISO times as Los Ang
   assert.equal(utc('10/31/2025 12:00:00 PM'), '2025-10-31T19:00:00.000Z');
   assert.equal(utc('10/31/2025 12:05:00 AM'), '2025-10-31T07:05:00.000Z');
   assert.equal(utc('10/31/2025 21:30:15'), '2025-11-01T04:30:15.000Z');
+  // looser spellings: lower case, dotted, no seconds, extra spaces
+  assert.equal(utc(' 10/31/2025  9:30:15 am'), '2025-10-31T16:30:15.000Z');
+  assert.equal(utc('10/31/2025 9:30 P.M.'), '2025-11-01T04:30:00.000Z');
+  assert.equal(utc('2/29/2024 11:59:59 PM'), '2024-03-01T07:59:59.000Z');
   assert.equal(utc('2025-10-31 09:30:15'), '2025-10-31T16:30:15.000Z');
   assert.equal(utc('2025-10-31T09:30:15'), '2025-10-31T16:30:15.000Z');
   // PST = UTC-8 on 2025-11-03; an explicit offset wins over the zone
