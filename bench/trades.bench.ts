@@ -111,13 +111,13 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  let store = openStore(dataPaths(path.join(dir, 'data')));
-  let service = createTradesService({ journal: store.journal, importTimezone: 'America/Los_Angeles' });
+  const store = openStore(dataPaths(path.join(dir, 'data')));
+  const service = createTradesService({ journal: store.journal, importTimezone: 'America/Los_Angeles' });
   const rssBefore = process.resourceUsage().maxRSS;
-  const runImport = async (label: string, parallel?: boolean) => {
+  const runImport = async (label: string) => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await service.importFile({ path: csv }, parallel === undefined ? {} : { parallel });
+    const r = await service.importFile({ path: csv });
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     if (r.status !== 'imported' || (r.executionsAdded !== EXECUTIONS && r.duplicatesSkipped !== EXECUTIONS)) {
@@ -135,10 +135,6 @@ try {
   await runImport('  the same file again (all duplicates)');
   const statsService = service;
   const statsStore = store;
-  store = openStore(dataPaths(path.join(dir, 'data-inline')));
-  service = createTradesService({ journal: store.journal, importTimezone: 'America/Los_Angeles' });
-  await runImport('  read on a worker thread (parallel: true)', true);
-  store.close();
 
   const t2 = performance.now();
   const dbStats = statsService.stats();

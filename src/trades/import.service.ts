@@ -12,7 +12,6 @@ import {
   readNinjaTraderCsv,
   sameFill,
 } from './ninjatrader.js';
-import { readNinjaTraderCsvParallel } from './parallel-read.js';
 import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
@@ -40,12 +39,6 @@ export interface ImportOptions {
   skipKnownContent?: boolean;
   /** Rows listed in a preview's `added`/`duplicates` (default 1000). */
   previewLimit?: number;
-  /**
-   * Read on a worker thread while storing (parallel-read.ts). Off by default: storing is most of an import and
-   * stays on this thread, and the worker's start and hand-off cost about what it saves (measured with
-   * bench/trades.bench.ts, which prints both).
-   */
-  parallel?: boolean;
 }
 
 export interface PreviewRow {
@@ -106,8 +99,7 @@ function previewRow(r: ParsedExecution): PreviewRow {
 
 /**
  * Import (or preview) one NinjaTrader CSV. The file is read, checked and stored in one synchronous pass inside
- * one transaction (or read on a worker thread meanwhile when asked, parallel-read.ts), and positions stream
- * through the builder, so memory does not grow with the file; a preview is the same pass rolled back.
+ * one transaction, and positions stream through the builder, so memory does not grow with the file; a preview is the same pass rolled back.
  * Duplicates within the file are found through the unique (account, execution id) key too: a row whose stored
  * twin came from this same import repeats an earlier line.
  */
@@ -262,25 +254,29 @@ export async function importNinjaTraderFile(
         found.length = 0;
         queueBooks.length = 0;
       };
-      const reader = options.parallel ? readNinjaTraderCsvParallel : readNinjaTraderCsv;
-      read = reader(csv, { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' }, problems, (row) => {
-        if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
-        const book = bookId(row);
-        if (!live.has(book)) {
-          live.set(
-            book,
-            repo.hasBook(row.account, row.contract)
-              ? null
-              : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true },
-          );
-        }
-        const stored = lookFirst ? repo.storedFill(row.account, row.key) : undefined;
-        lookFirst = stored !== undefined;
-        queue.push(row);
-        found.push(stored);
-        queueBooks.push(book);
-        if (queue.length >= QUEUE) flush();
-      });
+      read = readNinjaTraderCsv(
+        csv,
+        { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' },
+        problems,
+        (row) => {
+          if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
+          const book = bookId(row);
+          if (!live.has(book)) {
+            live.set(
+              book,
+              repo.hasBook(row.account, row.contract)
+                ? null
+                : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true },
+            );
+          }
+          const stored = lookFirst ? repo.storedFill(row.account, row.key) : undefined;
+          lookFirst = stored !== undefined;
+          queue.push(row);
+          found.push(stored);
+          queueBooks.push(book);
+          if (queue.length >= QUEUE) flush();
+        },
+      );
       flush();
       problems.sort((x, y) => x.line - y.line);
       if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {

@@ -579,18 +579,13 @@ test('import reads a quoted field after plain lines and numbers the lines before
     ['d', 21001, 5],
   ]);
   // rows read before an unreadable one keep their own lines
-  for (const parallel of [false, true]) {
-    const bad = await service.importFile(
-      {
-        name: 'bad.csv',
-        content: [head, row('e', '21000'), row('f', 'bad'), 'MNQ 12-25,Buy,1,"21000"x,10/1/2025 9:30:00 AM,g,$0.52,SIM1'].join('\n'),
-      },
-      { parallel },
-    );
-    assert.deepEqual([...new Set(bad.rejected.map((p) => p.line))], [3, 4]);
-    assert.match(bad.rejected[0]?.reason ?? '', /bad number "bad" in Price/);
-    assert.match(bad.rejected[1]?.reason ?? '', /unreadable CSV/);
-  }
+  const bad = await service.importFile({
+    name: 'bad.csv',
+    content: [head, row('e', '21000'), row('f', 'bad'), 'MNQ 12-25,Buy,1,"21000"x,10/1/2025 9:30:00 AM,g,$0.52,SIM1'].join('\n'),
+  });
+  assert.deepEqual([...new Set(bad.rejected.map((p) => p.line))], [3, 4]);
+  assert.match(bad.rejected[0]?.reason ?? '', /bad number "bad" in Price/);
+  assert.match(bad.rejected[1]?.reason ?? '', /unreadable CSV/);
 });
 
 test('import reads a UTF-8 BOM and old Mac line endings (CR only)', async (t) => {
@@ -607,18 +602,6 @@ test('import reads a UTF-8 BOM and old Mac line endings (CR only)', async (t) =>
     [3],
   );
   assert.deepEqual([r.rowsRead, r.executionsAdded, r.positionsRebuilt], [3, 2, 1]);
-});
-
-test('import reads on a worker thread with the same result, problems and line numbers', async (t) => {
-  const a = tradesFixture(t);
-  const b = tradesFixture(t);
-  for (const name of ['scale-grid.csv', 'reversal.csv', 'two-accounts.csv', 'malformed.csv', 'duplicates.csv']) {
-    const inline = await a.service.importFile({ path: fixture(name) }, { parallel: false });
-    const parallel = await b.service.importFile({ path: fixture(name) }, { parallel: true });
-    assert.deepEqual({ ...parallel, importId: null }, { ...inline, importId: null }, name);
-  }
-  assert.deepEqual(b.service.listPositions(), a.service.listPositions());
-  assert.equal(b.service.listImports().find((i) => i.status === 'rejected')?.rowsRejected, 8);
 });
 
 test('import orders a new book by time when the file lists its rows out of order', async (t) => {
