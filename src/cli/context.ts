@@ -46,14 +46,15 @@ export function withGlobalOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env TRADELOG_LOG_LEVEL)');
 }
 
-export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, logDefault = 'warn'): CommandContext {
+/** `consoleFd`: where logs go when not to a file: stderr for commands (stdout is their output), stdout for `serve`. */
+export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, logDefault = 'warn', consoleFd: 1 | 2 = 2): CommandContext {
   const json = Boolean(opts.json);
   const config = loadConfig({
     dataDir: opts.dataDir,
     logLevel: opts.logLevel ?? (process.env.TRADELOG_LOG_LEVEL ? undefined : logDefault),
     ...extraFlags,
   });
-  const appLogger = createLogger({ level: config.logLevel, file: config.logFile, consoleFd: 2 });
+  const appLogger = createLogger({ level: config.logLevel, file: config.logFile, consoleFd });
   return {
     config,
     paths: dataPaths(config.dataDir),

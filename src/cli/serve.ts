@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { startStorage } from '../db/startup.js';
 import { isAppError } from '../errors.js';
-import { createLogger } from '../log.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
@@ -15,16 +14,14 @@ export function register(program: Command): void {
     .action(async (opts: GlobalOptions & { port?: string; host?: string }) => {
       let ctx: ReturnType<typeof makeContext>;
       try {
-        ctx = makeContext({ ...opts, logLevel: opts.logLevel ?? 'info' }, { port: opts.port, host: opts.host });
+        ctx = makeContext({ ...opts, logLevel: opts.logLevel ?? 'info' }, { port: opts.port, host: opts.host }, 'info', 1);
       } catch (err) {
         if (!isAppError(err)) throw err;
         process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);
         process.exitCode = 2;
         return;
       }
-      ctx.appLogger.close();
-      const appLogger = createLogger({ level: ctx.config.logLevel, file: ctx.config.logFile, consoleFd: 1 });
-      const logger = appLogger.logger;
+      const { appLogger, logger } = ctx;
       // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
       const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
       let address: string;
