@@ -96,10 +96,11 @@ class SafeDestination {
   write(line: string): void {
     if (this.fd !== undefined && this.state.active) {
       try {
-        if (this.bytes + line.length > this.maxBytes && this.bytes > 0) this.rotate(this.state.active);
+        const size = Buffer.byteLength(line);
+        if (this.bytes + size > this.maxBytes && this.bytes > 0) this.rotate(this.state.active);
         if (this.fd !== undefined) {
           fs.writeSync(this.fd, line);
-          this.bytes += Buffer.byteLength(line);
+          this.bytes += size;
           return;
         }
       } catch (err) {

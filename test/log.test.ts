@@ -41,3 +41,14 @@ test('createLogger switches to the console when the disk fills up (ENOSPC) and n
   assert.match(consoleText, /File logging disabled: .* \(ENOSPC/);
   assert.match(consoleText, /"i":1999/, 'the lines after the failure reached the console');
 });
+
+test('createLogger keeps the file within its size limit when lines hold multi-byte characters', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'app.log');
+  const log = createLogger({ file, maxBytes: 2000, keep: 1 });
+  // Each line is about 190 characters but over 400 bytes: a limit checked in characters lets the file pass 2000 bytes.
+  for (let i = 0; i < 50; i++) log.logger.info({ i }, `Überweisung ${'€'.repeat(120)}`);
+  log.close();
+  for (const name of fs.readdirSync(dir)) assert.ok(fs.statSync(path.join(dir, name)).size <= 2000, `${name} is within 2000 bytes`);
+  assert.match(fs.readFileSync(file, 'utf8'), /"i":49/);
+});
