@@ -9,7 +9,7 @@ function sourceFiles(dir: string): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (/\.(ts|sh)$/.test(e.name)) out.push(p);
+    else if (/\.(ts|js|sh)$/.test(e.name)) out.push(p);
   }
   return out;
 }
