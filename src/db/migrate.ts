@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, errorMessage, sqliteCode } from '../errors.js';
-import { type BackupResult, backupDatabase, tableCounts } from './backup.js';
+import { type BackupResult, backupDatabase } from './backup.js';
 import type { Db, DbName } from './open.js';
 
 /**
@@ -65,9 +65,12 @@ export interface MigrateResult {
   backup: BackupResult | null;
 }
 
-function holdsData(db: Db): boolean {
-  const counts = db.read(() => tableCounts(db.conn));
-  return Object.keys(counts).length > 0;
+/** Whether the database has any table of its own (a new, empty file needs no pre-migration backup). */
+function hasTables(db: Db): boolean {
+  return (
+    db.read(() => db.conn.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1").get()) !==
+    undefined
+  );
 }
 
 export interface MigrateOptions {
@@ -89,7 +92,7 @@ export function migrate(db: Db, options: MigrateOptions): MigrateResult {
   const pending = all.filter((m) => m.version > from);
   if (pending.length === 0) return { db: db.name, from, to: from, applied: [], backup: null };
 
-  const backup = holdsData(db) ? backupDatabase(db, { backupsDir: options.backupsDir, kind: 'pre-migration', exactCounts: true }) : null;
+  const backup = hasTables(db) ? backupDatabase(db, { backupsDir: options.backupsDir, kind: 'pre-migration', exactCounts: true }) : null;
 
   const fkOff = pending.some((m) => m.foreignKeysOff);
   const conn = db.conn;

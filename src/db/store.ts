@@ -35,7 +35,9 @@ function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: O
     });
   let db = open();
   try {
-    if (options.migrate === false || pendingMigrations(db, loadMigrations(name)).length === 0) return db;
+    if (options.migrate === false) return db;
+    const migrations = loadMigrations(name);
+    if (pendingMigrations(db, migrations).length === 0) return db;
     // Migrate only when no other process has the database open (§(c) "Schema migrations"). Our own connection
     // would trip the exclusivity probe, so it is closed for the check.
     db.close();
@@ -49,7 +51,7 @@ function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: O
       });
     }
     db = open();
-    results.push(migrate(db, { backupsDir: paths.backupsDir }));
+    results.push(migrate(db, { backupsDir: paths.backupsDir, migrations }));
     return db;
   } catch (err) {
     db.close();
