@@ -82,7 +82,6 @@ export function parseContract(
   m = compact.exec(name);
   if (m)
     return { raw, root: m[1] as string, month: MONTH_CODES.indexOf(m[2] as string) + 1, year: fullYear(m[3] as string, referenceYear) };
-  if (/^[A-Z0-9]{1,5}$/.test(name)) return { raw, root: name };
   throw unknownFormat(raw);
 }
 
