@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (opts: GlobalOptions & { port?: string; host?: string }) => {
       let ctx: ReturnType<typeof makeContext>;
       try {
-        ctx = makeContext({ ...opts, logLevel: opts.logLevel ?? 'info' }, { port: opts.port, host: opts.host }, 'info', 1);
+        ctx = makeContext(opts, { port: opts.port, host: opts.host }, 'info', 1);
       } catch (err) {
         if (!isAppError(err)) throw err;
         process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);
