@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError, errorMessage, sqliteCode } from '../errors.js';
+import { AppError, errorMessage, sqliteCode, systemCode } from '../errors.js';
 import { findHolders } from './holders.js';
 import type { Db, DbName } from './open.js';
 import { type BackupEntry, type BackupKind, backupsToDelete, DEFAULT_RETENTION, type RetentionRule } from './retention.js';
@@ -239,7 +239,8 @@ export interface RestoreResult {
 /**
  * Restore a backup over `target`: refuse while any process holds the database, verify the backup, move the
  * current db, -wal, -shm and -journal together into quarantine/ (never delete them, never leave a -wal to be
- * replayed over the restored copy, E4d), then copy the backup in via a temp file and an atomic rename.
+ * replayed over the restored copy, E4d), then move it in place with an atomic rename. The backup is copied to a temp
+ * file beside the target before anything is moved, so a copy that fails leaves the current files untouched.
  */
 export function restoreBackup(backupFile: string, target: string, quarantineDir: string, now = new Date()): RestoreResult {
   if (!fs.existsSync(backupFile)) {
@@ -266,6 +267,25 @@ export function restoreBackup(backupFile: string, target: string, quarantineDir:
       details: { problems: check.problems },
     });
   }
+  // The copy comes first: a full disk or an unwritable db/ fails it while the current files are still in place.
+  const tmp = `${target}.restore-tmp`;
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o750 });
+    fs.copyFileSync(backupFile, tmp);
+    fsyncPath(tmp);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new AppError(
+      'TL_BACKUP_RESTORE_FAILED',
+      `Could not copy ${backupFile} beside ${target} (${systemCode(err) ?? 'error'}: ${errorMessage(err)}).`,
+      {
+        status: 500,
+        remedy: `Nothing was changed. Free space on the filesystem holding ${path.dirname(target)} and check that it is writable by uid ${process.getuid?.()}, then run the restore again.`,
+        details: { path: target, backup: backupFile },
+        cause: err,
+      },
+    );
+  }
   const qdir = path.join(quarantineDir, `restore-${stamp(now)}`);
   const quarantined: string[] = [];
   const sidecars = [target, `${target}-wal`, `${target}-shm`, `${target}-journal`].filter((f) => fs.existsSync(f));
@@ -275,10 +295,6 @@ export function restoreBackup(backupFile: string, target: string, quarantineDir:
     fs.renameSync(f, dest);
     quarantined.push(dest);
   }
-  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o750 });
-  const tmp = `${target}.restore-tmp`;
-  fs.copyFileSync(backupFile, tmp);
-  fsyncPath(tmp);
   fs.renameSync(tmp, target);
   fsyncPath(path.dirname(target));
   return { restored: backupFile, into: target, quarantined };

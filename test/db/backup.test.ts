@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { dataPaths } from '../../src/config.js';
 import { backupDatabase, listBackups, restoreBackup } from '../../src/db/backup.js';
 import { startBackupSchedule } from '../../src/db/backup-schedule.js';
 import { openDb } from '../../src/db/open.js';
-import { ACTOR, spawnUntil } from '../helpers/faults.js';
+import { ACTOR, need, needRoot, spawnUntil } from '../helpers/faults.js';
 import { tempDataPaths, tempDir } from '../helpers/tmp.js';
 
 function integrity(file: string): string {
@@ -90,6 +92,42 @@ test('restore moves the current db with its sidecars into quarantine together, k
   const moved = new Database(result.quarantined.find((q) => q.endsWith('journal.db')) ?? '');
   assert.equal(moved.prepare('SELECT count(*) FROM t').pluck().get(), 3, 'the quarantined pair still holds every row');
   moved.close();
+});
+
+test('restore leaves the current database in place and says so when the backup cannot be copied in (disk full)', (t) => {
+  if (!needRoot(t)) return;
+  // A backup of about 1.5 MB, outside the small filesystem.
+  const source = tempDataPaths(t);
+  const big = openDb(source.journalDb, { name: 'journal' });
+  big.write(() =>
+    big.conn.exec(
+      'CREATE TABLE t (v); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) INSERT INTO t SELECT randomblob(1000) FROM n;',
+    ),
+  );
+  const backup = backupDatabase(big, { backupsDir: source.backupsDir, kind: 'manual' });
+  big.close();
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-mount-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status === 0;
+  t.after(() => {
+    if (mounted) spawnSync('umount', ['-l', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  if (!need(t, mounted, 'mount -t tmpfs was refused')) return;
+  const paths = dataPaths(path.join(dir, 'data'));
+  const db = openDb(paths.journalDb, { name: 'journal' });
+  db.write(() => db.conn.exec('CREATE TABLE t (v); INSERT INTO t VALUES (1), (2);'));
+  db.close();
+
+  assert.throws(
+    () => restoreBackup(backup.file, paths.journalDb, paths.quarantineDir),
+    (e: { code?: string; message?: string }) => e.code === 'TL_BACKUP_RESTORE_FAILED' && /ENOSPC/.test(e.message ?? ''),
+  );
+  assert.deepEqual(fs.readdirSync(paths.dbDir), ['journal.db'], 'no partial copy left beside it');
+  const c = new Database(paths.journalDb, { readonly: true });
+  assert.equal(c.prepare('SELECT count(*) FROM t').pluck().get(), 2, 'the current database is where it was');
+  c.close();
+  assert.ok(!fs.existsSync(paths.quarantineDir), 'nothing was moved aside');
 });
 
 test('the backup schedule prunes old daily backups with the retention rule after a new one verified', (t) => {
