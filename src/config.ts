@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { AppError } from './errors.js';
 
 /**
- * One validated configuration. Precedence (docs/interface.md): environment `TRADELOG_*` > command-line flags >
- * defaults. Every key is listed once here with its variable name, so `tradelog` can print what it runs with and
+ * One validated configuration. Precedence (the storage-core issue): environment `TRADELOG_*` > command-line flags >
+ * defaults; a flag that an environment variable overrides is reported (`flagsOverriddenByEnv`), never ignored
+ * silently. Every key is listed once here with its variable name, so `tradelog` can print what it runs with and
  * docs/operations.md can list them.
  */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -117,6 +118,24 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const config = parsed.data;
   config.dataDir = path.resolve(config.dataDir);
   return config;
+}
+
+/**
+ * Flags given on the command line whose value an environment variable replaces, as sentences for stderr: in the
+ * Docker image TRADELOG_DATA_DIR and TRADELOG_HOST are set, so `--data-dir` there would otherwise be ignored unseen.
+ */
+export function flagsOverriddenByEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {
+    const flag = flags[key];
+    const fromEnv = env[spec.env];
+    if (flag === undefined || fromEnv === undefined || fromEnv === '' || String(flag) === fromEnv) continue;
+    const shown = spec.secret ? '(hidden)' : fromEnv;
+    out.push(
+      `--${kebab(key)} ${spec.secret ? '(hidden)' : String(flag)} is ignored: ${spec.env}=${shown} takes precedence. Unset ${spec.env} to use the flag.`,
+    );
+  }
+  return out;
 }
 
 /** The configuration with secrets masked, for logs and the status page. */

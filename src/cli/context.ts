@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { type Config, type ConfigFlags, type DataPaths, dataPaths, loadConfig } from '../config.js';
+import { type Config, type ConfigFlags, type DataPaths, dataPaths, flagsOverriddenByEnv, loadConfig } from '../config.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import { type AppLogger, createLogger } from '../log.js';
 
@@ -49,11 +49,9 @@ export function withGlobalOptions(cmd: Command): Command {
 /** `consoleFd`: where logs go when not to a file: stderr for commands (stdout is their output), stdout for `serve`. */
 export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, logDefault = 'warn', consoleFd: 1 | 2 = 2): CommandContext {
   const json = Boolean(opts.json);
-  const config = loadConfig({
-    dataDir: opts.dataDir,
-    logLevel: opts.logLevel ?? (process.env.TRADELOG_LOG_LEVEL ? undefined : logDefault),
-    ...extraFlags,
-  });
+  const flags: ConfigFlags = { dataDir: opts.dataDir, logLevel: opts.logLevel, ...extraFlags };
+  for (const warning of flagsOverriddenByEnv(flags)) process.stderr.write(`warning: ${warning}\n`);
+  const config = loadConfig({ ...flags, logLevel: opts.logLevel ?? (process.env.TRADELOG_LOG_LEVEL ? undefined : logDefault) });
   const appLogger = createLogger({ level: config.logLevel, file: config.logFile, consoleFd });
   return {
     config,

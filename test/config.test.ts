@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { describeConfig, flagsOverriddenByEnv, loadConfig } from '../src/config.js';
+import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
+
+test('loadConfig takes the environment over flags over defaults', () => {
+  const defaults = loadConfig({}, {});
+  assert.equal(defaults.port, 5000);
+  assert.equal(defaults.host, '127.0.0.1');
+  assert.equal(defaults.importTimezone, 'America/Los_Angeles');
+  assert.equal(defaults.dataDir, path.resolve('./data'));
+  assert.equal(loadConfig({ port: '6000' }, {}).port, 6000);
+  assert.equal(loadConfig({ port: '6000' }, { TRADELOG_PORT: '7000' }).port, 7000);
+});
+
+test('loadConfig names the variable and the value when a setting is invalid', () => {
+  assert.throws(
+    () => loadConfig({}, { TRADELOG_PORT: 'eighty' }),
+    (e: { code?: string; message?: string }) =>
+      e.code === 'TL_CONFIG_INVALID' && /TRADELOG_PORT/.test(e.message ?? '') && /eighty/.test(e.message ?? ''),
+  );
+  assert.throws(
+    () => loadConfig({}, { TRADELOG_IMPORT_TIMEZONE: 'Mars/Olympus' }),
+    (e: { message?: string }) => /TRADELOG_IMPORT_TIMEZONE/.test(e.message ?? ''),
+  );
+  assert.throws(
+    () => loadConfig({}, { TRADELOG_AUTH_TOKEN: 'short' }),
+    (e: { message?: string }) => /\(hidden\)/.test(e.message ?? '') && !/short/.test(e.message ?? ''),
+  );
+});
+
+test('loadConfig reads the token from TRADELOG_AUTH_TOKEN_FILE and masks it in descriptions', (t) => {
+  const file = path.join(tempDir(t), 'token');
+  fs.writeFileSync(file, 'a-long-enough-secret\n');
+  const config = loadConfig({}, { TRADELOG_AUTH_TOKEN_FILE: file });
+  assert.equal(config.authToken, 'a-long-enough-secret');
+  assert.equal(describeConfig(config).authToken, '****');
+  assert.throws(() => loadConfig({}, { TRADELOG_AUTH_TOKEN_FILE: file, TRADELOG_AUTH_TOKEN: 'another-long-secret' }), {
+    code: 'TL_CONFIG_INVALID',
+  });
+});
+
+test('flagsOverriddenByEnv reports a flag the environment replaces, and the CLI prints it', (t) => {
+  assert.deepEqual(flagsOverriddenByEnv({ dataDir: '/a' }, {}), []);
+  assert.deepEqual(flagsOverriddenByEnv({ dataDir: '/a' }, { TRADELOG_DATA_DIR: '/a' }), []);
+  const [warning] = flagsOverriddenByEnv({ dataDir: '/a' }, { TRADELOG_DATA_DIR: '/b' });
+  assert.match(warning ?? '', /--data-dir \/a is ignored: TRADELOG_DATA_DIR=\/b/);
+  const dir = tempDir(t);
+  const r = runCli(['backups', '--data-dir', path.join(dir, 'flag')], { TRADELOG_DATA_DIR: path.join(dir, 'env') });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /warning: --data-dir .*flag is ignored: TRADELOG_DATA_DIR=.*env takes precedence/);
+  assert.match(r.stdout, /env/);
+});
