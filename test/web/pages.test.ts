@@ -219,6 +219,28 @@ test('api bars answers the newest bars of the range oldest first as columns, wit
   assert.equal(traversal.statusCode, 400);
 });
 
+test('api bars reads from/to without an offset as UTC whatever the server zone, and a date alone as to includes that day', async (t) => {
+  const all = (await t0.app.inject({ method: 'GET', url: '/api/bars/MNQ?timeframe=1h&limit=200' })).json();
+  const i = all.t.findIndex((s: number) => s % 86400 >= 12 * 3600);
+  assert.ok(i >= 0);
+  const sec = all.t[i] as number;
+  const day = new Date(sec * 1000).toISOString().slice(0, 10);
+  const dayEnd = Date.parse(`${day}T00:00:00Z`) / 1000 + 86399;
+  const through = (await t0.app.inject({ method: 'GET', url: `/api/bars/MNQ?timeframe=1h&to=${day}&limit=100000` })).json();
+  assert.equal(through.t[through.t.length - 1], Math.max(...all.t.filter((s: number) => s <= dayEnd)), `to=${day} includes ${day}`);
+  assert.ok(through.t.includes(sec));
+
+  const zone = process.env.TZ;
+  process.env.TZ = 'America/New_York';
+  t.after(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+  const local = new Date(sec * 1000).toISOString().slice(0, 19);
+  const naive = (await t0.app.inject({ method: 'GET', url: `/api/bars/MNQ?timeframe=1h&from=${local}&to=${local}` })).json();
+  assert.deepEqual(naive.t, [sec], `${local} is read as UTC`);
+});
+
 test('api bars cache follows new bars when the market data changes', async () => {
   const services = t0.app.tradelog.services;
   assert.ok(services);
