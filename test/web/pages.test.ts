@@ -6,7 +6,9 @@ import { NAV } from '../../src/web/render.js';
 import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helpers/web.js';
 
 // The pages and the JSON API on a journal filled by the demo (real import, real positions, real bars), through
-// the app built as `serve` builds it. One app for the file: the demo takes a few seconds.
+// the app built as `serve` builds it. One app for the file: the demo takes a few seconds. The demo's clock is
+// pinned: its trades are seeded from the date, and the tests below need its shorts, covers and bar counts.
+const DEMO_NOW = Date.parse('2026-11-20T22:30:00Z');
 
 let t0: TestApp;
 const hooks: (() => unknown)[] = [];
@@ -18,7 +20,7 @@ before(async () => {
   t0 = await buildTestApp({ after: (fn: () => unknown) => hooks.push(fn) });
   const services = t0.app.tradelog.services;
   assert.ok(services);
-  await loadDemo({ trades: services.trades, market: services.market });
+  await loadDemo({ trades: services.trades, market: services.market, now: DEMO_NOW });
 });
 
 async function csrf(app = t0.app): Promise<{ token: string; cookie: string }> {
