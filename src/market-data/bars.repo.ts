@@ -1,6 +1,6 @@
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
-import { isTimeframeId, type TimeframeId } from './timeframes.js';
+import { badTimeframe, isTimeframeId, type TimeframeId } from './timeframes.js';
 
 /**
  * The bars store in market.db (table `bars`, migration market/0001).
@@ -162,13 +162,7 @@ function checkKey(instrument: string, timeframe: string): void {
       details: { instrument },
     });
   }
-  if (!isTimeframeId(timeframe)) {
-    throw new AppError('TL_MARKET_BAD_TIMEFRAME', `"${timeframe}" is not a timeframe tradelog stores.`, {
-      status: 400,
-      remedy: 'Use one of 1m, 5m, 15m, 30m, 1h, 4h, 1d.',
-      details: { timeframe },
-    });
-  }
+  if (!isTimeframeId(timeframe)) throw badTimeframe(timeframe);
 }
 
 function clampLimit(limit: number | undefined, fallback: number | undefined): number | undefined {
