@@ -215,12 +215,10 @@ export function createBarsRepo(db: Db): BarsRepo {
   const rangeAsc = conn.prepare(
     `SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time`,
   );
-  const newestDesc = conn.prepare(
-    `SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`,
-  );
-  const newestDescRaw = conn
-    .prepare(`SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`)
-    .raw(true);
+  const newestSql = `SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`;
+  const newestDesc = conn.prepare(newestSql);
+  // The same query for readColumnar, rows as arrays (a statement is either raw or not).
+  const newestDescRaw = conn.prepare(newestSql).raw(true);
   // The chart payload built by SQLite itself: no JavaScript row objects, no number formatting in JavaScript
   // (building 2,000 rows in better-sqlite3 costs about 3× what SQLite spends on the whole query). The aggregates
   // take rows in the order of the ordered subquery; one ORDER BY per json_group_array would sort six times.
@@ -229,8 +227,7 @@ export function createBarsRepo(db: Db): BarsRepo {
     .prepare(
       `SELECT json_object('t', json_group_array(time), 'o', json_group_array(open), 'h', json_group_array(high),
          'l', json_group_array(low), 'c', json_group_array(close), 'v', json_group_array(volume))
-       FROM (SELECT * FROM (SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ?
-                            ORDER BY time DESC LIMIT ?) ORDER BY time)`,
+       FROM (SELECT * FROM (${newestSql}) ORDER BY time)`,
     )
     .pluck();
   const timesStmt = conn
