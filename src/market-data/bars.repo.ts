@@ -1,6 +1,6 @@
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
-import { isTimeframeId, type TimeframeId } from './timeframes.js';
+import { badTimeframe, isTimeframeId, type TimeframeId } from './timeframes.js';
 
 /**
  * The bars store in market.db (table `bars`, migration market/0001).
@@ -162,13 +162,7 @@ function checkKey(instrument: string, timeframe: string): void {
       details: { instrument },
     });
   }
-  if (!isTimeframeId(timeframe)) {
-    throw new AppError('TL_MARKET_BAD_TIMEFRAME', `"${timeframe}" is not a timeframe tradelog stores.`, {
-      status: 400,
-      remedy: 'Use one of 1m, 5m, 15m, 30m, 1h, 4h, 1d.',
-      details: { timeframe },
-    });
-  }
+  if (!isTimeframeId(timeframe)) throw badTimeframe(timeframe);
 }
 
 function clampLimit(limit: number | undefined, fallback: number | undefined): number | undefined {
@@ -221,12 +215,10 @@ export function createBarsRepo(db: Db): BarsRepo {
   const rangeAsc = conn.prepare(
     `SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time`,
   );
-  const newestDesc = conn.prepare(
-    `SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`,
-  );
-  const newestDescRaw = conn
-    .prepare(`SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`)
-    .raw(true);
+  const newestSql = `SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT ?`;
+  const newestDesc = conn.prepare(newestSql);
+  // The same query for readColumnar, rows as arrays (a statement is either raw or not).
+  const newestDescRaw = conn.prepare(newestSql).raw(true);
   // The chart payload built by SQLite itself: no JavaScript row objects, no number formatting in JavaScript
   // (building 2,000 rows in better-sqlite3 costs about 3× what SQLite spends on the whole query). The aggregates
   // take rows in the order of the ordered subquery; one ORDER BY per json_group_array would sort six times.
@@ -235,8 +227,7 @@ export function createBarsRepo(db: Db): BarsRepo {
     .prepare(
       `SELECT json_object('t', json_group_array(time), 'o', json_group_array(open), 'h', json_group_array(high),
          'l', json_group_array(low), 'c', json_group_array(close), 'v', json_group_array(volume))
-       FROM (SELECT * FROM (SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ?
-                            ORDER BY time DESC LIMIT ?) ORDER BY time)`,
+       FROM (SELECT * FROM (${newestSql}) ORDER BY time)`,
     )
     .pluck();
   const timesStmt = conn

@@ -19,7 +19,7 @@ export function parseTimeParam(value: string, name: string, endOfDay = false): n
   if (Number.isNaN(ms)) {
     throw new AppError('TL_MARKET_BAD_RANGE', `${name} "${value}" is neither Unix seconds nor an ISO 8601 date.`, {
       status: 400,
-      remedy: `Write ${name} as 2025-06-18, 2025-06-18T14:30:00Z or 1750256400.`,
+      remedy: `Write ${name} as Unix seconds (1750256400) or ISO 8601 (2025-06-18 or 2025-06-18T14:30:00Z).`,
       details: { [name]: value },
     });
   }

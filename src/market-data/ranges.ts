@@ -92,18 +92,3 @@ export function splitRanges(ranges: readonly Range[], size: number): Range[] {
 export function alignRanges(ranges: readonly Range[], step: number): Range[] {
   return mergeRanges(ranges.map((r) => ({ start: Math.floor(r.start / step) * step, end: Math.ceil(r.end / step) * step })));
 }
-
-/** Join ranges whose gap is smaller than `gap` (fewer, larger requests instead of many slivers). */
-export function bridgeRanges(ranges: readonly Range[], gap: number): Range[] {
-  const out: Range[] = [];
-  for (const r of mergeRanges(ranges)) {
-    const last = out[out.length - 1];
-    if (last && r.start - last.end < gap) last.end = r.end;
-    else out.push({ ...r });
-  }
-  return out;
-}
-
-export function totalLength(ranges: readonly Range[]): number {
-  return ranges.reduce((s, r) => s + (r.end - r.start), 0);
-}

@@ -109,15 +109,20 @@ export function isTimeframeId(value: string): value is TimeframeId {
   return (TIMEFRAME_IDS as readonly string[]).includes(value);
 }
 
-/** The timeframe named `value`; TL_MARKET_BAD_TIMEFRAME (naming the accepted ones) otherwise. */
-export function parseTimeframe(value: string): Timeframe {
-  const v = value.trim();
-  if (isTimeframeId(v)) return TIMEFRAMES[v];
-  throw new AppError('TL_MARKET_BAD_TIMEFRAME', `"${value}" is not a timeframe tradelog stores.`, {
+/** TL_MARKET_BAD_TIMEFRAME for `value`, naming the accepted timeframes. */
+export function badTimeframe(value: string): AppError {
+  return new AppError('TL_MARKET_BAD_TIMEFRAME', `"${value}" is not a timeframe tradelog stores.`, {
     status: 400,
     remedy: `Use one of ${TIMEFRAME_IDS.join(', ')}.`,
     details: { timeframe: value },
   });
+}
+
+/** The timeframe named `value`; TL_MARKET_BAD_TIMEFRAME (naming the accepted ones) otherwise. */
+export function parseTimeframe(value: string): Timeframe {
+  const v = value.trim();
+  if (isTimeframeId(v)) return TIMEFRAMES[v];
+  throw badTimeframe(value);
 }
 
 /** `1m,5m,1h` → ['1m','5m','1h'] without duplicates, in the order given. */

@@ -170,10 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           ctx.recentErrors.add({
             code: failed.code,
             message: `Update of ${job.instrument}: ${failed.message}`,
-            remedy:
-              'remedy' in failed
-                ? String(failed.remedy)
-                : 'See the job on the charts page; rerun "Update from API" once the cause is fixed.',
+            remedy: failed.remedy,
             where: `market-data job ${job.id}`,
           });
         }

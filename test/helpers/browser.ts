@@ -4,6 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, type TestContext } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { dataPaths, loadConfig } from '../../src/config.js';
+import { openStore } from '../../src/db/store.js';
+import { type DemoResult, loadDemo } from '../../src/demo/demo.js';
+import { silentLogger } from '../../src/log.js';
+import { createMarketData } from '../../src/market-data/service.js';
+import { createTradesService } from '../../src/trades/trades.service.js';
 import { BIN, cleanEnv, ROOT } from './cli.js';
 
 /**
@@ -93,6 +99,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(OUTPUT_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * A data dir filled with the demo as `tradelog demo` fills it, on a pinned clock: the demo's trades are seeded from
+ * the date, so what a test finds in it (a short closed by BuyToCover, markers in the last week) must not depend on
+ * the day the test runs.
+ */
+export async function demoDataDir(dataDir: string, now: number): Promise<DemoResult> {
+  const config = loadConfig({ dataDir, logLevel: 'silent' }, {});
+  const logger = silentLogger();
+  const store = openStore(dataPaths(dataDir), { logger });
+  try {
+    const trades = createTradesService({ journal: store.journal, importTimezone: config.importTimezone });
+    const market = createMarketData({ market: store.market, journal: store.journal, config, logger });
+    try {
+      return await loadDemo({ trades, market, now });
+    } finally {
+      await market.close();
+    }
+  } finally {
+    store.close();
+  }
 }
 
 export interface ServerProcess {

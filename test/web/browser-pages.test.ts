@@ -5,12 +5,12 @@ import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { NAV } from '../../src/web/render.js';
-import { fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
+import { demoDataDir, fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// Real headless Chromium against `tradelog serve` (a child process) on a data dir filled by `tradelog demo`.
-// One browser and one server for the whole file.
+// Real headless Chromium against `tradelog serve` (a child process) on a data dir filled with the demo (on a pinned
+// clock: its trades are seeded from the date). One browser and one server for the whole file.
 
 const scope = fileScope();
 
@@ -22,10 +22,8 @@ before(async () => {
   browser = await launchBrowser(scope);
   if (!browser) return;
   dataDir = path.join(tempDir(scope), 'data');
-  const demo = await runCliAsync(['demo', '--data-dir', dataDir, '--json']);
-  assert.equal(demo.status, 0, demo.stderr);
-  const counts = JSON.parse(demo.stdout);
-  assert.ok(counts.executions > 50 && counts.positions > 20 && counts.bars > 10_000, demo.stdout);
+  const counts = await demoDataDir(dataDir, Date.parse('2026-11-20T22:30:00Z'));
+  assert.ok(counts.executions > 50 && counts.positions > 20 && counts.bars > 10_000, JSON.stringify(counts));
   server = await spawnServer(scope, { dataDir });
 });
 

@@ -6,7 +6,9 @@ import { NAV } from '../../src/web/render.js';
 import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helpers/web.js';
 
 // The pages and the JSON API on a journal filled by the demo (real import, real positions, real bars), through
-// the app built as `serve` builds it. One app for the file: the demo takes a few seconds.
+// the app built as `serve` builds it. One app for the file: the demo takes a few seconds. The demo's clock is
+// pinned: its trades are seeded from the date, and the tests below need its shorts, covers and bar counts.
+const DEMO_NOW = Date.parse('2026-11-20T22:30:00Z');
 
 let t0: TestApp;
 const hooks: (() => unknown)[] = [];
@@ -18,7 +20,7 @@ before(async () => {
   t0 = await buildTestApp({ after: (fn: () => unknown) => hooks.push(fn) });
   const services = t0.app.tradelog.services;
   assert.ok(services);
-  await loadDemo({ trades: services.trades, market: services.market });
+  await loadDemo({ trades: services.trades, market: services.market, now: DEMO_NOW });
 });
 
 async function csrf(app = t0.app): Promise<{ token: string; cookie: string }> {
@@ -217,6 +219,28 @@ test('api bars answers the newest bars of the range oldest first as columns, wit
   assert.match(badTime.json().error.remedy, /Unix seconds/);
   const traversal = await t0.app.inject({ method: 'GET', url: '/api/bars/..%2F..%2Fetc%2Fpasswd?timeframe=1h' });
   assert.equal(traversal.statusCode, 400);
+});
+
+test('api bars reads from/to without an offset as UTC whatever the server zone, and a date alone as to includes that day', async (t) => {
+  const all = (await t0.app.inject({ method: 'GET', url: '/api/bars/MNQ?timeframe=1h&limit=200' })).json();
+  const i = all.t.findIndex((s: number) => s % 86400 >= 12 * 3600);
+  assert.ok(i >= 0);
+  const sec = all.t[i] as number;
+  const day = new Date(sec * 1000).toISOString().slice(0, 10);
+  const dayEnd = Date.parse(`${day}T00:00:00Z`) / 1000 + 86399;
+  const through = (await t0.app.inject({ method: 'GET', url: `/api/bars/MNQ?timeframe=1h&to=${day}&limit=100000` })).json();
+  assert.equal(through.t[through.t.length - 1], Math.max(...all.t.filter((s: number) => s <= dayEnd)), `to=${day} includes ${day}`);
+  assert.ok(through.t.includes(sec));
+
+  const zone = process.env.TZ;
+  process.env.TZ = 'America/New_York';
+  t.after(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+  const local = new Date(sec * 1000).toISOString().slice(0, 19);
+  const naive = (await t0.app.inject({ method: 'GET', url: `/api/bars/MNQ?timeframe=1h&from=${local}&to=${local}` })).json();
+  assert.deepEqual(naive.t, [sec], `${local} is read as UTC`);
 });
 
 test('api bars cache follows new bars when the market data changes', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.js';
+import { parseTimeParam } from '../../market-data/query.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
@@ -20,17 +20,9 @@ export const INSTRUMENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 =._^-]{0,39}$';
 /** The same, or empty (a form's "all" option). */
 export const OPTIONAL_INSTRUMENT_PATTERN = `^$|${INSTRUMENT_PATTERN}`;
 
-export function parseTime(value: string | undefined, field: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (/^-?\d{1,12}$/.test(value)) return Number(value);
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new AppError('TL_WEB_BAD_REQUEST', `${field}="${value}" is neither Unix seconds nor an ISO 8601 date.`, {
-      status: 400,
-      remedy: `Give ${field} as Unix seconds (e.g. 1750435200) or ISO 8601 (e.g. 2025-06-20T16:00:00Z).`,
-    });
-  }
-  return Math.floor(ms / 1000);
+/** An optional `from`/`to` query value: Unix seconds or ISO 8601 (src/market-data/query.ts `parseTimeParam`). */
+function timeParam(value: string | undefined, field: 'from' | 'to'): number | undefined {
+  return value === undefined || value === '' ? undefined : parseTimeParam(value, field, field === 'to');
 }
 
 const positionFilterProps = {
@@ -143,8 +135,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     async (req, reply) => {
       const { instrument } = req.params as { instrument: string };
       const q = req.query as { timeframe: TimeframeId; limit: number; from?: string; to?: string };
-      const from = parseTime(q.from, 'from');
-      const to = parseTime(q.to, 'to');
+      const from = timeParam(q.from, 'from');
+      const to = timeParam(q.to, 'to');
       const services = requireServices(ctx);
       barsCache ??= new BarsCache(requireStore(ctx).market);
       const key = `${instrument}\u001f${q.timeframe}\u001f${from ?? ''}\u001f${to ?? ''}\u001f${q.limit}`;
@@ -204,8 +196,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     async (req) => {
       const q = req.query as { instrument: string; from?: string; to?: string };
       const services = requireServices(ctx);
-      const from = parseTime(q.from, 'from');
-      const to = parseTime(q.to, 'to');
+      const from = timeParam(q.from, 'from');
+      const to = timeParam(q.to, 'to');
       return services.journalMemo.get(`executions\u001f${q.instrument}\u001f${from}\u001f${to}`, () =>
         executionsInRange(services, q.instrument, from, to),
       );

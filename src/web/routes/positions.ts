@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
+import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
 import { cleanQuery, positionListQuerySchema } from './api.js';
-
-const CHART_TIMEFRAMES: TimeframeId[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
 
 /** The finest timeframe that shows a position of this length readably (about 20–200 candles). */
 export function idealTimeframe(durationSec: number): TimeframeId {
@@ -65,8 +63,8 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
       const covers = (tf: TimeframeId) =>
         market.readBars(p.root, tf, { to: openedSec, limit: 1 }).length > 0 &&
         market.readBars(p.root, tf, { from: closedSec - TIMEFRAMES[tf].seconds, limit: 1 }).length > 0;
-      const from = CHART_TIMEFRAMES.indexOf(ideal);
-      const timeframe = CHART_TIMEFRAMES.slice(from).find(covers) ?? ideal;
+      const from = DEFAULT_UPDATE_TIMEFRAMES.indexOf(ideal);
+      const timeframe = DEFAULT_UPDATE_TIMEFRAMES.slice(from).find(covers) ?? ideal;
       const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
       const chart = {
         instrument: p.root,
@@ -97,7 +95,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         spec,
         chart,
         chartJson: jsonForScript(chart),
-        timeframes: CHART_TIMEFRAMES,
+        timeframes: DEFAULT_UPDATE_TIMEFRAMES,
         saved: (req.query as { saved?: string }).saved,
         scripts: [
           '/vendor/lightweight-charts.js',
