@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { backupDatabase, listBackups, pruneBackups, restoreBackup } from '../db/backup.js';
@@ -12,6 +13,14 @@ export function register(program: Command): void {
     .option('--all', 'also back up market.db (bars can be downloaded again, so it is optional)')
     .action((opts: GlobalOptions & { all?: boolean }) =>
       runCommand(opts, (ctx) => {
+        // A wrong --data-dir must not create empty databases and "back them up".
+        if (!fs.existsSync(ctx.paths.journalDb)) {
+          throw new AppError('TL_DB_MISSING', `There is no journal to back up: ${ctx.paths.journalDb} does not exist.`, {
+            status: 404,
+            remedy: 'Check --data-dir / TRADELOG_DATA_DIR: it must name the directory tradelog serve uses.',
+            details: { path: ctx.paths.journalDb },
+          });
+        }
         const store = openStore(ctx.paths, { logger: ctx.logger, migrate: false });
         try {
           const dbs = opts.all ? [store.journal, store.market] : [store.journal];

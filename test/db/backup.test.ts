@@ -10,6 +10,7 @@ import { dataPaths } from '../../src/config.js';
 import { backupDatabase, listBackups, restoreBackup } from '../../src/db/backup.js';
 import { startBackupSchedule } from '../../src/db/backup-schedule.js';
 import { openDb } from '../../src/db/open.js';
+import { runCli } from '../helpers/cli.js';
 import { ACTOR, need, needRoot, spawnUntil } from '../helpers/faults.js';
 import { tempDataPaths, tempDir } from '../helpers/tmp.js';
 
@@ -154,4 +155,17 @@ test('the backup schedule prunes old daily backups with the retention rule after
   assert.equal(left[0]?.file, taken?.file);
   assert.ok(!left.some((b) => b.file === seed.file), 'the 60-day-old one went');
   assert.equal(schedule.status().pruned.length, 59 - left.length + 1);
+});
+
+test('backup refuses a data directory without a journal instead of creating and backing up an empty one', (t) => {
+  const dataDir = path.join(tempDir(t), 'not-a-data-dir');
+  const r = runCli(['backup', '--data-dir', dataDir]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /error TL_DB_MISSING: There is no journal to back up/);
+  assert.equal(fs.existsSync(dataDir), false, 'nothing was created');
+  const made = runCli(['migrate', '--data-dir', dataDir]);
+  assert.equal(made.status, 0, made.stderr);
+  const ok = runCli(['backup', '--json', '--data-dir', dataDir]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal((JSON.parse(ok.stdout) as { files: { verified: boolean }[] }).files[0]?.verified, true);
 });
