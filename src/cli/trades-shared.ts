@@ -54,7 +54,13 @@ export function groupByOf(by: string | undefined): GroupBy | undefined {
 /** Plain text table: columns padded, numbers right-aligned. */
 export function table(headers: string[], rows: (string | number | null)[][]): string {
   const cells = rows.map((r) => r.map((c) => (c === null ? '' : String(c))));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // a loop, not Math.max(...column): spreading 100,000+ rows as arguments overflows the stack
+  const widths = headers.map((h) => h.length);
+  for (const r of cells) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
   const numeric = headers.map((_, i) => rows.every((r) => r[i] === null || typeof r[i] === 'number'));
   const line = (r: string[]) =>
     r

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { table } from '../../src/cli/trades-shared.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fixture, LEGACY_FIXTURE } from './helpers.js';
@@ -132,4 +133,13 @@ test('tradelog import-legacy reports what it imported and skipped and exits 1 wh
   assert.ok(Array.isArray(out.skipped) && out.skipped.length > 0);
   assert.ok('bars' in out);
   assert.deepEqual(out.check, { legacyNetPnl: 397.5, netPnl: 397.5 });
+});
+
+test('table pads columns and right-aligns numbers when there are more rows than a call can take as arguments', () => {
+  const rows: (string | number | null)[][] = Array.from({ length: 200_000 }, (_, i) => [`r${i}`, i, null]);
+  const lines = table(['name', 'n', 'note'], rows).split('\n');
+  assert.equal(lines.length, 200_001);
+  assert.equal(lines[0], 'name          n  note');
+  assert.equal(lines[1], 'r0            0');
+  assert.equal(lines[200_000], 'r199999  199999');
 });
