@@ -9,7 +9,7 @@ import type { TimeframeId } from '../market-data/timeframes.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
 import { createJournalRepo } from './journal.repo.js';
 import { priceToUnits, roundHalfAway } from './money.js';
-import { fillSignature } from './ninjatrader.js';
+import { sameFill } from './ninjatrader.js';
 import type { Action, Validity } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 import { rebuildBooks, type TradesContext, uniqueBooks } from './rebuild.js';
@@ -406,7 +406,7 @@ function importFrom(
       const same = have.exec.time === leg.exec.time && have.exec.priceUnits === leg.exec.priceUnits && have.exec.action === leg.exec.action;
       if (leg.kind === 'execution' || have.kind !== leg.kind || !same) {
         conflict =
-          leg.kind === 'execution' && have.kind === 'execution' && fillSignature(have.exec) === fillSignature(leg.exec)
+          leg.kind === 'execution' && have.kind === 'execution' && sameFill(have.exec, leg.exec)
             ? `duplicate of trades row ${have.rowIds[0]} (execution id ${leg.exec.key})`
             : `execution id ${leg.exec.key} also appears in trades row ${have.rowIds[0]} with a different fill`;
         break;
@@ -465,8 +465,8 @@ function importFrom(
         touched.set(`${e.account}\u001f${e.contract}`, book);
         continue;
       }
-      const stored = executions.find(e.account, e.key);
-      if (stored && fillSignature(stored) === fillSignature(e)) {
+      const stored = executions.storedFill(e.account, e.key);
+      if (stored && sameFill(stored, e)) {
         duplicates++;
         touched.set(`${e.account}\u001f${e.contract}`, book);
       } else {

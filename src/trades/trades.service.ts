@@ -13,7 +13,7 @@ import {
 } from './import.service.js';
 import { createJournalRepo, type JournalEntry } from './journal.repo.js';
 import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
-import { centsToDollars, grossCents, priceToUnits, unitsToPrice } from './money.js';
+import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
@@ -251,11 +251,10 @@ export function createTradesService(deps: TradesServiceDeps) {
       if (!first || !last) throw new Error(`position ${id} points at missing executions`);
       const stored = executions.range(p.account, p.contract, first, last);
       const byId = new Map(stored.map((e) => [e.id, e]));
-      const [built] = buildPositions(
-        { account: p.account, contract: p.contract, root: p.root, pointValue: p.pointValue },
-        stored.map((e) => ({ ...e, priceUnits: priceToUnits(e.price) })),
-        { firstShare: { quantity: p.firstExecQuantity, commissionCents: p.firstExecCommissionCents }, onlyFirst: true },
-      );
+      const [built] = buildPositions({ account: p.account, contract: p.contract, root: p.root, pointValue: p.pointValue }, stored, {
+        firstShare: { quantity: p.firstExecQuantity, commissionCents: p.firstExecCommissionCents },
+        onlyFirst: true,
+      });
       if (!built) throw new Error(`position ${id} rebuilt to nothing`);
       const j = journal.get(id);
       return {
