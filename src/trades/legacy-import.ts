@@ -8,7 +8,7 @@ import type { BarsRepo } from '../market-data/bars.repo.js';
 import type { TimeframeId } from '../market-data/timeframes.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
 import { createJournalRepo } from './journal.repo.js';
-import { priceToUnits, roundHalfAway } from './money.js';
+import { parseCommissionCents, priceToUnits, roundHalfAway } from './money.js';
 import { sameFill } from './ninjatrader.js';
 import type { Action, Validity } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
@@ -269,6 +269,8 @@ function importFrom(
     return typeof t === 'string' ? t : { time: t, wall: wallText(w) };
   };
   const centsOf = (v: unknown): number | string => {
+    // text the column may hold as NinjaTrader wrote it (`$0.52`) is read as the CSV import reads it, never taken as 0
+    if (typeof v === 'string' && v.trim() !== '' && num(v) === undefined) return parseCommissionCents(v);
     const c = num(v) ?? 0;
     const cents = roundHalfAway(c * 100);
     return Math.abs(c * 100 - cents) > 1e-6 ? `commission ${c} has fractions of a cent` : cents;
