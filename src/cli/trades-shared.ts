@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openStore, type Store } from '../db/store.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
+import type { DstResolution } from '../trades/time.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import { type CommandContext, usageError } from './context.js';
 
@@ -41,6 +42,13 @@ export function withFilterOptions(cmd: Command): Command {
     .option('--from <date>', 'first trading day, YYYY-MM-DD (CME session: rolls at 17:00 Chicago; closing day of a position)')
     .option('--to <date>', 'last trading day, YYYY-MM-DD, inclusive')
     .option('--tag <tag>', 'only positions with this tag');
+}
+
+/** The --dst option of the import commands: how to read a local time a DST change skips or repeats (default reject). */
+export function dstOf(dst: string | undefined): DstResolution {
+  if (dst === undefined) return 'reject';
+  if (dst !== 'earlier' && dst !== 'later') throw usageError(`--dst ${dst} is not earlier or later.`, 'Use --dst earlier or --dst later.');
+  return dst;
 }
 
 export function groupByOf(by: string | undefined): GroupBy | undefined {
