@@ -194,7 +194,6 @@ export function createPositionsRepo(db: Db) {
      */
     beginBook(account: string, contract: string): BookWriter {
       const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; lastExecId: number; key: string }[];
-      const oldIds = new Set(old.map((o) => o.id));
       const byFirst = new Map<number, number>();
       const byLast = new Map<number, number>();
       for (const o of old) {
@@ -250,7 +249,7 @@ export function createPositionsRepo(db: Db) {
           // An old position whose key did not come back has vanished: the first new position holding its
           // execution takes over its id (and so its notes, tags and flags).
           for (const d of deferred) {
-            const heir = d.candidates.find((c) => oldIds.has(c) && !taken.has(c));
+            const heir = d.candidates.find((c) => !taken.has(c));
             if (heir === undefined) continue;
             taken.add(heir);
             moveId.run(heir, d.id);
