@@ -156,6 +156,21 @@ function notRecognised(file: string, why: string): AppError {
   });
 }
 
+/**
+ * A permission fault reading the old files (the old app's image ran as root, so they are often root-owned:
+ * reference-app.md §8.2) as TL_LEGACY_UNREADABLE; anything else as it is.
+ */
+function readFault(err: unknown, file: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'EACCES' && e?.code !== 'EPERM') return err;
+  const p = e.path ?? file;
+  return new AppError('TL_LEGACY_UNREADABLE', `Cannot read ${p}: permission denied for the user tradelog runs as (${e.code}).`, {
+    status: 400,
+    remedy: `As root, copy the old database (with its -wal file if there is one) and give the copy to this user, e.g. "sudo cp ${file}* /tmp/ && sudo chown $(id -u) /tmp/${path.basename(file)}*", then import the copy. tradelog only reads it.`,
+    details: { file: p },
+  });
+}
+
 /** Copy the database (and its -wal/-journal) into a private directory and open the copy read-only. */
 function openSnapshot(file: string): { conn: Database.Database; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-legacy-'));
@@ -204,8 +219,16 @@ export function importLegacyDatabase(ctx: TradesContext, file: string, options: 
       details: { file },
     });
   }
-  const { sha256, bytes } = sha256File(file);
-  const { conn, cleanup } = openSnapshot(file);
+  let hashed: { sha256: string; bytes: number };
+  let snapshot: { conn: Database.Database; cleanup: () => void };
+  try {
+    hashed = sha256File(file);
+    snapshot = openSnapshot(file);
+  } catch (err) {
+    throw readFault(err, file);
+  }
+  const { sha256, bytes } = hashed;
+  const { conn, cleanup } = snapshot;
   try {
     return importFrom(ctx, conn, file, sha256, bytes, options);
   } finally {
