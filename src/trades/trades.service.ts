@@ -157,7 +157,8 @@ function badFilter(message: string, remedy: string): AppError {
 
 function dayBound(text: string, which: 'from' | 'to'): string {
   const t = text.trim();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && !Number.isNaN(Date.parse(`${t}T00:00:00Z`))) return t;
+  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t) return t;
   const ms = Date.parse(t);
   if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return tradingDay(ms);
   throw badFilter(`--${which} "${text}" is not a date.`, `Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.`);
