@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { createBarsRepo } from '../market-data/bars.repo.js';
 import { storeBarsIn } from '../trades/legacy-import.js';
-import type { DstResolution } from '../trades/time.js';
-import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
-import { withTradesService } from './trades-shared.js';
+import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
+import { dstOf, withTradesService } from './trades-shared.js';
 
 export function register(program: Command): void {
   withGlobalOptions(program.command('import-legacy'))
@@ -15,12 +14,7 @@ export function register(program: Command): void {
     )
     .action((dbfile: string, opts: GlobalOptions & { dst?: string }) =>
       runCommand(opts, (ctx) => {
-        let dst: DstResolution = 'reject';
-        if (opts.dst !== undefined) {
-          if (opts.dst !== 'earlier' && opts.dst !== 'later')
-            throw usageError(`--dst ${opts.dst} is not earlier or later.`, 'Use --dst earlier or --dst later.');
-          dst = opts.dst;
-        }
+        const dst = dstOf(opts.dst);
         return withTradesService(ctx, (service, store) => {
           const r = service.importLegacy(dbfile, { dst, storeBars: storeBarsIn(createBarsRepo(store.market)) });
           const lines = [

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../errors.js';
 import type { ImportFileResult } from '../trades/import.service.js';
-import type { DstResolution } from '../trades/time.js';
 import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
-import { withTradesService, withTradesServiceAsync } from './trades-shared.js';
+import { dstOf, withTradesService, withTradesServiceAsync } from './trades-shared.js';
 
 interface ImportOpts extends GlobalOptions {
   skipInvalid?: boolean;
@@ -83,12 +82,7 @@ export function register(program: Command): void {
           });
         }
         if (files.length === 0) throw usageError('No file given.', 'Run "tradelog import FILE..." with one or more NinjaTrader CSVs.');
-        let dst: DstResolution = 'reject';
-        if (opts.dst !== undefined) {
-          if (opts.dst !== 'earlier' && opts.dst !== 'later')
-            throw usageError(`--dst ${opts.dst} is not earlier or later.`, 'Use --dst earlier or --dst later.');
-          dst = opts.dst;
-        }
+        const dst = dstOf(opts.dst);
         for (const f of files) {
           try {
             if (!fs.statSync(f).isFile()) throw new Error('not a file');

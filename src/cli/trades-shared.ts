@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openStore, type Store } from '../db/store.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
+import type { DstResolution } from '../trades/time.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import { type CommandContext, usageError } from './context.js';
 
@@ -43,6 +44,13 @@ export function withFilterOptions(cmd: Command): Command {
     .option('--tag <tag>', 'only positions with this tag');
 }
 
+/** The --dst option of the import commands: how to read a local time a DST change skips or repeats (default reject). */
+export function dstOf(dst: string | undefined): DstResolution {
+  if (dst === undefined) return 'reject';
+  if (dst !== 'earlier' && dst !== 'later') throw usageError(`--dst ${dst} is not earlier or later.`, 'Use --dst earlier or --dst later.');
+  return dst;
+}
+
 export function groupByOf(by: string | undefined): GroupBy | undefined {
   if (by === undefined) return undefined;
   if (!(GROUP_BYS as readonly string[]).includes(by)) {
@@ -54,7 +62,13 @@ export function groupByOf(by: string | undefined): GroupBy | undefined {
 /** Plain text table: columns padded, numbers right-aligned. */
 export function table(headers: string[], rows: (string | number | null)[][]): string {
   const cells = rows.map((r) => r.map((c) => (c === null ? '' : String(c))));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // a loop, not Math.max(...column): spreading 100,000+ rows as arguments overflows the stack
+  const widths = headers.map((h) => h.length);
+  for (const r of cells) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
   const numeric = headers.map((_, i) => rows.every((r) => r[i] === null || typeof r[i] === 'number'));
   const line = (r: string[]) =>
     r

@@ -8,8 +8,8 @@ import type { BarsRepo } from '../market-data/bars.repo.js';
 import type { TimeframeId } from '../market-data/timeframes.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
 import { createJournalRepo } from './journal.repo.js';
-import { priceToUnits, roundHalfAway } from './money.js';
-import { fillSignature } from './ninjatrader.js';
+import { parseCommissionCents, priceToUnits, roundHalfAway } from './money.js';
+import { sameFill } from './ninjatrader.js';
 import type { Action, Validity } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 import { rebuildBooks, type TradesContext, uniqueBooks } from './rebuild.js';
@@ -156,6 +156,21 @@ function notRecognised(file: string, why: string): AppError {
   });
 }
 
+/**
+ * A permission fault reading the old files (the old app's image ran as root, so they are often root-owned:
+ * reference-app.md §8.2) as TL_LEGACY_UNREADABLE; anything else as it is.
+ */
+function readFault(err: unknown, file: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'EACCES' && e?.code !== 'EPERM') return err;
+  const p = e.path ?? file;
+  return new AppError('TL_LEGACY_UNREADABLE', `Cannot read ${p}: permission denied for the user tradelog runs as (${e.code}).`, {
+    status: 400,
+    remedy: `As root, copy the old database (with its -wal file if there is one) and give the copy to this user, e.g. "sudo cp ${file}* /tmp/ && sudo chown $(id -u) /tmp/${path.basename(file)}*", then import the copy. tradelog only reads it.`,
+    details: { file: p },
+  });
+}
+
 /** Copy the database (and its -wal/-journal) into a private directory and open the copy read-only. */
 function openSnapshot(file: string): { conn: Database.Database; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-legacy-'));
@@ -204,8 +219,16 @@ export function importLegacyDatabase(ctx: TradesContext, file: string, options: 
       details: { file },
     });
   }
-  const { sha256, bytes } = sha256File(file);
-  const { conn, cleanup } = openSnapshot(file);
+  let hashed: { sha256: string; bytes: number };
+  let snapshot: { conn: Database.Database; cleanup: () => void };
+  try {
+    hashed = sha256File(file);
+    snapshot = openSnapshot(file);
+  } catch (err) {
+    throw readFault(err, file);
+  }
+  const { sha256, bytes } = hashed;
+  const { conn, cleanup } = snapshot;
   try {
     return importFrom(ctx, conn, file, sha256, bytes, options);
   } finally {
@@ -269,6 +292,8 @@ function importFrom(
     return typeof t === 'string' ? t : { time: t, wall: wallText(w) };
   };
   const centsOf = (v: unknown): number | string => {
+    // text the column may hold as NinjaTrader wrote it (`$0.52`) is read as the CSV import reads it, never taken as 0
+    if (typeof v === 'string' && v.trim() !== '' && num(v) === undefined) return parseCommissionCents(v);
     const c = num(v) ?? 0;
     const cents = roundHalfAway(c * 100);
     return Math.abs(c * 100 - cents) > 1e-6 ? `commission ${c} has fractions of a cent` : cents;
@@ -406,7 +431,7 @@ function importFrom(
       const same = have.exec.time === leg.exec.time && have.exec.priceUnits === leg.exec.priceUnits && have.exec.action === leg.exec.action;
       if (leg.kind === 'execution' || have.kind !== leg.kind || !same) {
         conflict =
-          leg.kind === 'execution' && have.kind === 'execution' && fillSignature(have.exec) === fillSignature(leg.exec)
+          leg.kind === 'execution' && have.kind === 'execution' && sameFill(have.exec, leg.exec)
             ? `duplicate of trades row ${have.rowIds[0]} (execution id ${leg.exec.key})`
             : `execution id ${leg.exec.key} also appears in trades row ${have.rowIds[0]} with a different fill`;
         break;
@@ -465,8 +490,8 @@ function importFrom(
         touched.set(`${e.account}\u001f${e.contract}`, book);
         continue;
       }
-      const stored = executions.find(e.account, e.key);
-      if (stored && fillSignature(stored) === fillSignature(e)) {
+      const stored = executions.storedFill(e.account, e.key);
+      if (stored && sameFill(stored, e)) {
         duplicates++;
         touched.set(`${e.account}\u001f${e.contract}`, book);
       } else {

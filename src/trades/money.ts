@@ -134,10 +134,3 @@ export function splitCents(cents: number, part: number, whole: number): [number,
   const first = roundHalfAway((cents * part) / whole);
   return [first, cents - first];
 }
-
-/** A dollar amount as text, `-$1,234.50`. */
-export function formatDollars(cents: number): string {
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}$${Math.floor(abs / 100).toLocaleString('en-US')}.${String(abs % 100).padStart(2, '0')}`;
-}

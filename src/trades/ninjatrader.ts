@@ -163,12 +163,7 @@ function parseValidation(raw: string | undefined): Validity | null {
 
 type Resolved = { contract: string; root: string } | { error: string };
 
-/** Fill identity for telling a repeated row from a different fill that reuses an id. */
-export function fillSignature(f: { action: Action; quantity: number; priceUnits: number; time: number }): string {
-  return `${actionSign(f.action)}|${f.quantity}|${f.priceUnits}|${f.time}`;
-}
-
-/** `fillSignature(a) === fillSignature(b)`, without building the strings. */
+/** True when two fills are the same (direction, quantity, price, time): a repeated row, not a different fill reusing an id. */
 export function sameFill(
   a: { action: Action; quantity: number; priceUnits: number; time: number },
   b: { action: Action; quantity: number; priceUnits: number; time: number },

@@ -8,8 +8,8 @@ import type { StatsPosition } from './stats.js';
 /**
  * The `positions` table and the stable id map `position_ids`.
  *
- * A position's identity is its key (account, contract, opening execution). `replaceBook` gives every built
- * position the id its key had before; a position whose key is new but which contains the opening execution of a
+ * A position's identity is its key (account, contract, opening execution). A book's writer (`beginBook`) gives every
+ * built position the id its key had before; a position whose key is new but which contains the opening execution of a
  * position that vanished in this rebuild (an earlier fill arrived later and moved the boundary) inherits that
  * id (or, failing that, one holding its last execution), so the trader's notes, tags and flags follow the trade. Ids are never reused for anything else.
  * Write methods run inside the caller's `db.write()`.
@@ -180,14 +180,12 @@ export function createPositionsRepo(db: Db) {
   const dropId = c.prepare('DELETE FROM position_ids WHERE id = ?');
   const args: unknown[] = new Array(BATCH * COLUMN_COUNT);
   const byId = c.prepare(`${SELECT} WHERE p.id = ?`);
-  const exists = c.prepare('SELECT 1 FROM position_ids WHERE id = ?').pluck();
   const containing = c.prepare(
     `SELECT p.id FROM positions p JOIN executions f ON f.id = p.first_exec_id JOIN executions l ON l.id = p.last_exec_id
      JOIN executions e ON e.id = ?
      WHERE p.account = e.account AND p.contract = e.contract AND (f.time, f.id) <= (e.time, e.id) AND (e.time, e.id) <= (l.time, l.id)
      ORDER BY p.opened_at, p.id`,
   );
-  const countAll = c.prepare('SELECT count(*) FROM positions').pluck();
 
   const repo = {
     /**
@@ -196,7 +194,6 @@ export function createPositionsRepo(db: Db) {
      */
     beginBook(account: string, contract: string): BookWriter {
       const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; lastExecId: number; key: string }[];
-      const oldIds = new Set(old.map((o) => o.id));
       const byFirst = new Map<number, number>();
       const byLast = new Map<number, number>();
       for (const o of old) {
@@ -252,7 +249,7 @@ export function createPositionsRepo(db: Db) {
           // An old position whose key did not come back has vanished: the first new position holding its
           // execution takes over its id (and so its notes, tags and flags).
           for (const d of deferred) {
-            const heir = d.candidates.find((c) => oldIds.has(c) && !taken.has(c));
+            const heir = d.candidates.find((c) => !taken.has(c));
             if (heir === undefined) continue;
             taken.add(heir);
             moveId.run(heir, d.id);
@@ -264,21 +261,9 @@ export function createPositionsRepo(db: Db) {
       };
     },
 
-    /** Replace a book's positions with `built` (all of that book), keeping ids stable. Returns the count written. */
-    replaceBook(account: string, contract: string, built: Iterable<BuiltPosition>): number {
-      const w = repo.beginBook(account, contract);
-      for (const b of built) w.write(b);
-      return w.end();
-    },
-
     get(id: number): PositionRecord | undefined {
       const r = byId.get(id) as Row | undefined;
       return r && toRecord(r);
-    },
-
-    /** True when the id was ever given to a position (journal data may be attached even while it is absent). */
-    idExists(id: number): boolean {
-      return exists.get(id) === 1;
     },
 
     list(q: PositionQuery = {}): PositionRecord[] {
@@ -293,10 +278,6 @@ export function createPositionsRepo(db: Db) {
         .prepare(`SELECT count(*) FROM positions p${w.sql}`)
         .pluck()
         .get(...w.params) as number;
-    },
-
-    countAll(): number {
-      return countAll.get() as number;
     },
 
     /** Closed positions for statistics, in closedAt order. */

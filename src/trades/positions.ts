@@ -233,7 +233,6 @@ export interface BuildOptions {
  */
 export class BookBuilder {
   private open: Open | undefined;
-  private first = true;
   private last: BookExecution | undefined;
 
   constructor(
@@ -248,16 +247,15 @@ export class BookBuilder {
 
   /** Feed the next execution; returns the position it closed, if any. */
   push(e: BookExecution): BuiltPosition | undefined {
+    const first = this.last === undefined;
     this.last = e;
     const sign = actionSign(e.action);
     const open = this.open;
     if (!open) {
-      const share = this.first && this.firstShare ? this.firstShare : { quantity: e.quantity, commissionCents: e.commissionCents };
-      this.first = false;
+      const share = first && this.firstShare ? this.firstShare : { quantity: e.quantity, commissionCents: e.commissionCents };
       this.open = new Open(sign, e, share);
       return undefined;
     }
-    this.first = false;
     if (sign === open.side) {
       open.addEntry(e, e.quantity, e.commissionCents);
       return undefined;

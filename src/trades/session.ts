@@ -56,11 +56,3 @@ export function hourOfDay(utcMs: number, zone: string): number {
   const local = utcMs + zoneOffsets(zone).offsetAt(utcMs) * 60_000;
   return Math.floor((((local % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY) / 3_600_000);
 }
-
-/** First instant (UTC ms) of a trading day `YYYY-MM-DD`: 17:00 Chicago on the previous calendar day. */
-export function tradingDayStart(day: string): number {
-  const d = Math.floor(Date.parse(`${day}T00:00:00Z`) / MS_PER_DAY) - 1;
-  const wall = d * MS_PER_DAY + SESSION_ROLL_HOUR * 3_600_000;
-  // 17:00 is never skipped or doubled by a US DST change (those happen at 02:00).
-  return chicago.resolve(wall).instants[0] as number;
-}

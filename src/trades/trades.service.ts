@@ -13,7 +13,7 @@ import {
 } from './import.service.js';
 import { createJournalRepo, type JournalEntry } from './journal.repo.js';
 import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
-import { centsToDollars, grossCents, priceToUnits, unitsToPrice } from './money.js';
+import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
@@ -157,7 +157,8 @@ function badFilter(message: string, remedy: string): AppError {
 
 function dayBound(text: string, which: 'from' | 'to'): string {
   const t = text.trim();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && !Number.isNaN(Date.parse(`${t}T00:00:00Z`))) return t;
+  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t) return t;
   const ms = Date.parse(t);
   if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return tradingDay(ms);
   throw badFilter(`--${which} "${text}" is not a date.`, `Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.`);
@@ -251,11 +252,10 @@ export function createTradesService(deps: TradesServiceDeps) {
       if (!first || !last) throw new Error(`position ${id} points at missing executions`);
       const stored = executions.range(p.account, p.contract, first, last);
       const byId = new Map(stored.map((e) => [e.id, e]));
-      const [built] = buildPositions(
-        { account: p.account, contract: p.contract, root: p.root, pointValue: p.pointValue },
-        stored.map((e) => ({ ...e, priceUnits: priceToUnits(e.price) })),
-        { firstShare: { quantity: p.firstExecQuantity, commissionCents: p.firstExecCommissionCents }, onlyFirst: true },
-      );
+      const [built] = buildPositions({ account: p.account, contract: p.contract, root: p.root, pointValue: p.pointValue }, stored, {
+        firstShare: { quantity: p.firstExecQuantity, commissionCents: p.firstExecCommissionCents },
+        onlyFirst: true,
+      });
       if (!built) throw new Error(`position ${id} rebuilt to nothing`);
       const j = journal.get(id);
       return {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { table } from '../../src/cli/trades-shared.js';
 import { runCli } from '../helpers/cli.js';
+import { appDataDir, needRoot, rootFile, tradelog } from '../helpers/faults.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fixture, LEGACY_FIXTURE } from './helpers.js';
 
@@ -132,4 +135,43 @@ test('tradelog import-legacy reports what it imported and skipped and exits 1 wh
   assert.ok(Array.isArray(out.skipped) && out.skipped.length > 0);
   assert.ok('bars' in out);
   assert.deepEqual(out.check, { legacyNetPnl: 397.5, netPnl: 397.5 });
+});
+
+test('table pads columns and right-aligns numbers when there are more rows than a call can take as arguments', () => {
+  const rows: (string | number | null)[][] = Array.from({ length: 200_000 }, (_, i) => [`r${i}`, i, null]);
+  const lines = table(['name', 'n', 'note'], rows).split('\n');
+  assert.equal(lines.length, 200_001);
+  assert.equal(lines[0], 'name          n  note');
+  assert.equal(lines[1], 'r0            0');
+  assert.equal(lines[200_000], 'r199999  199999');
+});
+
+test('tradelog import-legacy exits 2 with TL_LEGACY_UNREADABLE when the old root-owned database or its -wal cannot be read', (t) => {
+  if (!needRoot(t)) return;
+  const paths = appDataDir(t);
+  const file = path.join(tempDir(t), 'futures_trades_clean.db');
+  const db = new Database(file);
+  db.exec(
+    'CREATE TABLE trades (id INTEGER PRIMARY KEY, instrument TEXT, side_of_market TEXT, quantity INTEGER, entry_price REAL, entry_time TEXT, account TEXT)',
+  );
+  db.close();
+  // as the old app left it: root-owned, 0600
+  fs.chownSync(file, 0, 0);
+  fs.chmodSync(file, 0o600);
+  const main = tradelog(['import-legacy', file, '--json', '--data-dir', paths.dataDir]);
+  assert.equal(main.status, 2, main.stderr);
+  assert.equal(JSON.parse(main.stdout).error.code, 'TL_LEGACY_UNREADABLE');
+  assert.doesNotMatch(main.stderr, /\n\s+at /, 'no stack trace');
+  // the database readable, its -wal not
+  fs.chmodSync(file, 0o644);
+  rootFile(`${file}-wal`, 32, 0o600);
+  const wal = tradelog(['import-legacy', file, '--json', '--data-dir', paths.dataDir]);
+  assert.equal(wal.status, 2, wal.stderr);
+  const err = JSON.parse(wal.stdout).error;
+  assert.equal(err.code, 'TL_LEGACY_UNREADABLE');
+  assert.match(err.message, /futures_trades_clean\.db-wal/);
+  // readable again: imported (an empty trades table)
+  fs.chmodSync(`${file}-wal`, 0o644);
+  fs.rmSync(`${file}-wal`);
+  assert.equal(tradelog(['import-legacy', file, '--json', '--data-dir', paths.dataDir]).status, 0);
 });

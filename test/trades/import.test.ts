@@ -297,6 +297,9 @@ test('positions across the 17:00 Chicago roll and the DST change get exact insta
     ['2025-10-29'],
   );
   assert.equal(service.listPositions({ from: '2025-11-01' }).length, 2);
+  for (const bad of ['2025-02-30', '2025-13-01', 'yesterday']) {
+    assert.throws(() => service.listPositions({ to: bad }), { code: 'TL_TRADES_BAD_FILTER' }, bad);
+  }
   assert.equal(service.listPositions({ instrument: 'MNQZ5' }).length, 3);
   assert.equal(service.listPositions({ instrument: 'MNQ' }).length, 3);
   assert.equal(service.listPositions({ instrument: 'ES' }).length, 0);

@@ -311,3 +311,28 @@ test('import-legacy refuses a file that is not the old app database', async (t) 
   assert.throws(() => service.importLegacy(path.join(dir, 'other.db')), { code: 'TL_LEGACY_NOT_RECOGNIZED' });
   assert.throws(() => service.importLegacy(path.join(dir, 'missing.db')), { code: 'TL_LEGACY_NOT_FOUND' });
 });
+
+test('import-legacy reads a commission stored as text with a dollar sign, and skips a row whose commission is not money', (t) => {
+  const { service } = tradesFixture(t);
+  const file = path.join(tempDir(t), 'futures_trades.db');
+  const db = new Database(file);
+  db.exec(`CREATE TABLE trades (id INTEGER PRIMARY KEY, instrument TEXT, side_of_market TEXT, quantity INTEGER, entry_price REAL,
+    exit_price REAL, entry_time TEXT, commission, account TEXT, entry_execution_id TEXT)`);
+  const ins = db.prepare('INSERT INTO trades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  ins.run(1, 'MNQ 12-25', 'Buy', 1, 21000, null, '2025-11-04 06:30:00', '$0.52', 'ACC1', 't1');
+  ins.run(2, 'MNQ 12-25', 'Sell', 1, null, 21010, '2025-11-04 06:40:00', '$$0.52', 'ACC1', 't2');
+  ins.run(3, 'MNQ 12-25', 'Buy', 1, 21000, null, '2025-11-04 07:00:00', 'n/a', 'ACC1', 't3');
+  db.close();
+  const r = service.importLegacy(file);
+  assert.equal(r.executions, 2);
+  assert.deepEqual(
+    r.skipped.map((s) => [s.table, s.id]),
+    [['trades', 3]],
+  );
+  assert.match(r.skipped[0]?.reason ?? '', /bad number "n\/a" in Commission/);
+  // 10 points × $2 = $20.00, commission 0.52 + 0.52
+  assert.deepEqual(
+    service.listPositions().map((p) => [p.grossPnl, p.commission, p.netPnl]),
+    [[20, 1.04, 18.96]],
+  );
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tradingDay as marketTradingDay } from '../../src/market-data/sessions.js';
-import { hourOfDay, isoWeekOfDay, tradingDay, tradingDayNumber, tradingDayStart } from '../../src/trades/session.js';
+import { hourOfDay, isoWeekOfDay, tradingDay, tradingDayNumber } from '../../src/trades/session.js';
 import { computeStats, type StatsPosition } from '../../src/trades/stats.js';
 
 test('tradingDay rolls at 17:00 Chicago, in summer and in winter time', () => {
@@ -30,11 +30,6 @@ test('tradingDay buckets every instant as the market-data session calendar does'
     if (tradingDay(t) !== marketTradingDay(t)) differences++;
   }
   assert.equal(differences, 0);
-});
-
-test('tradingDayStart is 17:00 Chicago of the previous calendar day', () => {
-  assert.equal(new Date(tradingDayStart('2025-10-29')).toISOString(), '2025-10-28T22:00:00.000Z');
-  assert.equal(new Date(tradingDayStart('2025-11-03')).toISOString(), '2025-11-02T23:00:00.000Z');
 });
 
 test('isoWeekOfDay and hourOfDay label groups as people read them', () => {
