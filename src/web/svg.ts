@@ -14,6 +14,18 @@ const money = (n: number) => {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
+/** A vertical scale that always shows zero: the value range and value → y within [top, bottom]. */
+function verticalScale(values: readonly number[], top: number, bottom: number): { min: number; max: number; y: (v: number) => number } {
+  let min = 0;
+  let max = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max - min || 1;
+  return { min, max, y: (v: number) => top + ((max - v) * (bottom - top)) / span };
+}
+
 export interface LinePoint {
   label: string;
   value: number;
@@ -26,12 +38,12 @@ export function lineChart(points: readonly LinePoint[], options: { width?: numbe
   const pad = { l: 56, r: 12, t: 12, b: 24 };
   const idAttr = options.id ? ` id="${escapeXml(options.id)}"` : '';
   if (points.length === 0) return '';
-  const values = points.map((p) => p.value);
-  const min = Math.min(0, ...values);
-  const max = Math.max(0, ...values);
-  const span = max - min || 1;
+  const { min, max, y } = verticalScale(
+    points.map((p) => p.value),
+    pad.t,
+    h - pad.b,
+  );
   const x = (i: number) => pad.l + (points.length === 1 ? (w - pad.l - pad.r) / 2 : (i * (w - pad.l - pad.r)) / (points.length - 1));
-  const y = (v: number) => pad.t + ((max - v) * (h - pad.t - pad.b)) / span;
   const coords = points.map((p, i) => `${r1(x(i))},${r1(y(p.value))}`).join(' ');
   const area = `${r1(x(0))},${r1(y(0))} ${coords} ${r1(x(points.length - 1))},${r1(y(0))}`;
   const first = points[0] as LinePoint;
@@ -63,13 +75,13 @@ export function barChart(
     /^\d{4}-\d{2}-\d{2}$/.test(label) ? label.slice(5) : label.length > 10 ? `${label.slice(0, 9)}…` : label;
   const idAttr = options.id ? ` id="${escapeXml(options.id)}"` : '';
   if (items.length === 0) return '';
-  const values = items.map((p) => p.value);
-  const min = Math.min(0, ...values);
-  const max = Math.max(0, ...values);
-  const span = max - min || 1;
+  const { min, max, y } = verticalScale(
+    items.map((p) => p.value),
+    pad.t,
+    h - pad.b,
+  );
   const slot = (w - pad.l - pad.r) / items.length;
   const bw = Math.max(1, slot * 0.7);
-  const y = (v: number) => pad.t + ((max - v) * (h - pad.t - pad.b)) / span;
   const bars = items
     .map((p, i) => {
       const x0 = pad.l + i * slot + (slot - bw) / 2;
