@@ -76,7 +76,6 @@ export function register(program: Command): void {
         const which = base.startsWith('market-') ? 'market' : base.startsWith('journal-') ? 'journal' : undefined;
         if (!which) {
           throw new AppError('TL_BACKUP_UNKNOWN_FILE', `${file} is not a tradelog backup name (journal-… or market-…).`, {
-            status: 400,
             remedy: 'Pass a file listed by "tradelog backups".',
           });
         }
@@ -84,7 +83,6 @@ export function register(program: Command): void {
         const target = which === 'market' ? ctx.paths.marketDb : ctx.paths.journalDb;
         if (!opts.yes) {
           throw new AppError('TL_CLI_CONFIRM', `Restoring replaces ${target} with ${resolved}.`, {
-            status: 400,
             remedy: 'Stop the app, then run the same command with --yes. The current files are moved to quarantine/, not deleted.',
           });
         }

@@ -105,5 +105,5 @@ export async function runCommand<T>(
 
 /** Argument errors (commander's) also exit 2, with the same shape. */
 export function usageError(message: string, remedy: string): AppError {
-  return new AppError('TL_CLI_USAGE', message, { status: 400, remedy });
+  return new AppError('TL_CLI_USAGE', message, { remedy });
 }

@@ -89,7 +89,6 @@ export function register(program: Command): void {
             fs.accessSync(f, fs.constants.R_OK);
           } catch (err) {
             throw new AppError('TL_IMPORT_UNREADABLE', `Cannot read ${f}: ${(err as Error).message}.`, {
-              status: 400,
               remedy: 'Check the path and that the file is readable by this user; nothing was imported.',
               details: { file: f },
             });

@@ -147,7 +147,6 @@ export function backupDatabase(db: Db, options: BackupOptions): BackupResult {
     const check = verifyCopy(tmp, { userVersion: before.userVersion, counts: before.counts, exactCounts: options.exactCounts ?? false });
     if (!check.ok) {
       throw new AppError('TL_BACKUP_VERIFY_FAILED', `The backup copy of ${db.file} failed verification: ${check.problems.join('; ')}`, {
-        status: 500,
         remedy: 'Run "tradelog doctor" to check the live database; the unverified copy was removed and no older backup was touched.',
         details: { problems: check.problems },
       });
@@ -168,7 +167,6 @@ export function backupDatabase(db: Db, options: BackupOptions): BackupResult {
     fs.rmSync(tmp, { force: true });
     if (err instanceof AppError) throw err;
     throw new AppError('TL_BACKUP_FAILED', `Backup of ${db.file} failed: ${sqliteCode(err) ?? ''} ${errorMessage(err)}`, {
-      status: 500,
       remedy: `Check free space and that ${options.backupsDir} is writable by uid ${process.getuid?.()}; "tradelog doctor" names the cause.`,
       details: { sqliteCode: sqliteCode(err), backupsDir: options.backupsDir },
       cause: err,
@@ -245,7 +243,6 @@ export interface RestoreResult {
 export function restoreBackup(backupFile: string, target: string, quarantineDir: string, now = new Date()): RestoreResult {
   if (!fs.existsSync(backupFile)) {
     throw new AppError('TL_BACKUP_NOT_FOUND', `Backup ${backupFile} does not exist.`, {
-      status: 404,
       remedy: 'List backups with "tradelog backups" and pass one of the files it shows.',
       details: { path: backupFile },
     });
@@ -279,7 +276,6 @@ export function restoreBackup(backupFile: string, target: string, quarantineDir:
       'TL_BACKUP_RESTORE_FAILED',
       `Could not copy ${backupFile} beside ${target} (${systemCode(err) ?? 'error'}: ${errorMessage(err)}).`,
       {
-        status: 500,
         remedy: `Nothing was changed. Free space on the filesystem holding ${path.dirname(target)} and check that it is writable by uid ${process.getuid?.()}, then run the restore again.`,
         details: { path: target, backup: backupFile },
         cause: err,

@@ -84,7 +84,6 @@ export function migrate(db: Db, options: MigrateOptions): MigrateResult {
   const latest = all.at(-1)?.version ?? 0;
   if (from > latest) {
     throw new AppError('TL_DB_TOO_NEW', `${db.file} has schema version ${from}, newer than this tradelog knows (${latest}).`, {
-      status: 503,
       remedy: 'Run the newer tradelog version that wrote this database, or restore a backup made before the upgrade ("tradelog backups").',
       details: { path: db.file, version: from, known: latest },
     });
@@ -113,7 +112,6 @@ export function migrate(db: Db, options: MigrateOptions): MigrateResult {
       'TL_DB_MIGRATION_FAILED',
       `Migration ${String(current.version).padStart(4, '0')}_${current.name} of ${db.file} failed (${sqliteCode(err) ?? 'error'}: ${errorMessage(err)}); nothing was changed, the schema is still version ${from}.`,
       {
-        status: 503,
         remedy: backup
           ? `The database is unchanged. A verified backup was taken first: ${backup.file}. Report the message above; "tradelog doctor" checks the database.`
           : 'The database is unchanged. Report the message above; "tradelog doctor" checks the database.',

@@ -244,7 +244,6 @@ export function openDb(file: string, options: OpenOptions): Db {
       fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
     } catch (err) {
       throw new AppError('TL_DB_CANTOPEN', `Cannot create the directory ${dir}: ${errorMessage(err)}`, {
-        status: 503,
         remedy: `Create ${dir} as the user that runs tradelog (uid ${process.getuid?.()}), or fix the parent directory's owner.`,
         details: { path: dir },
         cause: err,
@@ -253,7 +252,6 @@ export function openDb(file: string, options: OpenOptions): Db {
   }
   if ((options.mustExist || options.readonly) && !fs.existsSync(file)) {
     throw new AppError('TL_DB_MISSING', `Database ${file} does not exist.`, {
-      status: 503,
       remedy: 'Check --data-dir / TRADELOG_DATA_DIR; run "tradelog migrate" to create a new, empty database.',
       details: { path: file },
     });
@@ -318,7 +316,6 @@ export function openDb(file: string, options: OpenOptions): Db {
     }
     if (err instanceof TypeError || (err as { code?: string }).code === undefined) {
       throw new AppError('TL_DB_CANTOPEN', `Cannot open ${file}: ${errorMessage(err)}`, {
-        status: 503,
         remedy: `Check that ${dir} exists and belongs to uid ${process.getuid?.()}.`,
         details: { path: file },
         cause: err,

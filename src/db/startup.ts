@@ -136,7 +136,6 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
         const lines = result.lines;
         market.refuseWrites(
           new AppError('TL_DB_CORRUPT', `The database ${market.file} is damaged: quick_check reported ${lines.slice(0, 3).join('; ')}.`, {
-            status: 503,
             remedy:
               'Keep the files. Stop the app and restore market.db from "tradelog backups", or move it aside and download the bars again.',
             details: { path: market.file },

@@ -44,7 +44,6 @@ function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: O
     const holders = findHolders(file);
     if (holders.held) {
       throw new AppError('TL_DB_IN_USE', `Schema migrations for ${file} are pending, but another process is using the database.`, {
-        status: 503,
         remedy:
           'Stop the other tradelog process (the server, a second container, a running command), then start again; migrations run automatically after a verified backup.',
         details: { evidence: holders.evidence },

@@ -248,7 +248,6 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
   const { trades, market } = deps;
   if (trades.countPositions({}) > 0 || trades.listImports(1).length > 0) {
     throw new AppError('TL_DEMO_NOT_EMPTY', 'The journal already holds executions; demo data is only added to an empty journal.', {
-      status: 409,
       remedy: 'Use a new data directory for the demo: tradelog demo --data-dir ./demo-data, then tradelog serve --data-dir ./demo-data.',
     });
   }
@@ -339,7 +338,6 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
       'TL_DEMO_FAILED',
       `The demo executions were not imported (${result.status}): ${result.rejected[0]?.reason ?? 'unknown reason'}`,
       {
-        status: 500,
         remedy: 'This is a bug in tradelog; report it with the output of "tradelog demo --log-level debug".',
       },
     );

@@ -34,7 +34,6 @@ function fullYear(digits: string, referenceYear: number): number {
 
 function unknownFormat(raw: string): AppError {
   return new AppError('TL_INSTRUMENT_BAD_NAME', `"${raw}" is not a contract name tradelog can read.`, {
-    status: 400,
     remedy: 'Use a form like "MNQ 12-25", "MNQ DEC25", "MNQZ5", "MNQZ25" or a bare root like "MNQ".',
     details: { instrument: raw },
   });
@@ -115,7 +114,6 @@ export class InstrumentRegistry {
       const base = this.specs.get(root);
       if (!base && (o.pointValue === undefined || o.tickSize === undefined)) {
         throw new AppError('TL_INSTRUMENT_BAD_OVERRIDE', `The override for new root ${root} lacks pointValue or tickSize.`, {
-          status: 400,
           remedy: `Give ${root} at least a point value (dollars per 1.00 of price) and a tick size in Settings → Instruments.`,
           details: { root },
         });
@@ -152,7 +150,6 @@ export class InstrumentRegistry {
       'TL_INSTRUMENT_UNKNOWN',
       `Unknown instrument root "${root}"${context ? ` in "${context}"` : ''}: tradelog has no point value or tick size for it.`,
       {
-        status: 422,
         remedy: `Add ${root} in Settings → Instruments with its point value (dollars per 1.00 of price), tick size and exchange, then import again.`,
         details: { root },
       },

@@ -58,7 +58,6 @@ function zoneConverter(zoneName: string): (y: number, mo: number, d: number, h: 
   const zone = IANAZone.create(zoneName);
   if (!zone.isValid) {
     throw new AppError('TL_MARKET_FILE_FORMAT', `"${zoneName}" is not a time zone.`, {
-      status: 400,
       remedy: 'Give --timezone an IANA zone such as America/New_York or Europe/Berlin.',
       details: { timezone: zoneName },
     });
@@ -114,7 +113,6 @@ export function parseBarFile(text: string, options: BarFileOptions): ParsedBarFi
   const firstIndex = lines.findIndex((l) => l.trim() !== '');
   if (firstIndex < 0) {
     throw new AppError('TL_MARKET_FILE_FORMAT', 'The bar file is empty.', {
-      status: 400,
       remedy: 'Export the bars again, with the header time,open,high,low,close,volume or in NinjaTrader’s format.',
     });
   }
@@ -131,7 +129,6 @@ export function parseBarFile(text: string, options: BarFileOptions): ParsedBarFi
         'TL_MARKET_FILE_FORMAT',
         `Line ${firstIndex + 1} is "${first.slice(0, 80)}": neither the header time,open,high,low,close,volume nor a NinjaTrader bar line (yyyyMMdd HHmmss;open;high;low;close;volume).`,
         {
-          status: 400,
           remedy: 'Use a CSV with the header time,open,high,low,close,volume, or NinjaTrader’s Historical Data export.',
           details: { line: firstIndex + 1 },
         },

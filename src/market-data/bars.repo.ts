@@ -157,7 +157,6 @@ const INSTRUMENT_KEY = /^[A-Z0-9]{1,8}$/;
 function checkKey(instrument: string, timeframe: string): void {
   if (!INSTRUMENT_KEY.test(instrument)) {
     throw new AppError('TL_MARKET_BAD_INSTRUMENT', `"${instrument}" is not an instrument root (bars are stored per root, e.g. MNQ).`, {
-      status: 400,
       remedy: 'Name the instrument by its root (MNQ) or a contract (MNQ 12-25); tradelog stores bars per root.',
       details: { instrument },
     });
@@ -170,7 +169,6 @@ function clampLimit(limit: number | undefined, fallback: number | undefined): nu
   if (l === undefined) return undefined;
   if (!Number.isInteger(l) || l < 1) {
     throw new AppError('TL_MARKET_BAD_RANGE', `limit ${String(l)} is not a whole number ≥ 1.`, {
-      status: 400,
       remedy: `Ask for between 1 and ${MAX_CHART_LIMIT} bars.`,
       details: { limit: l },
     });
@@ -186,7 +184,6 @@ function bounds(query: RangeQuery): [number, number] {
       'TL_MARKET_BAD_RANGE',
       `The range from ${String(query.from)} to ${String(query.to)} is empty or not a range of times.`,
       {
-        status: 400,
         remedy: 'Give "from" before "to" (ISO 8601 dates or Unix seconds).',
         details: { from: query.from, to: query.to },
       },

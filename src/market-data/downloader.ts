@@ -329,7 +329,6 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
       const { root, symbol } = symbols.resolve(instrument);
       if (options.days !== undefined && (!Number.isFinite(options.days) || options.days <= 0)) {
         throw new AppError('TL_MARKET_BAD_RANGE', `--days ${String(options.days)} is not a positive number of days.`, {
-          status: 400,
           remedy: 'Give --days a number above 0, e.g. --days 7.',
         });
       }

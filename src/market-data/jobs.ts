@@ -221,7 +221,6 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
       const s = registry.get(id);
       if (s) return s;
       throw new AppError('TL_MARKET_JOB_NOT_FOUND', `There is no update job ${id}.`, {
-        status: 404,
         remedy: 'Jobs are kept in memory until the server restarts (the last 50 finished ones); start a new update.',
         details: { id },
       });

@@ -72,7 +72,6 @@ export function providerError(kind: Kind, message: string, options: Omit<AppErro
 /** Thrown (and reported per timeframe) when an update was cancelled: server shutdown, scheduler stop. */
 export function cancelledError(): AppError {
   return new AppError('TL_MARKET_CANCELLED', 'The update was cancelled before this timeframe finished.', {
-    status: 503,
     remedy: 'Run the update again; what was stored before the cancel is kept and will not be fetched again.',
   });
 }

@@ -18,7 +18,6 @@ export function parseTimeParam(value: string, name: string, endOfDay = false): n
   const ms = Date.parse(dateOnly ? `${v}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`);
   if (Number.isNaN(ms)) {
     throw new AppError('TL_MARKET_BAD_RANGE', `${name} "${value}" is neither Unix seconds nor an ISO 8601 date.`, {
-      status: 400,
       remedy: `Write ${name} as Unix seconds (1750256400) or ISO 8601 (2025-06-18 or 2025-06-18T14:30:00Z).`,
       details: { [name]: value },
     });
@@ -43,7 +42,6 @@ export function parseBarsQuery(
 ): { timeframe: TimeframeId; query: RangeQuery } {
   if (input.timeframe === undefined || input.timeframe === '') {
     throw new AppError('TL_MARKET_BAD_TIMEFRAME', 'No timeframe given.', {
-      status: 400,
       remedy: 'Add timeframe=1m, 5m, 15m, 30m, 1h, 4h or 1d.',
     });
   }
@@ -53,7 +51,6 @@ export function parseBarsQuery(
     const n = Number(input.limit);
     if (!Number.isInteger(n) || n < 1) {
       throw new AppError('TL_MARKET_BAD_RANGE', `limit "${String(input.limit)}" is not a whole number ≥ 1.`, {
-        status: 400,
         remedy: `Ask for between 1 and ${MAX_CHART_LIMIT} bars.`,
         details: { limit: input.limit },
       });
@@ -66,7 +63,6 @@ export function parseBarsQuery(
   if (input.to !== undefined && input.to !== '') query.to = parseTimeParam(input.to, 'to', true);
   if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
     throw new AppError('TL_MARKET_BAD_RANGE', `from (${input.from}) is after to (${input.to}).`, {
-      status: 400,
       remedy: 'Give from before to.',
       details: { from: input.from, to: input.to },
     });

@@ -151,7 +151,6 @@ export function createMarketData(options: MarketDataOptions): MarketData {
         'TL_MARKET_DERIVED_TIMEFRAME',
         `${o.timeframe} bars are built from ${TIMEFRAMES[o.timeframe].derivedFrom} bars, not imported.`,
         {
-          status: 400,
           remedy: `Import ${TIMEFRAMES[o.timeframe].derivedFrom} bars instead; tradelog builds the ${o.timeframe} bars from them on CME session boundaries.`,
         },
       );
@@ -199,7 +198,6 @@ export function createMarketData(options: MarketDataOptions): MarketData {
         text = fs.readFileSync(file, 'utf8');
       } catch (err) {
         throw new AppError('TL_MARKET_FILE_UNREADABLE', `Cannot read ${file}: ${errorMessage(err)}`, {
-          status: 400,
           remedy:
             systemCode(err) === 'ENOENT'
               ? 'Check the path of the file.'

@@ -112,7 +112,6 @@ export function isTimeframeId(value: string): value is TimeframeId {
 /** TL_MARKET_BAD_TIMEFRAME for `value`, naming the accepted timeframes. */
 export function badTimeframe(value: string): AppError {
   return new AppError('TL_MARKET_BAD_TIMEFRAME', `"${value}" is not a timeframe tradelog stores.`, {
-    status: 400,
     remedy: `Use one of ${TIMEFRAME_IDS.join(', ')}.`,
     details: { timeframe: value },
   });
@@ -136,7 +135,6 @@ export function parseTimeframeList(value: string | readonly string[]): Timeframe
   }
   if (out.length === 0) {
     throw new AppError('TL_MARKET_BAD_TIMEFRAME', 'No timeframe given.', {
-      status: 400,
       remedy: `Name at least one of ${TIMEFRAME_IDS.join(', ')}, separated by commas.`,
     });
   }

@@ -45,7 +45,6 @@ export function createSettingsRepo(db: Db): SettingsRepo {
           'TL_SETTINGS_INVALID',
           `Setting ${key}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
           {
-            status: 400,
             remedy: 'Correct the field named in the message and save again.',
             details: { key, path: issue?.path },
           },

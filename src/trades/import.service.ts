@@ -281,7 +281,6 @@ export async function importNinjaTraderFile(
       problems.sort((x, y) => x.line - y.line);
       if (options.expectedSha256 && options.expectedSha256 !== read.sha256) {
         throw new AppError('TL_IMPORT_CHANGED', `${name} changed since it was previewed (sha256 ${read.sha256.slice(0, 12)}…).`, {
-          status: 409,
           remedy: 'Preview the file again, then import it.',
           details: { file: name, sha256: read.sha256, expected: options.expectedSha256 },
         });
@@ -356,14 +355,12 @@ export function undoImport(ctx: TradesContext, importId: number): UndoResult {
     const rec = repo.getImport(importId);
     if (!rec) {
       throw new AppError('TL_IMPORT_NOT_FOUND', `There is no import #${importId}.`, {
-        status: 404,
         remedy: 'List imports with "tradelog import --history" and use one of their ids.',
         details: { importId },
       });
     }
     if (rec.status !== 'imported') {
       throw new AppError('TL_IMPORT_NOT_UNDOABLE', `Import #${importId} (${rec.fileName}) was ${rec.status}; there is nothing to undo.`, {
-        status: 409,
         remedy: 'Only a successful import can be undone, once. Re-import the file to bring its executions back.',
         details: { importId, status: rec.status },
       });

@@ -25,7 +25,6 @@ export function normaliseTag(raw: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   if (tag === '' || tag.length > MAX_TAG_LENGTH || /[\u0000-\u001f]/.test(tag)) {
     throw new AppError('TL_JOURNAL_BAD_INPUT', `"${raw}" is not a usable tag: it must be 1–${MAX_TAG_LENGTH} printable characters.`, {
-      status: 400,
       remedy: `Use a short tag such as "breakout" or "A+ setup" (at most ${MAX_TAG_LENGTH} characters).`,
       details: { tag: raw },
     });
@@ -56,7 +55,6 @@ export function createJournalRepo(db: Db) {
   const mustExist = (id: number) => {
     if (!Number.isSafeInteger(id) || exists.get(id) !== 1) {
       throw new AppError('TL_POSITION_NOT_FOUND', `There is no position ${id}.`, {
-        status: 404,
         remedy: 'List positions with "tradelog positions" (or open /positions) and use one of their ids.',
         details: { positionId: id },
       });
@@ -82,7 +80,6 @@ export function createJournalRepo(db: Db) {
     setNote(id: number, text: string): JournalEntry {
       if (text.length > MAX_NOTE_LENGTH) {
         throw new AppError('TL_JOURNAL_BAD_INPUT', `The note has ${text.length} characters; at most ${MAX_NOTE_LENGTH} are kept.`, {
-          status: 400,
           remedy: 'Shorten the note.',
           details: { positionId: id },
         });
@@ -135,7 +132,6 @@ export function createJournalRepo(db: Db) {
     setValidity(id: number, validity: Validity | null): JournalEntry {
       if (validity !== null && validity !== 'valid' && validity !== 'invalid') {
         throw new AppError('TL_JOURNAL_BAD_INPUT', `"${String(validity)}" is not a verdict: use valid, invalid or none.`, {
-          status: 400,
           remedy: 'Send "valid", "invalid", or null to clear.',
         });
       }

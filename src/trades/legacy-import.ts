@@ -149,7 +149,6 @@ function sha256File(file: string): { sha256: string; bytes: number } {
 
 function notRecognised(file: string, why: string): AppError {
   return new AppError('TL_LEGACY_NOT_RECOGNIZED', `${file} is not a Futures Trading Log database: ${why}.`, {
-    status: 400,
     remedy:
       "Pass the old app's database file (data/db/futures_trades_clean.db or futures_trades.db), not a backup archive or another file.",
     details: { file },
@@ -165,7 +164,6 @@ function readFault(err: unknown, file: string): unknown {
   if (e?.code !== 'EACCES' && e?.code !== 'EPERM') return err;
   const p = e.path ?? file;
   return new AppError('TL_LEGACY_UNREADABLE', `Cannot read ${p}: permission denied for the user tradelog runs as (${e.code}).`, {
-    status: 400,
     remedy: `As root, copy the old database (with its -wal file if there is one) and give the copy to this user, e.g. "sudo cp ${file}* /tmp/ && sudo chown $(id -u) /tmp/${path.basename(file)}*", then import the copy. tradelog only reads it.`,
     details: { file: p },
   });
@@ -214,7 +212,6 @@ const flag = (v: unknown): boolean => v === 1 || v === '1' || v === true || str(
 export function importLegacyDatabase(ctx: TradesContext, file: string, options: LegacyImportOptions = {}): LegacyImportResult {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     throw new AppError('TL_LEGACY_NOT_FOUND', `${file} does not exist or is not a file.`, {
-      status: 400,
       remedy: "Give the path of the old app's database, e.g. ~/FuturesTradingLog/data/db/futures_trades_clean.db.",
       details: { file },
     });

@@ -152,7 +152,7 @@ export function positionJson(p: PositionRecord): PositionJson {
 }
 
 function badFilter(message: string, remedy: string): AppError {
-  return new AppError('TL_TRADES_BAD_FILTER', message, { status: 400, remedy });
+  return new AppError('TL_TRADES_BAD_FILTER', message, { remedy });
 }
 
 function dayBound(text: string, which: 'from' | 'to'): string {
@@ -209,7 +209,6 @@ export function createTradesService(deps: TradesServiceDeps) {
     const p = positions.get(id);
     if (!p) {
       throw new AppError('TL_POSITION_NOT_FOUND', `There is no position ${id}.`, {
-        status: 404,
         remedy: 'List positions with "tradelog positions" (or open /positions) and use one of their ids.',
         details: { positionId: id },
       });

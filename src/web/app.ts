@@ -74,13 +74,11 @@ export function toAppError(err: unknown, req: FastifyRequest): AppError {
   const e = err as FastifyError;
   if (e.validation) {
     return new AppError('TL_WEB_BAD_REQUEST', `Invalid ${e.validationContext ?? 'request'}: ${e.message}`, {
-      status: 400,
       remedy: 'Correct the value the message names and try again.',
     });
   }
   if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_PARTS_LIMIT' || e.statusCode === 413) {
     return new AppError('TL_WEB_UPLOAD_TOO_LARGE', `The upload is too large (${e.message}).`, {
-      status: 413,
       remedy: `Upload at most ${UPLOAD_LIMITS.files} files of at most ${UPLOAD_LIMITS.fileBytes / 1024 / 1024} MB each; split bigger exports by date.`,
     });
   }
@@ -242,7 +240,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((req, reply) => {
     const e = new AppError('TL_WEB_NOT_FOUND', `Nothing here: ${req.method} ${req.url.split('?')[0]}`, {
-      status: 404,
       remedy: 'Check the address, or start from the dashboard at /.',
     });
     return sendError(ctx, render, req, reply, e);

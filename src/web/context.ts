@@ -29,7 +29,7 @@ export interface WebContext {
 export function requireStore(ctx: WebContext): Store {
   if (ctx.store) return ctx.store;
   const finding = ctx.startupHealth().findings[0];
-  throw new AppError((finding?.code as `TL_${string}`) ?? 'TL_WEB_UNAVAILABLE', finding?.message ?? 'The database could not be opened.', {
+  throw new AppError(finding?.code ?? 'TL_WEB_UNAVAILABLE', finding?.message ?? 'The database could not be opened.', {
     status: 503,
     remedy: finding?.remedy ?? 'Run "tradelog doctor" and follow what it says, then restart tradelog.',
   });
@@ -38,7 +38,6 @@ export function requireStore(ctx: WebContext): Store {
 /** The services, or the 503 that says why the database is not there. */
 export function requireServices(ctx: WebContext): Services {
   requireStore(ctx);
-  if (!ctx.services)
-    throw new AppError('TL_WEB_UNAVAILABLE', 'The services are not available.', { status: 503, remedy: 'Restart tradelog.' });
+  if (!ctx.services) throw new AppError('TL_WEB_UNAVAILABLE', 'The services are not available.', { remedy: 'Restart tradelog.' });
   return ctx.services;
 }

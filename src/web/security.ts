@@ -58,7 +58,6 @@ export function assertSafeBinding(host: string, authToken: string | undefined): 
     'TL_WEB_TOKEN_REQUIRED',
     `Refusing to listen on ${host} without an access token: anyone who can reach this address could read and change the journal.`,
     {
-      status: 500,
       remedy:
         'Set TRADELOG_AUTH_TOKEN to a secret of at least 12 characters (or TRADELOG_AUTH_TOKEN_FILE to a file holding it), or bind to 127.0.0.1 with --host 127.0.0.1 / TRADELOG_HOST.',
       details: { host },
@@ -156,7 +155,6 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
       if (!session || !expectedSession || !safeEqual(session, expectedSession)) {
         if (isApiPath(path) || path === '/metrics' || req.method !== 'GET') {
           throw new AppError('TL_WEB_UNAUTHORIZED', 'This request needs the access token.', {
-            status: 401,
             remedy: 'Sign in at /login with the token set in TRADELOG_AUTH_TOKEN, or send it as "Authorization: Bearer <token>".',
           });
         }
@@ -178,7 +176,6 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
       if (origin !== undefined) {
         if (!sameHost(origin, req.headers.host)) {
           throw new AppError('TL_WEB_CSRF', `Refused a ${req.method} from another site (Origin ${origin}).`, {
-            status: 403,
             remedy: 'Submit the form from tradelog itself; reload the page if you opened it from a bookmark or another tab.',
           });
         }
@@ -223,7 +220,6 @@ function sameHost(origin: string, hostHeader: string | undefined): boolean {
 
 function csrfError(why: string): AppError {
   return new AppError('TL_WEB_CSRF', `The form's security token did not match (${why}).`, {
-    status: 403,
     remedy: 'Reload the page and submit the form again. If cookies are blocked for this site, allow them.',
   });
 }

@@ -65,14 +65,19 @@ test('app answers a logged 500 that says what to do when a handler fails unexpec
   assert.match(status.body, /TL_INTERNAL/, 'the status page lists recent errors');
 });
 
-test('app keeps the AppError status and remedy when a handler throws one', async (t) => {
+test('app answers an AppError with its catalogue status, or the status the thrower chose, and its remedy', async (t) => {
   const { app } = await buildTestApp(t);
-  app.get('/api/teapot', async () => {
-    throw new AppError('TL_TEST_TEAPOT', 'short and stout', { status: 418, remedy: 'tip it over' });
+  app.get('/api/missing', async () => {
+    throw new AppError('TL_POSITION_NOT_FOUND', 'no such position', { remedy: 'pick one from the list' });
   });
+  app.get('/api/teapot', async () => {
+    throw new AppError('TL_WEB_BAD_REQUEST', 'short and stout', { status: 418, remedy: 'tip it over' });
+  });
+  const missing = await app.inject({ method: 'GET', url: '/api/missing' });
+  assert.equal(missing.statusCode, 404);
   const res = await app.inject({ method: 'GET', url: '/api/teapot' });
   assert.equal(res.statusCode, 418);
-  assert.deepEqual(res.json(), { error: { code: 'TL_TEST_TEAPOT', message: 'short and stout', remedy: 'tip it over' } });
+  assert.deepEqual(res.json(), { error: { code: 'TL_WEB_BAD_REQUEST', message: 'short and stout', remedy: 'tip it over' } });
 });
 
 test('buildApp refuses to start when bound beyond loopback without a token', async (t) => {

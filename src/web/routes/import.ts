@@ -95,7 +95,6 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
           'TL_WEB_UPLOAD_TOO_LARGE',
           `${name} has ${lines} lines; at most ${UPLOAD_LIMITS.rowsPerFile} rows are accepted per file.`,
           {
-            status: 413,
             remedy: 'Split the export into smaller files (for example one per week) and upload them again. Nothing was stored.',
           },
         );
@@ -104,7 +103,6 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     }
     if (files.length === 0) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
-        status: 400,
         remedy: 'Choose one or more NinjaTrader CSV files, then press Preview.',
       });
     }
@@ -145,7 +143,6 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
       const p = pending.get(body.token);
       if (!p) {
         throw new AppError('TL_WEB_UPLOAD_EXPIRED', 'This preview has expired or was already imported.', {
-          status: 410,
           remedy: 'Upload the files again on the Import page (previews are kept for 30 minutes).',
         });
       }

@@ -105,7 +105,6 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
           'TL_SETTINGS_INVALID',
           `Instrument ${root}: ${issue?.path.slice(1).join('.') || 'value'} ${issue?.message ?? 'is invalid'}.`,
           {
-            status: 400,
             remedy: 'Point value and tick size must be positive numbers (e.g. 2 and 0.25 for MNQ).',
           },
         );
