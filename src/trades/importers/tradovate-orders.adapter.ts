@@ -15,11 +15,12 @@ import { checkOrder, type OrderFacts, orderFill, toOrder } from './orders.js';
  *   Type,Limit Price,Stop Price,decimalLimit,decimalStop,Filled Qty,Avg Fill Price,decimalFillAvg,Venue,
  *   Notional Value,Currency
  *
- * Read: `orderId`, `Account`, `B/S`, `Contract`/`Product`, `Avg Fill Price` (else `avgPrice`), `Filled Qty`
- * (else `filledQty`), `Fill Time` (the fill; `Timestamp` is when the order was placed, and `Date` follows it, not
- * the fill), `Status` (`Canceled` with one L), `Quantity`, `Type`, `Limit Price`, `Stop Price`, `Text`
- * (`multibracket` marks bracket legs; there is no parent column). Values carry a leading space: every cell is
- * trimmed. No fees in this export. Times are local wall time with no offset: the source's zone.
+ * Read: `orderId`, `Account`, `B/S`, `Contract`/`Product`, `avgPrice` and `filledQty` (the short variants have
+ * only these; else `Avg Fill Price`, `Filled Qty`), `Fill Time` (the fill; `Timestamp` is when the order was
+ * placed, and `Date` follows it, not the fill), `Status` (`Canceled` with one L), `Quantity`, `Type`,
+ * `Limit Price`, `Stop Price`, `Text` (`multibracket` marks bracket legs; there is no parent column). Values
+ * carry a leading space: every cell is trimmed. No fees in this export. Times are local wall time with no
+ * offset: the source's zone.
  */
 type F =
   | 'orderId'
@@ -44,7 +45,7 @@ const SPEC: ColumnSpec<F> = {
   side: ['b/s'],
   contract: ['contract'],
   product: ['product'],
-  avgPrice: ['avgfillprice', 'avgprice'],
+  avgPrice: ['avgprice', 'avgfillprice'],
   filled: ['filledqty'],
   fillTime: ['filltime'],
   status: ['status'],
