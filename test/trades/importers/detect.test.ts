@@ -36,7 +36,10 @@ const brokerX = parseColumnMapping({
 
 test('every format has at least one fixture', () => {
   const covered = new Set(fixtures.map((f) => f.format));
-  assert.deepEqual([...FORMAT_NAMES].filter((n) => !covered.has(n)), []);
+  assert.deepEqual(
+    [...FORMAT_NAMES].filter((n) => !covered.has(n)),
+    [],
+  );
 });
 
 for (const { format, file } of fixtures) {
@@ -67,16 +70,16 @@ test('detectFormat refuses a file in no known format, quoting its first line and
       assert.match(err.message, /"Date,Ticker,Shares,Cost basis"/);
       assert.match(err.remedy, /Tradovate Fills: a header with Fill ID/);
       assert.match(err.remedy, /Rithmic Completed Orders/);
-      assert.equal((err.details?.lookedFor as unknown[]).length, ADAPTERS.length);
+      assert.equal((err.details?.lookedFor as unknown[] | undefined)?.length, ADAPTERS.length);
       return true;
     },
   );
 });
 
 test('detectFormat refuses a header that fits two formats, naming both, and --format settles it', () => {
-  const header =
-    'Instrument,Action,Quantity,Price,Time,Commission,Account,Market pos.,Qty,Entry price,Exit price,Entry time,Exit time';
-  const row = 'MNQ 09-26,Buy,1,23410.25,9/14/2026 9:31:05 AM,$0.52,Sim101,Long,1,23410.25,23414.50,9/14/2026 9:31:05 AM,9/14/2026 9:39:02 AM';
+  const header = 'Instrument,Action,Quantity,Price,Time,Commission,Account,Market pos.,Qty,Entry price,Exit price,Entry time,Exit time';
+  const row =
+    'MNQ 09-26,Buy,1,23410.25,9/14/2026 9:31:05 AM,$0.52,Sim101,Long,1,23410.25,23414.50,9/14/2026 9:31:05 AM,9/14/2026 9:39:02 AM';
   assert.throws(
     () => detectFormat(Sample.fromText(`${header}\n${row}\n`)),
     (err: unknown) => isAppError(err) && err.code === 'TL_IMPORT_AMBIGUOUS_FORMAT' && /nt8-executions, nt8-trades/.test(err.message),

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InstrumentRegistry } from '../../../src/instruments/instruments.js';
-import { priceToUnits } from '../../../src/trades/money.js';
-import { type BookExecution, buildPositions, byTimeThenId } from '../../../src/trades/positions.js';
 import { contractKey } from '../../../src/trades/importers/contracts.js';
 import { type ParseFileOptions, parseFile } from '../../../src/trades/importers/formats.js';
 import { totalCents } from '../../../src/trades/importers/round-trips.js';
 import type { Fill, ParseResult } from '../../../src/trades/importers/types.js';
+import { priceToUnits } from '../../../src/trades/money.js';
+import { type BookExecution, buildPositions, byTimeThenId } from '../../../src/trades/positions.js';
 import { ROOT } from '../../helpers/cli.js';
 
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'formats');

@@ -16,12 +16,72 @@ test('Tradovate Fills: one fill a row, the UTC _timestamp used (an offset in the
   assert.deepEqual(r.zoneUsed, { zone: 'UTC', source: 'data' });
   const base = { account: 'DEMO4471200', contract: 'MNQ 06-26', openClose: null, derived: null };
   assert.deepEqual(r.fills.map(brief), [
-    { ...base, line: 2, side: 'buy', quantity: 3, price: 21040, time: '2026-05-14T13:31:02.120Z', costs: { commission: 156 }, fillId: '7001', orderId: '9001' },
-    { ...base, line: 3, side: 'sell', quantity: 1, price: 21046.5, time: '2026-05-14T13:35:10.481Z', costs: { commission: 52 }, fillId: '7002', orderId: '9002' },
-    { ...base, line: 4, side: 'sell', quantity: 2, price: 21036.25, time: '2026-05-14T13:38:44.002Z', costs: { commission: 104 }, fillId: '7003', orderId: '9003' },
-    { ...base, line: 5, side: 'sell', quantity: 2, price: 21052.75, time: '2026-05-14T14:02:15.630Z', costs: { commission: 104 }, fillId: '7004', orderId: '9004' },
-    { ...base, line: 6, side: 'buy', quantity: 1, price: 21049, time: '2026-05-14T14:04:30.918Z', costs: { commission: 52 }, fillId: '7005', orderId: '9005' },
-    { ...base, line: 7, side: 'buy', quantity: 1, price: 21047.25, time: '2026-05-14T14:04:31.077Z', costs: { commission: 52 }, fillId: '7006', orderId: '9005' },
+    {
+      ...base,
+      line: 2,
+      side: 'buy',
+      quantity: 3,
+      price: 21040,
+      time: '2026-05-14T13:31:02.120Z',
+      costs: { commission: 156 },
+      fillId: '7001',
+      orderId: '9001',
+    },
+    {
+      ...base,
+      line: 3,
+      side: 'sell',
+      quantity: 1,
+      price: 21046.5,
+      time: '2026-05-14T13:35:10.481Z',
+      costs: { commission: 52 },
+      fillId: '7002',
+      orderId: '9002',
+    },
+    {
+      ...base,
+      line: 4,
+      side: 'sell',
+      quantity: 2,
+      price: 21036.25,
+      time: '2026-05-14T13:38:44.002Z',
+      costs: { commission: 104 },
+      fillId: '7003',
+      orderId: '9003',
+    },
+    {
+      ...base,
+      line: 5,
+      side: 'sell',
+      quantity: 2,
+      price: 21052.75,
+      time: '2026-05-14T14:02:15.630Z',
+      costs: { commission: 104 },
+      fillId: '7004',
+      orderId: '9004',
+    },
+    {
+      ...base,
+      line: 6,
+      side: 'buy',
+      quantity: 1,
+      price: 21049,
+      time: '2026-05-14T14:04:30.918Z',
+      costs: { commission: 52 },
+      fillId: '7005',
+      orderId: '9005',
+    },
+    {
+      ...base,
+      line: 7,
+      side: 'buy',
+      quantity: 1,
+      price: 21047.25,
+      time: '2026-05-14T14:04:31.077Z',
+      costs: { commission: 52 },
+      fillId: '7006',
+      orderId: '9005',
+    },
   ]);
   assert.deepEqual(
     positionsOf(r.fills).map((p) => [p.side, p.grossCents, p.costCents, p.netCents]),
@@ -35,7 +95,18 @@ test('Tradovate Fills: one fill a row, the UTC _timestamp used (an offset in the
 test('Tradovate Orders: every order kept with type, prices, status and times; filled ones give a fill derived from the order', () => {
   const r = parse(fixture('tradovate-orders', 'session.csv'));
   assert.deepEqual(
-    r.orders.map((o) => [o.orderId, o.side, o.type, o.status, o.quantity, o.filledQuantity, o.avgFillPriceUnits, o.limitPriceUnits, o.stopPriceUnits, o.bracket]),
+    r.orders.map((o) => [
+      o.orderId,
+      o.side,
+      o.type,
+      o.status,
+      o.quantity,
+      o.filledQuantity,
+      o.avgFillPriceUnits,
+      o.limitPriceUnits,
+      o.stopPriceUnits,
+      o.bracket,
+    ]),
     [
       ['9001', 'buy', 'market', 'filled', 3, 3, 210_400_000_000, null, null, false],
       ['9002', 'sell', 'limit', 'filled', 1, 1, 210_465_000_000, 210_465_000_000, null, true],
@@ -125,7 +196,8 @@ test('Tradovate Position History: same pairs with the account and pair ids', () 
 });
 
 test('Tradovate Performance: a pnl its prices cannot give is refused; one fill paired at two prices is a problem', () => {
-  const header = 'symbol,_priceFormat,_priceFormatType,_tickSize,buyFillId,sellFillId,qty,buyPrice,sellPrice,pnl,boughtTimestamp,soldTimestamp,duration';
+  const header =
+    'symbol,_priceFormat,_priceFormatType,_tickSize,buyFillId,sellFillId,qty,buyPrice,sellPrice,pnl,boughtTimestamp,soldTimestamp,duration';
   const csv = `${header}
 MNQM6,-2,0,0.25,1,2,1,21000.00,21010.00,$200.00,05/14/2026 10:00:00,05/14/2026 10:01:00,1min
 MNQM6,-2,0,0.25,3,4,1,21000.00,21010.00,$20.00,05/14/2026 10:00:00,05/14/2026 10:01:00,1min
@@ -144,7 +216,9 @@ MNQM6,-2,0,0.25,3,5,1,21000.25,21010.00,$19.50,05/14/2026 10:00:00,05/14/2026 10
 test('Tradovate Orders: more filled than ordered, and a rejected order with fills, are problems on their lines', () => {
   const lines = fixture('tradovate-orders', 'session.csv').toString('utf8').split('\n');
   const header = lines[0];
-  const overfilled = (lines[1] as string).replace(',21040.00,3,05/14', ',21040.00,4,05/14').replace(',3,21040.00,21040.0,', ',4,21040.00,21040.0,');
+  const overfilled = (lines[1] as string)
+    .replace(',21040.00,3,05/14', ',21040.00,4,05/14')
+    .replace(',3,21040.00,21040.0,', ',4,21040.00,21040.0,');
   const rejected = (lines[7] as string).replace(',,,,9006, Rejected', ',21040.00,1,05/14/2026 10:20:00,9006, Rejected');
   const r = parse(`${header}\n${overfilled}\n${rejected}\n`, {}, true);
   assert.deepEqual(
