@@ -16,8 +16,22 @@ export type DecimalMark = '.' | ',';
 
 const SPACES = /[\s\u00a0\u202f']/g;
 
+const GROUPED: Record<DecimalMark, RegExp> = { '.': /^\d{1,3}(,\d{3})+$/, ',': /^\d{1,3}(\.\d{3})+$/ };
+
+/** True for the spelling money.ts reads as it is: digits, then at most one `.` and digits. */
+function isPlain(t: string): boolean {
+  let dot = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 46 && !dot && i > 0 && i < t.length - 1) dot = true;
+    else if (c < 48 || c > 57) return false;
+  }
+  return t.length > 0;
+}
+
 /** Number text → the plain spelling (digits, one optional `.`, optional leading `-`), or undefined. */
 export function plainNumber(text: string, mark: DecimalMark): string | undefined {
+  if (mark === '.' && isPlain(text)) return text;
   let t = text.replace(SPACES, '');
   let sign = '';
   if (t.startsWith('-') || t.startsWith('+')) {
@@ -28,7 +42,7 @@ export function plainNumber(text: string, mark: DecimalMark): string | undefined
   const [whole, frac, extra] = t.split(mark);
   if (extra !== undefined || whole === undefined) return undefined;
   if (whole.includes(group)) {
-    if (!new RegExp(`^\\d{1,3}(\\${group}\\d{3})+$`).test(whole)) return undefined;
+    if (!GROUPED[mark].test(whole)) return undefined;
   } else if (!/^\d*$/.test(whole)) return undefined;
   if (frac !== undefined && !/^\d+$/.test(frac)) return undefined;
   const digits = whole.split(group).join('');
@@ -65,6 +79,10 @@ function moneyParts(text: string, mark: DecimalMark): { negative: boolean; plain
 
 /** Money text → cents; fractions of a cent are refused (money.ts). An empty cell is the caller's business. */
 export function parseCents(text: string, mark: DecimalMark = '.'): Parsed<number> {
+  if (mark === '.' && isPlain(text)) {
+    const cents = parseCommissionCents(text);
+    if (typeof cents === 'number') return ok(cents);
+  }
   const parts = moneyParts(text, mark);
   if (!parts) return bad(`bad amount "${text}"`);
   const cents = parseCommissionCents(parts.plain);

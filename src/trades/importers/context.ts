@@ -4,6 +4,8 @@ import { ContractResolver } from './contracts.js';
 import { TimeReader, zoneInHeader } from './times.js';
 import type { AdapterOptions, CashEntry, Contract, DateOrder, Fill, FormatName, Ignored, Order, ParseResult, Problem } from './types.js';
 
+const readQuantity = (t: string) => parseQuantity(t);
+
 /**
  * What one adapter run collects, and the field readers every adapter shares: a time cell through the file's
  * TimeReader, a contract through the one resolver, prices, money and quantities through amounts.ts. Each reader
@@ -38,15 +40,18 @@ export class ParseContext {
     this.times = new TimeReader(used, this.options.dst, order);
   }
 
+  private readonly readTime = (t: string) => this.times.read(t);
+  private readonly readPrice = (t: string) => parsePrice(t, this.decimal);
+  private readonly readCents = (t: string) => parseCents(t, this.decimal);
+
   time<F extends string>(row: Row<F>, field: F, optional = false): number | undefined {
-    const read = (t: string) => this.times.read(t);
-    return optional ? row.may(field, read) : row.need(field, read);
+    return optional ? row.may(field, this.readTime) : row.need(field, this.readTime);
   }
 
   contract<F extends string>(row: Row<F>, field: F, at: number | undefined, rootField?: F): Contract | undefined {
     const raw = row.text(field);
     if (raw === '') {
-      row.need(field, () => ({ ok: false, reason: '' }));
+      row.fail(field, `${row.label(field)} is empty`);
       return undefined;
     }
     if (at === undefined) return undefined; // the time is bad: the year of a one-digit contract can't be placed
@@ -58,17 +63,16 @@ export class ParseContext {
   }
 
   price<F extends string>(row: Row<F>, field: F, optional = false): number | undefined {
-    const read = (t: string) => parsePrice(t, this.decimal);
-    return optional ? row.may(field, read) : row.need(field, read);
+    return optional ? row.may(field, this.readPrice) : row.need(field, this.readPrice);
   }
 
   /** Money in cents; an empty cell is 0. */
   cents<F extends string>(row: Row<F>, field: F): number {
-    return row.may(field, (t) => parseCents(t, this.decimal)) ?? 0;
+    return row.may(field, this.readCents) ?? 0;
   }
 
   quantity<F extends string>(row: Row<F>, field: F): number | undefined {
-    return row.need(field, (t) => parseQuantity(t));
+    return row.need(field, readQuantity);
   }
 
   /** The result, or a result with only a file-level problem. */

@@ -50,7 +50,7 @@ export function nearestYear(digit: number, month: number, atMs: number): number 
 }
 
 export class ContractResolver {
-  private readonly cache = new Map<string, Parsed<Contract>>();
+  private readonly cache = new Map<string, { result: Parsed<Contract>; from: number; to: number }>();
 
   constructor(private readonly registry: InstrumentRegistry) {}
 
@@ -59,14 +59,16 @@ export class ContractResolver {
    * `UnderlyingSymbol`), must agree with the name.
    */
   resolve(raw: string, atMs: number, root?: string): Parsed<Contract> {
+    const key = root === undefined ? raw : `${raw}|${root}`;
+    const hit = this.cache.get(key);
+    // a one-digit year depends on the month traded: an answer holds for the UTC month it was worked out in
+    if (hit && atMs >= hit.from && atMs < hit.to) return hit.result;
     const at = new Date(atMs);
-    const key = `${raw}|${root ?? ''}|${at.getUTCFullYear()}|${at.getUTCMonth()}`;
-    let r = this.cache.get(key);
-    if (!r) {
-      r = this.read(raw, atMs, root);
-      this.cache.set(key, r);
-    }
-    return r;
+    const from = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+    const to = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
+    const result = this.read(raw, atMs, root);
+    this.cache.set(key, { result, from, to });
+    return result;
   }
 
   private read(raw: string, atMs: number, stated?: string): Parsed<Contract> {

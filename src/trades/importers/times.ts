@@ -37,30 +37,25 @@ export const YEAR_WINDOW = [1990, 2090] as const;
 export function parseStamp(text: string): Parsed<Stamp> {
   const m = STAMP.exec(text.trim());
   if (!m) return bad(`bad time "${text}": not a date and time`);
-  const n = (i: number) => Number(m[i] ?? 0);
-  const yearFirst = m[1] !== undefined || m[4] !== undefined;
-  const year = m[1] !== undefined ? n(1) : m[4] !== undefined ? n(4) : n(9);
-  const [first, second] = m[1] !== undefined ? [n(2), n(3)] : m[4] !== undefined ? [n(5), n(6)] : [n(7), n(8)];
-  let hour = n(10);
-  const ampm = m[14]?.toUpperCase();
-  if (ampm) {
-    if (hour < 1 || hour > 12) return bad(`bad time "${text}": hour ${hour} with ${ampm}M`);
-    hour = (hour % 12) + (ampm === 'P' ? 12 : 0);
+  // groups 1–3: y-m-d; 4–6: yyyymmdd; 7–9: a/b/yyyy
+  const at = m[1] !== undefined ? 1 : m[4] !== undefined ? 4 : 7;
+  const yearFirst = at !== 7;
+  const year = Number(m[yearFirst ? at : 9]);
+  const first = Number(m[yearFirst ? at + 1 : 7]);
+  const second = Number(m[yearFirst ? at + 2 : 8]);
+  let hour = Number(m[10] ?? 0);
+  const ampm = m[14];
+  if (ampm !== undefined) {
+    const pm = ampm === 'P' || ampm === 'p';
+    if (hour < 1 || hour > 12) return bad(`bad time "${text}": hour ${hour} with ${pm ? 'P' : 'A'}M`);
+    hour = (hour % 12) + (pm ? 12 : 0);
   }
-  const stamp: Stamp = {
-    yearFirst,
-    year,
-    first,
-    second,
-    hour,
-    minute: n(11),
-    second_: n(12),
-    ms: Number((m[13] ?? '').slice(0, 3).padEnd(3, '0')),
-  };
+  const frac = m[13];
+  const ms = frac === undefined ? 0 : Number(frac.length >= 3 ? frac.slice(0, 3) : frac.padEnd(3, '0'));
+  const stamp: Stamp = { yearFirst, year, first, second, hour, minute: Number(m[11] ?? 0), second_: Number(m[12] ?? 0), ms };
   const off = m[15];
-  if (off) stamp.offsetMinutes = off.toUpperCase() === 'Z' ? 0 : offsetOf(off);
-  if (year < YEAR_WINDOW[0] || year > YEAR_WINDOW[1])
-    return bad(`bad time "${text}": year ${year} is outside ${YEAR_WINDOW[0]}–${YEAR_WINDOW[1]}`);
+  if (off !== undefined) stamp.offsetMinutes = off === 'Z' || off === 'z' ? 0 : offsetOf(off);
+  if (year < YEAR_WINDOW[0] || year > YEAR_WINDOW[1]) return bad(`bad time "${text}": year ${year} is outside ${YEAR_WINDOW[0]}–${YEAR_WINDOW[1]}`);
   if (hour > 23 || stamp.minute > 59 || stamp.second_ > 59) return bad(`bad time "${text}": no such time of day`);
   return ok(stamp);
 }
@@ -164,6 +159,7 @@ export class TimeReader {
   private readonly zone: ZoneOffsets;
   private offsets = new Set<number>();
   private naive = false;
+  private lastOffset: number | undefined;
 
   constructor(
     private readonly used: { zone: string; source: 'header' | 'option'; from?: string },
@@ -182,8 +178,12 @@ export class TimeReader {
     if (!s.ok) return s;
     const w = wallOf(s.value, this.order, text);
     if (!w.ok) return w;
-    if (w.value.offsetMinutes !== undefined) this.offsets.add(w.value.offsetMinutes);
-    else this.naive = true;
+    const off = w.value.offsetMinutes;
+    if (off === undefined) this.naive = true;
+    else if (off !== this.lastOffset) {
+      this.offsets.add(off);
+      this.lastOffset = off;
+    }
     const t = toUtc(w.value, this.zone, this.dst, text.trim());
     return typeof t === 'string' ? bad(t) : ok(t);
   }
