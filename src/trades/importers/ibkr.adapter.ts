@@ -16,7 +16,8 @@ import type { CostKind, Costs } from './types.js';
  *
  * Only futures rows are read (`AssetClass` = `FUT`; others are listed as ignored, as are rows whose
  * `LevelOfDetail` is not `EXECUTION`). `Symbol` (`MESM6`) must agree with `UnderlyingSymbol` (`MES`), and
- * `Multiplier` with the contract table's point value (a file that says 50 for MES is refused, not priced).
+ * `Multiplier`, when chosen, with the contract table's point value (a file that says 50 for MES is refused, not
+ * priced).
  * `Quantity` is signed (negative sells) and must agree with `Buy/Sell`. Commissions are negative for a cost: the
  * sign is turned. When the six parts are there they give the costs by kind (broker execution → commission,
  * broker and third-party clearing → clearing, third-party execution → exchange, third-party regulatory → nfa,
@@ -137,11 +138,11 @@ function row(ctx: ParseContext, r: Row<F>): void {
   const costs = readCosts(r);
   const currency = r.text('currency').toUpperCase();
   if (currency !== '' && currency !== 'USD') r.fail('currency', `currency ${currency}: tradelog reads USD futures only`);
-  const multiplier = r.need('multiplier', (t) =>
+  const multiplier = r.may('multiplier', (t) =>
     Number.isFinite(Number(t)) && Number(t) > 0 ? ok(Number(t)) : bad(`bad multiplier "${t}"`),
   );
-  if (contract && multiplier !== undefined && multiplier !== ctx.contracts.pointValue(contract.root)) {
-    const pv = ctx.contracts.pointValue(contract.root);
+  const pv = contract ? ctx.contracts.pointValue(contract.root) : undefined;
+  if (contract && multiplier !== undefined && multiplier !== pv) {
     r.fail(
       'multiplier',
       `multiplier ${multiplier} is not ${contract.root}'s point value of ${pv}: check ${contract.root} in Settings → Instruments`,
@@ -170,11 +171,11 @@ function row(ctx: ParseContext, r: Row<F>): void {
 export const ibkrFlex = defineAdapter<F>({
   format: 'ibkr-flex',
   label: 'IBKR Flex Trade Confirmation',
-  lookedFor: 'IBKR Flex: a header with AssetClass, Symbol, Multiplier, Buy/Sell, Quantity, Price, Date/Time',
+  lookedFor: 'IBKR Flex: a header with AssetClass, Symbol, Buy/Sell, Quantity, Price, Date/Time',
   rule: {
     format: 'ibkr-flex',
     spec: SPEC,
-    required: ['assetClass', 'symbol', 'multiplier', 'side', 'quantity', 'price', 'time'],
+    required: ['assetClass', 'symbol', 'side', 'quantity', 'price', 'time'],
     delimiters: [','],
   },
   row,

@@ -2,7 +2,7 @@ import { defineAdapter } from './adapter.js';
 import { decideDecimalMark, parseQuantity } from './amounts.js';
 import { bad, type ColumnSpec, type Header, isBlank, ok, type Row } from './columns.js';
 import type { ParseContext } from './context.js';
-import { pairGrossCents, pnlMismatch, roundTripFills, totalCents } from './round-trips.js';
+import { exitBeforeEntry, pairGrossCents, pnlMismatch, roundTripFills, totalCents } from './round-trips.js';
 import { decideDateOrder } from './times.js';
 import type { Costs, CsvRecord } from './types.js';
 
@@ -123,6 +123,11 @@ function row(ctx: ParseContext, r: Row<F>): void {
       : undefined;
   if (r.failed || entryTime === undefined || exitTime === undefined || !contract || !dir) return;
   if (quantity === undefined || entry === undefined || exit === undefined) return;
+  const order = exitBeforeEntry(entryTime, exitTime);
+  if (order) {
+    r.fail('exitTime', order);
+    return;
+  }
   const pv = ctx.contracts.pointValue(contract.root);
   const [buy, sell] = dir === 'long' ? [entry, exit] : [exit, entry];
   const gross = pairGrossCents(buy, sell, quantity, pv);

@@ -2,7 +2,7 @@ import { defineAdapter } from './adapter.js';
 import { parseCents, parseQuantity } from './amounts.js';
 import { bad, type ColumnSpec, ok, type Row } from './columns.js';
 import type { ParseContext } from './context.js';
-import { pairGrossCents, pnlMismatch, roundTripFills } from './round-trips.js';
+import { exitBeforeEntry, pairGrossCents, pnlMismatch, roundTripFills } from './round-trips.js';
 import type { Costs } from './types.js';
 
 /**
@@ -56,6 +56,11 @@ function row(ctx: ParseContext, r: Row<F>): void {
   if (commission !== 0) costs.commission = commission;
   if (r.failed || entryTime === undefined || exitTime === undefined || !contract || !dir) return;
   if (quantity === undefined || entry === undefined || exit === undefined || pnl === undefined) return;
+  const order = exitBeforeEntry(entryTime, exitTime);
+  if (order) {
+    r.fail('exited', order);
+    return;
+  }
   const pv = ctx.contracts.pointValue(contract.root);
   const [buy, sell] = dir === 'long' ? [entry, exit] : [exit, entry];
   const mismatch = pnlMismatch(pnl, pairGrossCents(buy, sell, quantity, pv), contract.root, pv);

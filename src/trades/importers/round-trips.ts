@@ -66,6 +66,12 @@ export function roundTripFills(r: RoundTripRow): [Fill, Fill] {
   return [entry, exit];
 }
 
+/** A round-trip row whose exit is before its entry contradicts itself. */
+export function exitBeforeEntry(entryTime: number, exitTime: number): string | undefined {
+  if (exitTime >= entryTime) return undefined;
+  return 'the exit time is before the entry time';
+}
+
 export function totalCents(costs: Costs): number {
   let sum = 0;
   for (const c of Object.values(costs)) sum += c ?? 0;

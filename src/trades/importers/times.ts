@@ -55,7 +55,8 @@ export function parseStamp(text: string): Parsed<Stamp> {
   const stamp: Stamp = { yearFirst, year, first, second, hour, minute: Number(m[11] ?? 0), second_: Number(m[12] ?? 0), ms };
   const off = m[15];
   if (off !== undefined) stamp.offsetMinutes = off === 'Z' || off === 'z' ? 0 : offsetOf(off);
-  if (year < YEAR_WINDOW[0] || year > YEAR_WINDOW[1]) return bad(`bad time "${text}": year ${year} is outside ${YEAR_WINDOW[0]}–${YEAR_WINDOW[1]}`);
+  if (year < YEAR_WINDOW[0] || year > YEAR_WINDOW[1])
+    return bad(`bad time "${text}": year ${year} is outside ${YEAR_WINDOW[0]}–${YEAR_WINDOW[1]}`);
   if (hour > 23 || stamp.minute > 59 || stamp.second_ > 59) return bad(`bad time "${text}": no such time of day`);
   return ok(stamp);
 }

@@ -195,3 +195,14 @@ test('generic CSV: a file missing a mapped column is refused naming the mapping'
   const r = parse('When,Contract\n2026-05-28 09:45:00,MNQM6\n', { format: 'generic', mapping: parseColumnMapping(brokerX) }, true);
   assert.match(r.problems[0]?.reason ?? '', /no header row: expected the columns of the mapping "Broker X"/);
 });
+
+test('IBKR Flex without the Multiplier field is still detected and read (nothing to check it against)', () => {
+  const csv =
+    'AssetClass,Symbol,UnderlyingSymbol,Buy/Sell,Date/Time,Quantity,Price,Commission\nFUT,MESM6,MES,BUY,20260323;122919,1,6622.00,-1.24\n';
+  const r = parse(csv);
+  assert.equal(r.format, 'ibkr-flex');
+  assert.deepEqual(
+    r.fills.map((f) => [f.contract.root, f.side, f.quantity, f.costs]),
+    [['MES', 'buy', 1, { commission: 124 }]],
+  );
+});

@@ -156,3 +156,15 @@ test('TopstepX Orders: Bid/Ask, StopLoss marks the protective stop, filled order
     [['long', 3250, 0]],
   );
 });
+
+test('TopstepX Trades: a row whose exit is before its entry is refused on its line', () => {
+  const text = fixture('projectx-trades', 'trades-11-columns.csv')
+    .toString('utf8')
+    .replace('06/08/2026 15:33:05 +02:00', '06/08/2026 15:30:05 +02:00');
+  const r = parse(text, {}, true);
+  assert.deepEqual(
+    r.problems.map((p) => [p.line, p.field, p.reason]),
+    [[2, 'ExitedAt', 'the exit time is before the entry time']],
+  );
+  assert.deepEqual(r.fills, []);
+});
