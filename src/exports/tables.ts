@@ -1,6 +1,6 @@
-import { DateTime } from 'luxon';
 import type { GroupBy, GroupStats, Stats } from '../trades/stats.js';
 import type { ExecutionJson, PositionFilter, PositionJson, TradesService } from '../trades/trades.service.js';
+import { zoneOffsets } from '../trades/zone.js';
 import { type CsvColumn, headerLine, rowLine } from './csv.js';
 
 /**
@@ -31,8 +31,14 @@ export interface TableOptions {
 const num = <T>(header: string, value: (r: T) => number | null): CsvColumn<T> => ({ header, type: 'number', value });
 const text = <T>(header: string, value: (r: T) => string | boolean | null): CsvColumn<T> => ({ header, type: 'text', value });
 
+/** ISO 8601 UTC → `YYYY-MM-DD HH:mm:ss` on the zone's wall clock (offsets cached per day: 100,000 rows are cheap). */
 function localTime(zone: string): (iso: string | null) => string | null {
-  return (iso) => (iso === null ? null : DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm:ss'));
+  const offsets = zoneOffsets(zone);
+  return (iso) => {
+    if (iso === null) return null;
+    const ms = Date.parse(iso);
+    return new Date(ms + offsets.offsetAt(ms) * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+  };
 }
 
 type PositionRow = PositionJson & { note: string | null };
@@ -136,36 +142,40 @@ const STATS_COLUMNS: CsvColumn<Stats>[] = [
 /** The positions of the filter, oldest first, a page at a time (side and reviewed filtered here). */
 function* positionPages(trades: TradesService, filter: TableFilter, pageSize: number): Generator<PositionJson[]> {
   const { side, reviewed, ...base } = filter;
-  for (let offset = 0; ; offset += pageSize) {
-    const page = trades.listPositions({ ...base, limit: pageSize, offset });
+  let after: PositionFilter['after'];
+  for (;;) {
+    const page = trades.listPositions({ ...base, ...(after ? { after } : {}), limit: pageSize });
     const kept = page.filter((p) => (!side || p.side === side) && (!reviewed || p.reviewed === (reviewed === 'yes')));
     yield kept;
-    if (page.length < pageSize) return;
+    const last = page[page.length - 1];
+    if (page.length < pageSize || !last) return;
+    after = { openedAt: Date.parse(last.openedAt), id: last.id };
   }
 }
 
 function* positionsCsv(trades: TradesService, filter: TableFilter, o: TableOptions): Generator<string> {
   const columns = positionColumns(o.zone);
-  yield headerLine(columns);
+  // the header goes out with the first page, so a bad filter fails before anything is sent
+  let out = headerLine(columns);
   for (const page of positionPages(trades, filter, o.pageSize ?? 1000)) {
-    let out = '';
     for (const p of page) out += rowLine(columns, { ...p, note: p.hasNote ? trades.getJournal(p.id).note : null });
     yield out;
+    out = '';
   }
 }
 
 /** The executions of the filter's positions: one row per position and execution (a reversal fill is in two). */
 function* executionsCsv(trades: TradesService, filter: TableFilter, o: TableOptions): Generator<string> {
   const columns = executionColumns(o.zone);
-  yield headerLine(columns);
+  let out = headerLine(columns);
   // a position is rebuilt with its executions, so pages are smaller than for the positions table
   for (const page of positionPages(trades, filter, Math.max(1, Math.floor((o.pageSize ?? 1000) / 4)))) {
-    let out = '';
     for (const p of page) {
       const detail = trades.getPosition(p.id);
       for (const e of detail.executions) out += rowLine(columns, { ...e, positionId: p.id, account: p.account, contract: p.instrument });
     }
     yield out;
+    out = '';
   }
 }
 
