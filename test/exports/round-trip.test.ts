@@ -43,7 +43,10 @@ test('import-export reproduces the demo journal exactly, with its settings, note
   assert.ok(r.journalEntries >= added.notes);
 
   const seen = observe(a, { details: true });
-  assert.ok(seen.positions.some((p) => p.root === 'ES' && p.pointValue === 55), 'the override is in force');
+  assert.ok(
+    seen.positions.some((p) => p.root === 'ES' && p.pointValue === 55),
+    'the override is in force',
+  );
   assert.deepEqual(observe(b, { details: true }), seen);
   assert.equal(text(b.exports.journal()), exported, 'the export of the imported journal is byte-equal');
 });
@@ -92,7 +95,12 @@ test('journal data attaches to its position by key when the file gives other ids
     b.exports.importExport(edited);
     assert.deepEqual(journalOf(b), journalOf(a), label);
     const ids = b.trades.listPositions({}).map((p) => p.id);
-    if (positionIds.length > 0) assert.deepEqual(ids, positions.map((p) => p.id + 1000), label);
+    if (positionIds.length > 0)
+      assert.deepEqual(
+        ids,
+        positions.map((p) => p.id + 1000),
+        label,
+      );
     for (const p of b.trades.listPositions({})) {
       assert.equal(b.trades.getJournal(p.id).note, `note of ${identity(p)}`, `${label}: the note is on its own position`);
     }
