@@ -73,7 +73,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', async (req, reply) => {
+  app.post('/import/preview', { config: { upload: true } }, async (req, reply) => {
     const services = requireServices(ctx);
     if (!req.isMultipart()) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
