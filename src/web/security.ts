@@ -273,17 +273,18 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
 }
 
 /**
- * The CSRF check of a state-changing request, with the fields parsed so far (`req.body`; multipart fields arrive
- * as `{ value }`).
+ * The CSRF check of a state-changing request, with the fields parsed so far (`req.body` unless given; multipart
+ * fields arrive as `{ value }`).
  */
-export function checkCsrf(req: FastifyRequest): void {
+export function checkCsrf(req: FastifyRequest, fields: unknown = req.body): void {
   if (!UNSAFE_METHODS.has(req.method) || req.bearerAuth) return;
   // Neither an Origin header nor a cookie: not a browser (browsers send Origin with every cross-site POST, and
   // the CSRF cookie with same-site ones). A script has no ambient credentials a third-party page could borrow;
   // with a token configured it still has to authenticate.
   if (req.headers.origin === undefined && !req.headers.cookie) return;
-  const body = req.body as Record<string, unknown> | undefined;
+  const body = fields as Record<string, unknown> | undefined;
   let field = body && typeof body === 'object' ? body[CSRF_FIELD] : undefined;
+  if (Array.isArray(field)) field = field[0];
   if (field && typeof field === 'object' && 'value' in field) field = (field as { value: unknown }).value;
   verifyCsrf(req, field);
 }

@@ -36,7 +36,11 @@ export function registerUploadRoutes(app: FastifyInstance, register: (scope: Fas
     await scope.register(multipart, {
       attachFieldsToBody: true,
       async onFile(this: FastifyRequest, part: MultipartFile) {
-        checkCsrf(this);
+        // Only the fields sent before this file's first part count: the token must come before the files.
+        const names = Object.keys(part.fields);
+        const at = names.indexOf(part.fieldname);
+        const before = at < 0 ? names : names.slice(0, at);
+        checkCsrf(this, Object.fromEntries(before.map((name) => [name, part.fields[name]])));
         await part.toBuffer();
       },
       limits: {
