@@ -181,18 +181,13 @@ function originRefused(req: FastifyRequest, origin: string): AppError {
 }
 
 /**
- * Gives every form post whose route declares no body a body of just the CSRF field and a small limit, so a
- * stranger cannot make such a route read megabytes. Upload routes are left to src/web/uploads.ts.
+ * Gives every form post whose route declares no body (its form carries only the CSRF field, a script sends none) a
+ * small limit, so a stranger cannot make such a route read megabytes. Upload routes are left to src/web/uploads.ts.
  */
 function limitFormBodies(route: RouteOptions): void {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
-  if (!methods.some((m) => UNSAFE_METHODS.has(m)) || route.config?.upload) return;
-  if (route.schema?.body) return;
+  if (!methods.some((m) => UNSAFE_METHODS.has(m)) || route.config?.upload || route.schema?.body) return;
   route.bodyLimit ??= FORM_BODY_LIMIT;
-  route.schema = {
-    ...route.schema,
-    body: { type: 'object', additionalProperties: false, properties: { [CSRF_FIELD]: { type: 'string', maxLength: 128 } } },
-  };
 }
 
 /** Installs host and body checks, headers, authentication and CSRF checks on `app`. Run before routes are registered. */

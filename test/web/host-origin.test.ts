@@ -124,12 +124,13 @@ function getWithHost(url: string, host: string): Promise<{ status: number; body:
 
 test('the real server refuses a rebound Host, and the Docker health check (Host 127.0.0.1:<port>) still passes', async (t) => {
   const dir = tempDir(t);
-  const server = await spawnServer(t, { dataDir: dir });
+  const server = await spawnServer(t, { dataDir: dir, args: ['--allowed-hosts', 'nas.lan'] });
   const port = new URL(server.url).port;
   const refused = await getWithHost(`${server.url}/api/positions`, `attacker.example:${port}`);
   assert.equal(refused.status, 421);
   assert.equal(JSON.parse(refused.body).error.code, 'TL_WEB_HOST_REFUSED');
   assert.equal((await getWithHost(`${server.url}/api/positions`, `localhost:${port}`)).status, 200);
+  assert.equal((await getWithHost(`${server.url}/api/positions`, `nas.lan:${port}`)).status, 200, '--allowed-hosts');
 
   const health = spawnSync(process.execPath, [path.join(ROOT, 'docker', 'healthcheck.mjs')], {
     env: cleanEnv({ TRADELOG_PORT: port }),

@@ -347,3 +347,10 @@ test('from and to on /api/bars and /api/executions are Unix seconds or ISO 8601 
   const reversed = await app.inject({ method: 'GET', url: '/api/executions?instrument=MNQ&from=2025-06-19&to=2025-06-18' });
   assert.equal(reversed.statusCode, 400);
 });
+
+test('a button post without any body still works (scripts, curl -X POST)', async (t) => {
+  const { app } = await buildTestApp(t);
+  assert.equal((await app.inject({ method: 'POST', url: '/logout' })).statusCode, 303);
+  assert.equal((await app.inject({ method: 'GET', url: '/health', headers: { 'content-length': '0' } })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'HEAD', url: '/health' })).statusCode, 200);
+});
