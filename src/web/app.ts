@@ -26,7 +26,7 @@ import { RecentErrors } from './recent-errors.js';
 import { assetDir, createRenderer, type Render } from './render.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPageRoutes } from './routes/pages.js';
-import { assertSafeBinding, installSecurity, isApiPath, registerLogin, type SecurityOptions } from './security.js';
+import { assertSafeBinding, dropUnreadBody, installSecurity, isApiPath, registerLogin, type SecurityOptions } from './security.js';
 import { createServices, displayZone, type Services } from './services.js';
 import { SessionStore, SignInThrottle } from './sessions.js';
 import { UPLOAD_LIMITS } from './uploads.js';
@@ -280,8 +280,8 @@ function sendError(ctx: WebContext, render: Render, req: FastifyRequest, reply: 
     req.log.warn({ code: e.code, status: e.status, url: req.url }, e.message);
     ctx.recentErrors.add({ code: e.code, message: e.message, remedy: e.remedy, where: `${req.method} ${req.url.split('?')[0]}` });
   }
-  // Refused before its body was read: close the connection rather than read the rest to keep it alive.
-  if (!req.raw.complete) reply.header('connection', 'close');
+  // Refused before its body was read: the rest is dropped, never kept.
+  dropUnreadBody(req, reply);
   // A refused Host gets no page: whoever sent it is not using this server by its name.
   if (wantsJson(req) || e.code === 'TL_WEB_HOST_REFUSED') {
     return reply

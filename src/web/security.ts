@@ -159,6 +159,28 @@ export function bearerToken(header: string | undefined): string | undefined {
   return token ? token : undefined;
 }
 
+/**
+ * After an answer given before the request's body was read (a refusal), the rest of the body is read and dropped,
+ * never kept: up to DROP_AFTER_ANSWER_BYTES, then the connection is cut. Cutting at once would make the kernel reset
+ * the connection over the unread bytes, and a client still sending often loses the answer to that reset; dropping
+ * lets it read the refusal first.
+ */
+const DROP_AFTER_ANSWER_BYTES = 64 * 1024 * 1024;
+
+export function dropUnreadBody(req: FastifyRequest, reply: FastifyReply): void {
+  const raw = req.raw;
+  if (raw.complete !== false) return;
+  // Node's server drops what is left of a body nobody read, and keeps the connection for the next request.
+  reply.removeHeader('connection');
+  reply.raw.once('finish', () => {
+    let dropped = 0;
+    raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DROP_AFTER_ANSWER_BYTES) raw.socket.destroy();
+    });
+  });
+}
+
 /** True when the request announces a body (a length above 0, or chunked). */
 function announcesBody(req: FastifyRequest): boolean {
   const length = req.headers['content-length'];
@@ -199,23 +221,22 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
   app.addHook('onRoute', limitFormBodies);
 
   // First of all: does this request name this server? (req.host: X-Forwarded-Host only from a trusted proxy.)
+  // Only the security headers are set before, so that even the refusal carries them.
   app.addHook('onRequest', async (req, reply) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     if (hosts.allowsHost(req.host)) return;
-    reply.header('connection', 'close');
     throw hostRefused(req.host);
   });
 
   // No body where none is taken: refused before a byte of it is read.
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     if (!announcesBody(req)) return;
     if (req.method === 'GET' || req.method === 'HEAD') {
-      reply.header('connection', 'close');
       throw new AppError('TL_WEB_BAD_REQUEST', `A ${req.method} request carries no body; this one announced one.`, {
         remedy: 'Send the request without a body (query parameters go in the address).',
       });
     }
     if (req.is404) {
-      reply.header('connection', 'close');
       throw new AppError('TL_WEB_NOT_FOUND', `Nothing here: ${req.method} ${pathOf(req.url)}`, {
         remedy: 'Check the address, or start from the dashboard at /.',
       });
@@ -223,7 +244,6 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     const origin = req.headers.origin;
     if (origin !== undefined && !hosts.allowsOrigin(origin, { protocol: req.protocol, host: req.host })) {
       throw originRefused(req, origin);

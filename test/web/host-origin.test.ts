@@ -43,6 +43,7 @@ test('a Host that does not name this server is refused with 421 before routing, 
         assert.equal(res.json().error.code, 'TL_WEB_HOST_REFUSED');
         assert.match(res.json().error.remedy, /TRADELOG_ALLOWED_HOSTS/);
         assert.equal(res.headers['set-cookie'], undefined, 'no cookie for a stranger');
+        assert.equal(res.headers['x-content-type-options'], 'nosniff');
       }
     }
   }

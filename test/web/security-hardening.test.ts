@@ -50,7 +50,6 @@ test('a body where none is taken is refused before it is read, and /login takes 
   const get = await app.inject({ method: 'GET', url: '/health', headers: { 'content-type': 'text/plain' }, payload: 'x'.repeat(1000) });
   assert.equal(get.statusCode, 400, 'a GET with a body');
   assert.equal(get.json().error.code, 'TL_WEB_BAD_REQUEST');
-  assert.equal(get.headers.connection, 'close', 'the rest of the body is not read to keep the connection');
 
   const unknown = await app.inject({
     method: 'POST',
@@ -59,7 +58,6 @@ test('a body where none is taken is refused before it is read, and /login takes 
     payload: '{}',
   });
   assert.equal(unknown.statusCode, 404);
-  assert.equal(unknown.headers.connection, 'close');
 
   const login = await app.inject({
     method: 'POST',
