@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { openRanges, sessionAnchor } from '../calendar/sessions.js';
 import { AppError, errorMessage, isAppError } from '../errors.js';
 import type { BarsRepo } from './bars.repo.js';
 import type { CoverageRepo } from './coverage.repo.js';
 import { deriveFourHourBars } from './derive.js';
 import { type BarsProvider, cancelledError, isRetryable, retryAfterMs } from './provider.js';
 import { alignRanges, intersectRanges, mergeRanges, type Range, rangeMeasure, splitRanges, subtractRanges } from './ranges.js';
-import { openRanges, sessionAnchor } from './sessions.js';
 import type { SymbolMapper } from './symbols.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 

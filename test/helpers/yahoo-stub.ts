@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import { CME_ZONE, isOpen, sessionFor } from '../../src/market-data/sessions.js';
+import { CME_ZONE, isOpen, sessionFor } from '../../src/calendar/sessions.js';
 
 /**
  * A local HTTP server that speaks the Yahoo Finance chart API (docs/interface.md), for tests and the browser test

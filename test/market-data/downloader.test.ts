@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { expectedBarTimes, findGaps, sessionAnchor } from '../../src/calendar/sessions.js';
 import { deriveFourHourBars } from '../../src/market-data/derive.js';
 import type { UpdateEvent } from '../../src/market-data/downloader.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
 import { createMarketData } from '../../src/market-data/service.js';
-import { expectedBarTimes, findGaps, sessionAnchor } from '../../src/market-data/sessions.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../src/market-data/symbols.js';
 import type { TimeframeId } from '../../src/market-data/timeframes.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
