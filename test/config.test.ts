@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { describeConfig, flagsOverriddenByEnv, loadConfig } from '../src/config.js';
+import { describeConfig, flagsOverriddenByEnv, loadConfig, maskUrlCredentials } from '../src/config.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -53,4 +53,17 @@ test('flagsOverriddenByEnv reports a flag the environment replaces, and the CLI 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /warning: --data-dir .*flag is ignored: TRADELOG_DATA_DIR=.*env takes precedence/);
   assert.match(r.stdout, /env/);
+});
+
+test('config masks credentials of the provider URL wherever it shows the URL', () => {
+  assert.equal(maskUrlCredentials('https://query1.finance.yahoo.com'), 'https://query1.finance.yahoo.com');
+  assert.equal(maskUrlCredentials('https://user:p%40ss@proxy.example:8443/yahoo'), 'https://****:****@proxy.example:8443/yahoo');
+  assert.equal(maskUrlCredentials('https://token@proxy.example/'), 'https://****@proxy.example/');
+  const config = loadConfig({}, { TRADELOG_YAHOO_BASE_URL: 'https://user:s3cret@proxy.example' });
+  assert.equal(config.yahooBaseUrl, 'https://user:s3cret@proxy.example', 'the real value is kept for the requests');
+  assert.equal(describeConfig(config).yahooBaseUrl, 'https://****:****@proxy.example/');
+  assert.throws(
+    () => loadConfig({}, { TRADELOG_YAHOO_BASE_URL: 'ftp//user:s3cret@proxy example' }),
+    (err: { code: string; message: string }) => err.code === 'TL_CONFIG_INVALID' && !err.message.includes('s3cret'),
+  );
 });
