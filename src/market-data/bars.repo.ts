@@ -1,6 +1,6 @@
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
-import { badTimeframe, isTimeframeId, type TimeframeId } from './timeframes.js';
+import { badTimeframe, barTime, isTimeframeId, type TimeframeId } from './timeframes.js';
 
 /**
  * The bars store in market.db (table `bars`, migration market/0001).
@@ -13,6 +13,12 @@ import { badTimeframe, isTimeframeId, type TimeframeId } from './timeframes.js';
  * - **time = Unix seconds (UTC) of the bar's open.** Seconds because that is what the chart library and the
  *   `ohlc bars` output use, and it keeps the key compact; everything else in the program speaks epoch ms, so
  *   names carry the unit (`fromSec`, `time`).
+ * - **A daily bar's time is 00:00 UTC of its CME trading day** (timeframes.ts `barTime`): the session that opens
+ *   at 17:00 CT on Tuesday evening is Wednesday's bar, stored at Wednesday 00:00 UTC, so read as a UTC date the
+ *   key names the day the calendar and the statistics name. `upsert` applies this to every daily bar it is given,
+ *   whatever its source stamped it with, so no writer (download, file import, demo, legacy import) can store it
+ *   otherwise; two bars of one trading day in one call are one bar (the later wins). Migration market/0003 moved
+ *   the bars stored before.
  * - Prices as received (the Yahoo provider rounds to the instrument's tick); volume a whole number of contracts.
  * - `source`: 'yahoo' | 'csv' | 'legacy' | 'demo' | 'derived' (4h built from 1h). The last write wins.
  * - Every bar is validated before it is written (see `validateBar`); rejected bars are counted and reported, never
@@ -260,6 +266,7 @@ export function createBarsRepo(db: Db): BarsRepo {
     upsert(instrument, timeframe, bars, source) {
       checkKey(instrument, timeframe);
       const result: UpsertResult = { received: bars.length, stored: 0, unchanged: 0, rejected: 0, rejections: [] };
+      const daily = timeframe === '1d';
       db.write(() => {
         let pending = 0;
         let valid = 0;
@@ -275,7 +282,7 @@ export function createBarsRepo(db: Db): BarsRepo {
           const o = pending * 9;
           batchArgs[o] = instrument;
           batchArgs[o + 1] = timeframe;
-          batchArgs[o + 2] = b.time;
+          batchArgs[o + 2] = daily ? barTime('1d', b.time) : b.time;
           batchArgs[o + 3] = b.open;
           batchArgs[o + 4] = b.high;
           batchArgs[o + 5] = b.low;

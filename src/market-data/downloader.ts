@@ -8,7 +8,7 @@ import { deriveFourHourBars } from './derive.js';
 import { type BarsProvider, cancelledError, isRetryable, type ProviderBars, providerError, retryAfterMs } from './provider.js';
 import { alignRanges, intersectRanges, mergeRanges, type Range, rangeMeasure, splitRanges, subtractRanges } from './ranges.js';
 import type { SymbolMapper } from './symbols.js';
-import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
+import { barSpan, DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * Downloads recent bars for one instrument, timeframe by timeframe (`tradelog ohlc update`, the web app's
@@ -222,7 +222,7 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
     const window = windowOf(timeframe, nowSec, days);
     if (window.end <= window.start) return { requests: [], complete: true };
     const open = mergeRanges(toSecRanges(openRanges(window.start * 1000, window.end * 1000)));
-    const stored = bars.times(root, timeframe, window.start - tf.seconds, window.end).map((t) => ({ start: t, end: t + tf.seconds }));
+    const stored = bars.times(root, timeframe, window.start - tf.seconds, window.end).map((t) => barSpan(timeframe, t));
     const covered = mergeRanges([...coverage.covered(root, timeframe, window.start, window.end), ...stored]);
     let missing = subtractRanges(open, covered);
     let fresh = false;

@@ -1,4 +1,4 @@
-import { tradingDayNumber } from '../calendar/sessions.js';
+import { type Range, sessionFor, tradingDayNumber } from '../calendar/sessions.js';
 import { AppError } from '../errors.js';
 
 /**
@@ -123,6 +123,18 @@ export function barTime(timeframe: TimeframeId, sec: number): number {
   if (tf.gridAligned) return Math.floor(sec / tf.seconds) * tf.seconds;
   if (timeframe === '1d') return tradingDayNumber(sec * 1000) * DAY_SEC;
   return sec;
+}
+
+/**
+ * The market time a stored bar stands for, in Unix seconds: [time, time + length) for intraday bars; for a daily
+ * bar, its trading day's session (17:00 CT the evening before to the close), since its key is that day's date.
+ */
+export function barSpan(timeframe: TimeframeId, time: number): Range {
+  if (timeframe === '1d') {
+    const session = sessionFor(new Date(time * 1000).toISOString().slice(0, 10));
+    if (session) return { start: session.open / 1000, end: session.close / 1000 };
+  }
+  return { start: time, end: time + TIMEFRAMES[timeframe].seconds };
 }
 
 export function isTimeframeId(value: string): value is TimeframeId {
