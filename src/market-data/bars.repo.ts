@@ -1,6 +1,6 @@
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
-import { badTimeframe, barTime, isTimeframeId, type TimeframeId } from './timeframes.js';
+import { badTimeframe, barTime, isTimeframeId, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * The bars store in market.db (table `bars`, migration market/0001).
@@ -105,7 +105,10 @@ export interface BarsRepo {
   readColumnarJson(instrument: string, timeframe: TimeframeId, query?: RangeQuery): string;
   /** Open times (Unix seconds) stored in [fromSec, toSec), ascending. */
   times(instrument: string, timeframe: TimeframeId, fromSec: number, toSec: number): number[];
-  /** Count, oldest and newest bar per instrument and timeframe (all instruments when none is given). */
+  /**
+   * Count, oldest and newest bar per instrument and timeframe (all instruments when none is given), by instrument
+   * and then by bar length (1m, 5m, 15m, 30m, 1h, 4h, 1d).
+   */
   coverage(instrument?: string): CoverageRow[];
 }
 
@@ -199,6 +202,12 @@ function bounds(query: RangeQuery): [number, number] {
 }
 
 type RawRow = [number, number, number, number, number, number];
+
+/** Order of timeframes by bar length; a name that is not a timeframe sorts last. */
+function byLength(a: string, b: string): number {
+  const rank = (tf: string) => (isTimeframeId(tf) ? TIMEFRAMES[tf].seconds : Number.POSITIVE_INFINITY);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
 
 export function createBarsRepo(db: Db): BarsRepo {
   const conn = db.conn;
@@ -325,7 +334,9 @@ export function createBarsRepo(db: Db): BarsRepo {
 
     coverage(instrument) {
       if (instrument !== undefined) checkKey(instrument, '1h');
-      return db.read(() => (instrument === undefined ? coverageAll.all() : coverageOne.all(instrument))) as CoverageRow[];
+      const rows = db.read(() => (instrument === undefined ? coverageAll.all() : coverageOne.all(instrument))) as CoverageRow[];
+      // Timeframes by length (1m … 1h, 4h, 1d), not as text (which puts 1d before 1h).
+      return rows.sort((a, b) => (a.instrument < b.instrument ? -1 : a.instrument > b.instrument ? 1 : byLength(a.timeframe, b.timeframe)));
     },
   };
 }

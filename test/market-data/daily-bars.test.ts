@@ -159,6 +159,12 @@ test('demo and chart API: daily bars are served at 00:00 UTC of their trading da
   }
   // The demo's last finished session is Monday 23 November 2026's (now is Tuesday morning, during Tuesday's).
   assert.equal(day(bars.t.at(-1) ?? 0), '2026-11-23');
+  // Coverage lists timeframes by length here too (1h before 1d).
+  const coverage = (await app.inject({ method: 'GET', url: '/api/market-data/coverage?instrument=MNQ' })).json() as { timeframe: string }[];
+  assert.deepEqual(
+    coverage.map((c) => c.timeframe),
+    ['1m', '5m', '15m', '1h', '4h', '1d'],
+  );
   const fills = (await app.inject({ method: 'GET', url: '/api/executions?instrument=MNQ' })).json() as {
     time: string;
     tradingDay: string;
