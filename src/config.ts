@@ -20,6 +20,11 @@ function isValidZone(zone: string): boolean {
   }
 }
 
+/** A URL with its user:password@ part masked, for display ("https://****@host/"). Text without one is returned as is. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1****@');
+}
+
 const configSchema = z.object({
   dataDir: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
@@ -47,8 +52,6 @@ interface KeySpec {
   env: string;
   default?: string | number | boolean;
   secret?: boolean;
-  /** A URL that may carry credentials (`https://user:pass@host`): shown with them masked. */
-  url?: boolean;
   /** Read the value from the file named by `${env}_FILE` (Docker secrets). */
   fileVariant?: boolean;
 }
@@ -60,7 +63,7 @@ export const CONFIG_KEYS: Record<ConfigKey, KeySpec> = {
   logFile: { env: 'TRADELOG_LOG_FILE' },
   logLevel: { env: 'TRADELOG_LOG_LEVEL', default: 'info' },
   importTimezone: { env: 'TRADELOG_IMPORT_TIMEZONE', default: 'America/Los_Angeles' },
-  yahooBaseUrl: { env: 'TRADELOG_YAHOO_BASE_URL', default: 'https://query1.finance.yahoo.com', url: true },
+  yahooBaseUrl: { env: 'TRADELOG_YAHOO_BASE_URL', default: 'https://query1.finance.yahoo.com' },
   authToken: { env: 'TRADELOG_AUTH_TOKEN', secret: true, fileVariant: true },
   schedulerIntervalMinutes: { env: 'TRADELOG_SCHEDULER_INTERVAL_MINUTES', default: 0 },
   watchImport: { env: 'TRADELOG_WATCH_IMPORT', default: false },
@@ -111,7 +114,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const key = (issue?.path[0] ?? 'unknown') as ConfigKey;
     const spec = CONFIG_KEYS[key];
     const where = origin[key] ?? (spec ? spec.env : key);
-    const shown = spec?.secret ? '(hidden)' : JSON.stringify(spec?.url ? maskUrlCredentials(String(raw[key])) : raw[key]);
+    const shown = spec?.secret ? '(hidden)' : maskUrlCredentials(JSON.stringify(raw[key]));
     throw new AppError('TL_CONFIG_INVALID', `Invalid setting ${where}: ${shown} ${issue?.message ?? ''}`.trim(), {
       remedy: `Fix or unset ${spec ? spec.env : key}${spec ? ` (or --${kebab(key)})` : ''}.`,
       details: { key, source: where },
@@ -132,37 +135,22 @@ export function flagsOverriddenByEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv 
     const flag = flags[key];
     const fromEnv = env[spec.env];
     if (flag === undefined || fromEnv === undefined || fromEnv === '' || String(flag) === fromEnv) continue;
-    const show = (v: string) => (spec.secret ? '(hidden)' : spec.url ? maskUrlCredentials(v) : v);
-    const shown = show(fromEnv);
-    out.push(`--${kebab(key)} ${show(String(flag))} is ignored: ${spec.env}=${shown} takes precedence. Unset ${spec.env} to use the flag.`);
+    const shown = spec.secret ? '(hidden)' : maskUrlCredentials(fromEnv);
+    out.push(
+      `--${kebab(key)} ${spec.secret ? '(hidden)' : String(flag)} is ignored: ${spec.env}=${shown} takes precedence. Unset ${spec.env} to use the flag.`,
+    );
   }
   return out;
 }
 
-/** The configuration with secrets and URL credentials masked, for logs and the status page. */
+/** The configuration with secrets masked, for logs and the status page. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {
     const value = config[key];
-    out[key] = spec.secret && value !== undefined ? '****' : spec.url && typeof value === 'string' ? maskUrlCredentials(value) : value;
+    out[key] = spec.secret && value !== undefined ? '****' : typeof value === 'string' ? maskUrlCredentials(value) : value;
   }
   return out;
-}
-
-/**
- * A URL as it may be shown (logs, job reports, error details, the status page): a user name and password in it
- * (`https://user:pass@host`) become `****`. The one place such URLs are masked; anything else is returned as is.
- */
-export function maskUrlCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username === '' && u.password === '') return url;
-    u.username = '****';
-    if (u.password !== '') u.password = '****';
-    return u.href;
-  } catch {
-    return url.replace(/\/\/[^/?#\s]*@/, '//****@');
-  }
 }
 
 export function kebab(key: string): string {
