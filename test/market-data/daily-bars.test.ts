@@ -11,7 +11,7 @@ import { createYahooProvider } from '../../src/market-data/providers/yahoo.provi
 import { parseTimeParam } from '../../src/market-data/query.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { barTime } from '../../src/market-data/timeframes.js';
-import { storeBarsIn } from '../../src/trades/legacy-import.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir, tempStore } from '../helpers/tmp.js';
 import { buildTestApp } from '../helpers/web.js';
 import { startYahooStub } from '../helpers/yahoo-stub.js';
@@ -132,15 +132,29 @@ test('file import: a date is the trading day in any zone, a moment is the tradin
   assert.equal(sunday.stored, 0, 'the file is rejected whole');
 });
 
-test('legacy import: the old app’s daily bars land on their trading day', (t) => {
-  const store = tempStore(t);
-  const repo = createBarsRepo(store.market);
-  // The old app stored Yahoo's daily bars at the 17:00 CT session open of the evening before.
-  const stamps = ['2025-11-03T23:00:00Z', '2025-11-04T23:00:00Z', '2025-11-06T23:00:00Z'].map(sec);
-  const r = storeBarsIn(repo)(stamps.map((time) => ({ ...bar(time), instrument: 'MNQ', timeframe: '1d', volume: null })));
-  assert.equal(r.stored, 3);
+test('legacy import: the old app’s daily bars land on their trading day (tradelog import-legacy)', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'futures_trades_clean.db');
+  const legacy = new Database(file);
+  legacy.exec(`
+    CREATE TABLE trades (id INTEGER PRIMARY KEY, instrument TEXT, side_of_market TEXT, quantity INTEGER, entry_price REAL,
+      entry_time TIMESTAMP, exit_time TIMESTAMP, exit_price REAL, account TEXT);
+    CREATE TABLE ohlc_data (id INTEGER PRIMARY KEY, instrument TEXT NOT NULL, timeframe TEXT NOT NULL, timestamp INTEGER NOT NULL,
+      open_price REAL NOT NULL, high_price REAL NOT NULL, low_price REAL NOT NULL, close_price REAL NOT NULL, volume INTEGER);
+  `);
+  // The old app stored Yahoo's daily bars at the 17:00 CT session open of the evening before (CST: 23:00 UTC).
+  const insert = legacy.prepare(
+    "INSERT INTO ohlc_data (instrument, timeframe, timestamp, open_price, high_price, low_price, close_price, volume) VALUES ('MNQ', '1d', ?, 100, 101, 99, 100, 10)",
+  );
+  for (const stamp of ['2025-11-03T23:00:00Z', '2025-11-04T23:00:00Z', '2025-11-06T23:00:00Z']) insert.run(sec(stamp));
+  legacy.close();
+  const dataDir = path.join(dir, 'data');
+  const imported = runCli(['import-legacy', file, '--data-dir', dataDir, '--json']);
+  assert.equal(JSON.parse(imported.stdout).bars, 3, imported.stderr);
+  const listed = runCli(['ohlc', 'bars', 'MNQ', '--timeframe', '1d', '--json', '--data-dir', dataDir]);
+  assert.equal(listed.status, 0, listed.stderr);
   assert.deepEqual(
-    repo.read('MNQ', '1d').map((b) => day(b.time)),
+    (JSON.parse(listed.stdout) as { time: number }[]).map((b) => day(b.time)),
     ['2025-11-04', '2025-11-05', '2025-11-07'],
   );
 });
