@@ -79,7 +79,7 @@ test('serve stays small and fails fast when the provider answers 300 MB; credent
   t.diagnostic(
     `peak RSS ${(before.peak / MiB).toFixed(0)} MiB before, ${(after.peak / MiB).toFixed(0)} MiB after a 300 MiB answer (+${(grew / MiB).toFixed(1)} MiB); ${(sent / MiB).toFixed(1)} MiB sent before the cap stopped it`,
   );
-  assert.ok(grew < 80 * MiB, `peak RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
+  assert.ok(grew < 96 * MiB, `peak RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
   assert.equal((await api('/health')).status, 200);
 
   // The provider URL's credentials: masked in the job, the status page and the log; sent only as Basic auth.
