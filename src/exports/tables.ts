@@ -1,6 +1,6 @@
+import { zoneOffsets } from '../calendar/zone.js';
 import type { GroupBy, GroupStats, Stats } from '../trades/stats.js';
 import type { ExecutionJson, PositionFilter, PositionJson, TradesService } from '../trades/trades.service.js';
-import { zoneOffsets } from '../trades/zone.js';
 import { type CsvColumn, headerLine, rowLine } from './csv.js';
 
 /**
