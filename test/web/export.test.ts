@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { journalFixture, text } from '../exports/helpers.js';
 import { addJournalData, writeLargeCsv } from '../helpers/large-journal.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { buildTestApp } from '../helpers/web.js';
 import { fixture } from '../trades/helpers.js';
 
@@ -136,4 +137,33 @@ test("/health answers within 1 s while the journal and an account's executions o
   const worst = Math.max(...latencies);
   assert.ok(worst < 1000, `/health took ${Math.round(worst)} ms during the downloads`);
   t.diagnostic(`downloads ${Math.round(took)} ms, /health ×${latencies.length}, worst ${Math.round(worst)} ms`);
+});
+
+test('a download the browser gives up on, or a HEAD request, leaves no reader holding the journal', async (t) => {
+  const { app, store } = await buildTestApp(t);
+  const j = journalFixture(t, store);
+  const csv = path.join(tempDir(t), 'large.csv');
+  writeLargeCsv(csv, 5_000);
+  await j.trades.importFile({ path: csv });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  // A reader still in its snapshot keeps a checkpoint from copying the newest write back (PASSIVE: never waits).
+  const checkpointBlocked = () => {
+    j.trades.setNote(j.trades.listPositions({ limit: 1 })[0]?.id as number, `note ${performance.now()}`);
+    const [r] = store?.journal.conn.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    return (r?.checkpointed ?? 0) < (r?.log ?? 0);
+  };
+  assert.equal(checkpointBlocked(), false, 'no reader before the download');
+
+  const controller = new AbortController();
+  const res = await fetch(`${base}/export/executions.csv`, { signal: controller.signal });
+  const reader = res.body?.getReader();
+  await reader?.read();
+  assert.equal(checkpointBlocked(), true, 'the download reads a snapshot');
+  controller.abort();
+  await waitFor('the snapshot to close after the browser went away', () => !checkpointBlocked());
+
+  const head = await fetch(`${base}/export/journal.json`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.match(String(head.headers.get('content-disposition')), /attachment/);
+  await waitFor('the snapshot of a HEAD request to close', () => !checkpointBlocked());
 });
