@@ -149,7 +149,7 @@ test('a download the browser gives up on, or a HEAD request, leaves no reader ho
   // A reader still in its snapshot keeps a checkpoint from copying the newest write back (PASSIVE: never waits).
   const checkpointBlocked = () => {
     j.trades.setNote(j.trades.listPositions({ limit: 1 })[0]?.id as number, `note ${performance.now()}`);
-    const [r] = store?.journal.conn.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    const [r] = (store?.journal.conn.pragma('wal_checkpoint(PASSIVE)') ?? []) as { log: number; checkpointed: number }[];
     return (r?.checkpointed ?? 0) < (r?.log ?? 0);
   };
   assert.equal(checkpointBlocked(), false, 'no reader before the download');
