@@ -65,15 +65,45 @@ function writeFile(doc: ExportDocument, out: string, prefix: string): number {
   }
 }
 
-async function writeStdout(doc: ExportDocument, prefix: string): Promise<number> {
+/**
+ * Write the document to stdout, waiting for the reader. When the reader goes away (`| head`: EPIPE) the export
+ * stops there; `closed` says so.
+ */
+async function writeStdout(doc: ExportDocument, prefix: string): Promise<{ bytes: number; closed: boolean }> {
   let bytes = 0;
-  const put = async (piece: string) => {
-    bytes += Buffer.byteLength(piece);
-    if (!process.stdout.write(piece)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  let closed = false;
+  const onError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed = true;
   };
-  if (prefix) await put(prefix);
-  for (const piece of doc.chunks()) await put(piece);
-  return bytes;
+  process.stdout.on('error', onError);
+  const put = async (piece: string) => {
+    const flushed = process.stdout.write(piece);
+    bytes += Buffer.byteLength(piece);
+    if (!flushed && !closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          process.stdout.off('drain', done);
+          process.stdout.off('close', done);
+          process.stdout.off('error', done);
+          resolve();
+        };
+        process.stdout.on('drain', done).on('close', done).on('error', done);
+      });
+    }
+  };
+  try {
+    if (prefix) await put(prefix);
+    for (const piece of doc.chunks()) {
+      if (closed) break;
+      await put(piece);
+    }
+  } finally {
+    process.stdout.off('error', onError);
+    // later writes to a closed pipe must not crash the process either
+    if (closed) process.stdout.on('error', () => {});
+  }
+  return { bytes, closed };
 }
 
 /** Open the store, make the document and write it where the options say. */
@@ -101,7 +131,11 @@ async function runExport(
     const doc = make(service);
     const prefix = opts.bom ? BOM : '';
     if (!opts.out) {
-      const bytes = await writeStdout(doc, prefix);
+      const { bytes, closed } = await writeStdout(doc, prefix);
+      if (closed) {
+        ctx.note(`stdout was closed after ${bytes} bytes: the ${what} export stopped there`);
+        return { json: { what, file: null, bytes }, exitCode: 1 };
+      }
       ctx.note(`exported ${what} (${bytes} bytes)`);
       return { json: { what, file: null, bytes } };
     }

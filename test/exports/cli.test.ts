@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { writeLargeCsv } from '../helpers/large-journal.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fixture } from '../trades/helpers.js';
 
@@ -66,4 +68,24 @@ test('tradelog export refuses --json without --out, a bad filter and an unwritab
   const side = runCli(['export', 'positions', '--side', 'up', '--data-dir', a]);
   assert.equal(side.status, 2);
   assert.match(side.stderr, /--side up is not long or short/);
+});
+
+test('tradelog export to a pipe that closes early (| head) stops quietly with exit 1, no stack trace', async (t) => {
+  const dir = tempDir(t);
+  const a = path.join(dir, 'a');
+  const csv = path.join(dir, 'large.csv');
+  writeLargeCsv(csv, 5_000);
+  assert.equal(runCli(['import', csv, '--data-dir', a]).status, 0);
+  const child = spawn(process.execPath, [BIN, 'export', 'executions', '--data-dir', a], { env: cleanEnv() });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  // Read the first piece, then close the pipe as `head` does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(status, 1, stderr);
+  assert.match(stderr, /stdout was closed after \d+ bytes: the executions export stopped there/);
+  assert.doesNotMatch(stderr, /EPIPE|at .*\.ts:\d+/);
 });
