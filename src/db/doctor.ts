@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DataPaths } from '../config.js';
 import { type Ctx, Findings, timed } from './doctor/context.js';
 import { checkDatabase, checkHolders, checkMissing, checkWalProbe, relabelWalInUse } from './doctor/database.js';
-import { checkFiles, checkFilesystem, checkFreeSpace, checkLog, checkStrays, fileSize } from './doctor/files.js';
+import { checkDirModes, checkFiles, checkFilesystem, checkFreeSpace, checkLog, checkStrays, fileSize } from './doctor/files.js';
 import { checkBackupsDir, checkIdentity, resolveAppUser } from './doctor/identity.js';
 import { type DatabaseState, type DoctorOptions, type DoctorReport, SEVERITY_RANK, statusOf } from './doctor/types.js';
 import { currentUser, describeStat } from './fs-info.js';
@@ -120,6 +120,12 @@ export function runDoctor(paths: DataPaths, options: DoctorOptions = {}): Doctor
 
   timed(ctx, 'identity', () => checkIdentity(ctx));
   timed(ctx, 'backups dir', () => checkBackupsDir(ctx));
+  timed(
+    ctx,
+    'directory modes',
+    () => checkDirModes(ctx),
+    (r) => (r.length ? `world-writable: ${r.join(', ')}` : undefined),
+  );
   const filesystem = timed(
     ctx,
     'filesystem',

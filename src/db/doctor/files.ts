@@ -48,6 +48,33 @@ export function checkFilesystem(ctx: Ctx): DoctorReport['filesystem'] {
   return { type: m.fsType, mountPoint: m.mountPoint, source: m.source, risky };
 }
 
+// 2b. The directories holding the journal: world-writable lets any local user delete, swap or plant files in them.
+export function checkDirModes(ctx: Ctx): string[] {
+  const { paths } = ctx;
+  const open: string[] = [];
+  for (const dir of [paths.dataDir, paths.dbDir, paths.backupsDir]) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(dir);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory() || (st.mode & 0o002) === 0) continue;
+    open.push(dir);
+    const sticky = (st.mode & 0o1000) !== 0;
+    ctx.findings.add({
+      code: 'TL_DB_MODE_TOO_OPEN',
+      severity: 'warn',
+      message: `The directory ${dir} is world-writable (${describeStat(dir)}): any local user can ${sticky ? 'add files to it (its sticky bit stops them removing yours): a planted journal.db-wal or backup' : 'delete, rename or replace the files in it (journal.db, its -wal, the backups) and plant their own'}.`,
+      remedy: sticky
+        ? `Give tradelog a data directory of its own (--data-dir / TRADELOG_DATA_DIR) instead of a shared one like ${dir}.`
+        : `Run: chmod o-w ${dir}  (or "tradelog doctor --repair"; tradelog never needs 777).`,
+      path: dir,
+    });
+  }
+  return open;
+}
+
 // 3. The database files and their sidecars: owner, mode, access for the app's user; pending recovery.
 export function checkFiles(ctx: Ctx, name: DbName, file: string): FileState[] {
   const states: FileState[] = [];
@@ -73,7 +100,7 @@ export function checkFiles(ctx: Ctx, name: DbName, file: string): FileState[] {
         code: 'TL_DB_MODE_TOO_OPEN',
         severity: 'warn',
         message: `${p} is world-writable (mode ${st.mode}): any local user can change or destroy the journal.`,
-        remedy: `After fixing the owner, run: chmod 640 ${p}  (tradelog never needs 777).`,
+        remedy: `After fixing the owner, run: chmod o-w ${p}  (or "tradelog doctor --repair"; tradelog never needs 777).`,
         path: p,
       });
     }
