@@ -40,8 +40,23 @@ export function checkWalProbe(ctx: Ctx, dbStates: { file: string; exists: boolea
   return probe;
 }
 
-/** A database that is not there: nothing to check, unless sidecars of it are (those are reported as strays). */
+/**
+ * A database that is not there: nothing to check, unless sidecars of it are (those are reported as strays). No data
+ * directory at all is said once, as a warning: a command run in the wrong folder (or without --data-dir) looks here.
+ */
 export function checkMissing(ctx: Ctx, d: DatabaseState): void {
+  const dataDir = ctx.paths.dataDir;
+  if (!fs.existsSync(dataDir)) {
+    ctx.findings.add({
+      code: 'TL_DB_MISSING',
+      severity: 'warn',
+      message: `The data directory ${dataDir} does not exist: there is no journal here.`,
+      remedy:
+        'If your journal is elsewhere, point --data-dir or TRADELOG_DATA_DIR at its data directory (the default is ./data in the current folder). For a new one, nothing to do: "tradelog serve", "import", "demo" or "migrate" create it.',
+      path: dataDir,
+    });
+    return;
+  }
   if (SIDECARS.some((s) => fs.existsSync(`${d.file}${s}`))) return;
   ctx.findings.add({
     code: 'TL_DB_MISSING',
