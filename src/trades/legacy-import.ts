@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { zoneOffsets } from '../calendar/zone.js';
 import { openSnapshot, type Snapshot } from '../db/snapshot.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
@@ -12,7 +13,6 @@ import type { Action, Validity } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 import { rebuildBooks, type TradesContext, uniqueBooks } from './rebuild.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
-import { zoneOffsets } from './zone.js';
 
 /**
  * The trades part of importing a Futures Trading Log (the Python app this project replaces) database:
