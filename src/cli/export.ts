@@ -119,7 +119,8 @@ async function runExport(
       `Add --out ${what}.csv, or leave out --json.`,
     );
   }
-  const store = openStore(ctx.paths, { logger: ctx.logger });
+  // reading only: a missing data directory is TL_DB_MISSING, not a new empty one
+  const store = openStore(ctx.paths, { logger: ctx.logger, create: false });
   try {
     const service = createExportService({
       journal: store.journal,

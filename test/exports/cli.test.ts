@@ -89,3 +89,12 @@ test('tradelog export to a pipe that closes early (| head) stops quietly with ex
   assert.match(stderr, /stdout was closed after \d+ bytes: the executions export stopped there/);
   assert.doesNotMatch(stderr, /EPIPE|at .*\.ts:\d+/);
 });
+
+test('tradelog export on a missing data directory exits 2 with TL_DB_MISSING and creates nothing', (t) => {
+  const dir = tempDir(t);
+  const missing = path.join(dir, 'nowhere');
+  const r = runCli(['export', 'journal', '--out', path.join(dir, 'j.json'), '--data-dir', missing]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /error TL_DB_MISSING/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
