@@ -5,13 +5,14 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema } from '../../src/instruments/instruments.js';
+import { importLegacy } from '../../src/legacy/legacy-import.js';
 import { silentLogger } from '../../src/log.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../src/trades/settings.js';
 import { addJournalData, writeLargeCsv } from '../helpers/large-journal.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fixture } from '../trades/helpers.js';
+import { fixture, LEGACY_FIXTURE } from '../trades/helpers.js';
 import { exportToFile, journalFixture, observe, text } from './helpers.js';
 
 // "Export round trip exact" (issue 11): export → import-export into a fresh data dir → the same positions, statistics
@@ -128,4 +129,26 @@ test('a note on a position that an undo took away is exported and finds its posi
   assert.equal(back[0]?.id, first?.id, 'the same id as before the undo');
   assert.equal(b.trades.getJournal(back[0]?.id as number).note, 'kept through the undo');
   assert.equal(back[0]?.reviewed, true);
+});
+
+test('import-export reproduces a journal imported from the old app (legacy import history, appended notes) exactly', async (t) => {
+  if (!fs.existsSync(LEGACY_FIXTURE)) {
+    if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
+    t.skip(`legacy fixture ${LEGACY_FIXTURE} not present`);
+    return;
+  }
+  const a = journalFixture(t);
+  const config = { yahooBaseUrl: 'http://127.0.0.1:9', importTimezone: 'America/Los_Angeles', schedulerIntervalMinutes: 0 };
+  const market = createMarketData({ market: a.store.market, journal: a.store.journal, config });
+  t.after(() => market.close());
+  const r = importLegacy({ trades: a.trades, market }, LEGACY_FIXTURE, {});
+  assert.ok(r.executions > 0 && r.positions > 0);
+  const exported = text(a.exports.journal());
+  assert.match(exported, /"kind":"legacy"/);
+  const file = path.join(tempDir(t), 'legacy.json');
+  fs.writeFileSync(file, exported);
+  const b = journalFixture(t);
+  b.exports.importExport(file);
+  assert.deepEqual(observe(b, { details: true }), observe(a, { details: true }));
+  assert.equal(text(b.exports.journal()), exported);
 });
