@@ -73,6 +73,17 @@ test('import-export reproduces a 20,000-execution journal with journal data on t
 test('journal data attaches to its position by key when the file gives other ids or none', async (t) => {
   const a = journalFixture(t);
   for (const f of ['reversal.csv', 'scale-grid.csv', 'two-accounts.csv']) await a.trades.importFile({ path: fixture(f) });
+  // fills without an execution id: the position's key holds the content key of its opening fill
+  const noIds = path.join(tempDir(t), 'no-ids.csv');
+  fs.writeFileSync(
+    noIds,
+    [
+      'Instrument,Action,Quantity,Price,Time,ID,E/X,Position,Order ID,Name,Commission,Rate,Account,Connection,TradeValidation',
+      'ES 12-25,Buy,1,6000.00,10/8/2025 9:30:00 AM,,Entry,1 L,,Entry,$2.50,1,NOIDS,Sim,',
+      'ES 12-25,Sell,1,6001.00,10/8/2025 9:31:00 AM,,Exit,-,,Exit,$2.50,1,NOIDS,Sim,',
+    ].join('\n'),
+  );
+  await a.trades.importFile({ path: noIds });
   const identity = (p: { account: string; instrument: string; openedAt: string; side: string }) =>
     `${p.account} ${p.instrument} ${p.openedAt} ${p.side}`;
   const positions = a.trades.listPositions({});
@@ -83,6 +94,13 @@ test('journal data attaches to its position by key when the file gives other ids
   }
   const file = exportToFile(t, a);
   const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.ok(
+    data.journal.some(
+      (e: { position: { account: string; openingExecution: string } }) =>
+        e.position.account === 'NOIDS' && e.position.openingExecution.startsWith('h:'),
+    ),
+    'a position named by a content key',
+  );
   const journalOf = (j: typeof a) =>
     new Map(j.trades.listPositions({}).map((p) => [identity(p), { ...j.trades.getJournal(p.id), positionId: 0, noteUpdatedAt: 0 }]));
 
