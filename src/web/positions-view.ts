@@ -115,8 +115,9 @@ export function listPositionsPage(trades: TradesService, q: PositionListQuery): 
   };
 }
 
-/** The newest `n` positions (by opening time) without reading all of them. */
+/** The newest `n` positions (by opening time), newest first, without reading all of them. */
 export function recentPositions(trades: TradesService, filter: PositionFilter, n: number): PositionJson[] {
   const total = trades.countPositions(filter);
-  return trades.listPositions({ ...filter, limit: n, offset: Math.max(0, total - n) }).reverse();
+  // A reversed copy: the list may be the remembered one every later view gets (VersionMemo).
+  return trades.listPositions({ ...filter, limit: n, offset: Math.max(0, total - n) }).toReversed();
 }
