@@ -64,7 +64,11 @@ export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, l
   };
 }
 
-function printError(err: unknown, json: boolean): void {
+/**
+ * The CLI's one error printer: `error TL_…: message` and `fix: remedy` on stderr, or `{"error": {…}}` on stdout
+ * under --json. Anything that is not an AppError is reported as TL_INTERNAL with its stack.
+ */
+export function printError(err: unknown, json: boolean): void {
   const app: AppError = isAppError(err)
     ? err
     : new AppError('TL_INTERNAL', `Unexpected error: ${sqliteCode(err) ? `${sqliteCode(err)} ` : ''}${errorMessage(err)}`, {
