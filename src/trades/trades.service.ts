@@ -1,8 +1,9 @@
 import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
-import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
+import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
+import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import {
   type ImportFileResult,
   type ImportOptions,
@@ -18,7 +19,7 @@ import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
 import { tradingDay } from './session.js';
-import { importTimezone } from './settings.js';
+import { IMPORT_TIMEZONE_KEY, importTimezone, importTimezoneSchema } from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -299,6 +300,19 @@ export function createTradesService(deps: TradesServiceDeps) {
     stats(filter: Omit<PositionFilter, 'status' | 'limit' | 'offset'> = {}, options: { by?: GroupBy; hourZone?: string } = {}): StatsJson {
       const rows = positions.statsRows(toQuery(filter, service.registry()));
       return computeStats(rows, options);
+    },
+
+    /**
+     * Add or replace the user's override of an instrument root; the positions of that root are recalculated in the
+     * same transaction when its point value changed.
+     */
+    saveInstrumentOverride: (root: string, override: InstrumentOverride): OverrideChange =>
+      saveInstrumentOverride({ db, settings, context }, root, override),
+    /** Remove an override (back to the built-in spec); refused with TL_INSTRUMENT_IN_USE when positions need it. */
+    removeInstrumentOverride: (root: string): OverrideChange => removeInstrumentOverride({ db, settings, context }, root),
+    /** Set the `import.timezone` setting (an IANA zone), or clear it with null to use TRADELOG_IMPORT_TIMEZONE. */
+    setImportTimezone(zone: string | null): void {
+      settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
     },
 
     /** Rebuild every book (after instrument overrides changed). */

@@ -64,3 +64,112 @@ test('remembered trades results are frozen outside production, so a caller that 
   assert.ok(Object.isFrozen(services.trades.stats({}, { by: 'day' }).groups));
   assert.ok(Object.isFrozen(services.trades.allTags()));
 });
+
+test('settings adding an instrument nobody traded recalculates no position, and a point value change only its own root', async (t) => {
+  const { app, services } = await appWithTrades(t);
+  const es = [HEADER, 'ES 12-25,Buy,1,6000.00,10/6/2025 9:30:00 AM,e1,Entry,1 L,o7,Entry,$2.00,1,SIM1,Sim101,'];
+  es.push('ES 12-25,Sell,1,6001.00,10/6/2025 9:45:00 AM,e2,Exit,-,o8,Exit,$2.00,1,SIM1,Sim101,', '');
+  await services.trades.importFile({ name: 'es.csv', content: es.join('\n') });
+  const { token, cookie } = await csrf(app);
+  const post = (payload: Record<string, string>) =>
+    app.inject({ method: 'POST', url: '/settings/instruments', headers: { cookie }, payload: { _csrf: token, ...payload } });
+
+  const added = await post({ root: 'abc', pointValue: '10', tickSize: '0.1' });
+  assert.equal(added.statusCode, 303, added.body);
+  assert.match(String(added.headers.location), /root=ABC&rebuilt=0/);
+  const page = await app.inject({ method: 'GET', url: String(added.headers.location) });
+  assert.match(page.body, /id="saved">Saved ABC\. No position needed recalculating\./);
+
+  const mnq = await post({ root: 'MNQ', pointValue: '3' });
+  assert.match(String(mnq.headers.location), /root=MNQ&rebuilt=3\b/, 'the three MNQ positions, not the ES one');
+  const after = await app.inject({ method: 'GET', url: String(mnq.headers.location) });
+  assert.match(after.body, /3 positions of MNQ recalculated with the new point value/);
+  assert.deepEqual(
+    services.trades.listPositions().map((p) => [p.root, p.pointValue]),
+    [
+      ['MNQ', 3],
+      ['MNQ', 3],
+      ['MNQ', 3],
+      ['ES', 50],
+    ],
+  );
+  const renamed = await post({ root: 'MNQ', pointValue: '3', name: 'Micro Nasdaq' });
+  assert.match(String(renamed.headers.location), /rebuilt=0/, 'the point value did not change: nothing to recalculate');
+});
+
+test('settings show a bad point value next to its field in words, keeping what was typed', async (t) => {
+  const { app, services } = await appWithTrades(t);
+  const { token, cookie } = await csrf(app);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/settings/instruments',
+    headers: { cookie, accept: 'text/html' },
+    payload: { _csrf: token, root: 'MNQ', name: 'My Nasdaq', pointValue: 'two dollars', tickSize: '0.25' },
+  });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body, /<h1>Settings<\/h1>/, 'the settings page itself, not an error page');
+  const field = /<input type="text" name="pointValue"[^>]*>/.exec(res.body)?.[0] ?? '';
+  assert.match(field, /value="two dollars"/);
+  assert.match(field, /aria-invalid="true" aria-describedby="instrument-pointValue-error"/);
+  assert.match(
+    res.body,
+    /<span class="field-error" id="instrument-pointValue-error">&quot;two dollars&quot; is not a point value: enter the dollars one contract gains per 1\.00 move/,
+  );
+  assert.match(res.body, /name="name"[^>]*value="My Nasdaq"/);
+  assert.match(res.body, /name="root"[^>]*value="MNQ"/);
+  assert.doesNotMatch(res.body, /expected number|NaN|Your change was not saved/);
+  assert.equal(services.trades.listPositions()[0]?.pointValue, 2, 'nothing was saved');
+
+  // A new root without a tick size: the service's refusal also lands next to the field it concerns.
+  const noTick = await app.inject({
+    method: 'POST',
+    url: '/settings/instruments',
+    headers: { cookie, accept: 'text/html' },
+    payload: { _csrf: token, root: 'QQQ', pointValue: '5' },
+  });
+  assert.equal(noTick.statusCode, 400);
+  assert.match(noTick.body, /id="instrument-tickSize-error">QQQ is not a built-in instrument, so it needs a tick size\./);
+  assert.match(noTick.body, /name="pointValue"[^>]*value="5"/);
+
+  const zone = await app.inject({
+    method: 'POST',
+    url: '/settings/timezone',
+    headers: { cookie, accept: 'text/html' },
+    payload: { _csrf: token, zone: 'Mars/Olympus' },
+  });
+  assert.equal(zone.statusCode, 400);
+  assert.match(zone.body, /id="timezone-zone-error">&quot;Mars\/Olympus&quot; is not a time zone: enter an IANA name/);
+  assert.match(zone.body, /name="zone" value="Mars\/Olympus"/);
+});
+
+test('settings refuse to remove an instrument positions still use, changing nothing; a reset recalculates in the same step', async (t) => {
+  const { app, services } = await buildTestApp(t).then((b) => ({ ...b, services: b.app.tradelog.services }));
+  assert.ok(services);
+  const { token, cookie } = await csrf(app);
+  const post = (url: string, payload: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url, headers: { cookie, accept: 'text/html' }, payload: { _csrf: token, ...payload } });
+  assert.equal((await post('/settings/instruments', { root: 'XYZ', pointValue: '10', tickSize: '0.25' })).statusCode, 303);
+  const xyz = [HEADER, 'XYZ 12-25,Buy,1,100.00,10/6/2025 9:30:00 AM,x1,Entry,1 L,o1,Entry,$1.00,1,SIM1,Sim101,'];
+  xyz.push('XYZ 12-25,Sell,1,101.00,10/6/2025 9:45:00 AM,x2,Exit,-,o2,Exit,$1.00,1,SIM1,Sim101,', '');
+  assert.equal((await services.trades.importFile({ name: 'xyz.csv', content: xyz.join('\n') })).status, 'imported');
+
+  const refused = await post('/settings/instruments/XYZ/delete');
+  assert.equal(refused.statusCode, 409, refused.body);
+  assert.match(refused.body, /<h1>Settings<\/h1>/);
+  assert.match(refused.body, /id="instrument-form-error">XYZ cannot be removed: executions of XYZ are stored/);
+  assert.doesNotMatch(refused.body, /Your change was not saved/);
+  assert.ok(services.trades.registry().has('XYZ'), 'the override is still there');
+  assert.equal(services.trades.listPositions()[0]?.grossPnl, 10);
+
+  // Resetting a built-in root's override: the override goes and its positions follow, together.
+  const csvText = [HEADER, 'MNQ 12-25,Buy,1,21000.00,10/1/2025 9:30:00 AM,a1,Entry,1 L,o1,Entry,$0.52,1,SIM1,Sim101,'];
+  csvText.push('MNQ 12-25,Sell,1,21010.00,10/1/2025 9:45:00 AM,a2,Exit,-,o2,Exit,$0.52,1,SIM1,Sim101,', '');
+  await services.trades.importFile({ name: 'mnq.csv', content: csvText.join('\n') });
+  assert.match(String((await post('/settings/instruments', { root: 'MNQ', pointValue: '3' })).headers.location), /rebuilt=1/);
+  const mnqGross = () => services.trades.listPositions({ instrument: 'MNQ' })[0]?.grossPnl;
+  assert.equal(mnqGross(), 30);
+  const reset = await post('/settings/instruments/MNQ/delete');
+  assert.equal(reset.statusCode, 303);
+  assert.match(String(reset.headers.location), /saved=instrument-reset&root=MNQ&rebuilt=1/);
+  assert.equal(mnqGross(), 20);
+});
