@@ -3,7 +3,6 @@ import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
-import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import {
   type ImportFileResult,
   type ImportOptions,
@@ -12,6 +11,7 @@ import {
   type UndoResult,
   undoImport,
 } from './import.service.js';
+import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import { createJournalRepo, type JournalEntry } from './journal.repo.js';
 import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
