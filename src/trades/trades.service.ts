@@ -152,17 +152,28 @@ export function positionJson(p: PositionRecord): PositionJson {
   };
 }
 
-function badFilter(message: string, remedy: string): AppError {
-  return new AppError('TL_TRADES_BAD_FILTER', message, { remedy });
+/**
+ * A `from`/`to` bound of the position filter: a trading day `YYYY-MM-DD` that exists, or an ISO instant (read as
+ * its CME trading day). Callers check their input with this and word the refusal in their own terms (a CLI flag,
+ * a form field, a query parameter); the service's own refusal names the bound only.
+ */
+export function parseDayBound(text: string): { ok: true; value: string } | { ok: false } {
+  const t = text.trim();
+  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t)
+    return { ok: true, value: t };
+  const ms = Date.parse(t);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return { ok: true, value: tradingDay(ms) };
+  return { ok: false };
 }
 
 function dayBound(text: string, which: 'from' | 'to'): string {
-  const t = text.trim();
-  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t) return t;
-  const ms = Date.parse(t);
-  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return tradingDay(ms);
-  throw badFilter(`--${which} "${text}" is not a date.`, `Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.`);
+  const parsed = parseDayBound(text);
+  if (parsed.ok) return parsed.value;
+  throw new AppError('TL_TRADES_BAD_FILTER', `The ${which} bound "${text}" of the position filter is not a date.`, {
+    remedy: 'Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.',
+    details: { field: which, value: text },
+  });
 }
 
 export interface TradesServiceDeps {

@@ -173,3 +173,27 @@ test('settings refuse to remove an instrument positions still use, changing noth
   assert.match(String(reset.headers.location), /saved=instrument-reset&root=MNQ&rebuilt=1/);
   assert.equal(mnqGross(), 20);
 });
+
+test('a bad date on a web page is explained next to its field, in the words of the form, never with CLI flags', async (t) => {
+  const { app } = await appWithTrades(t);
+  for (const page of ['/positions', '/statistics']) {
+    const res = await app.inject({ method: 'GET', url: `${page}?from=2025-13-45&to=2025-10-03`, headers: { accept: 'text/html' } });
+    assert.equal(res.statusCode, 400, page);
+    assert.match(res.body, /<input type="date" name="from" value="2025-13-45" aria-invalid="true" aria-describedby="from-error">/, page);
+    assert.match(
+      res.body,
+      /<span class="field-error" id="from-error">&quot;2025-13-45&quot; is not a date: choose a trading day \(YYYY-MM-DD/,
+    );
+    assert.match(res.body, /<input type="date" name="to" value="2025-10-03">/, `${page}: the good date is kept as it was`);
+    assert.match(res.body, /id="filter-error"/);
+    assert.doesNotMatch(res.body, /--from|--to/, page);
+  }
+  const api = await app.inject({ method: 'GET', url: '/api/positions?to=last%20tuesday' });
+  assert.equal(api.statusCode, 400);
+  assert.equal(api.json().error.code, 'TL_TRADES_BAD_FILTER');
+  assert.equal(api.json().error.message, 'Query parameter to="last tuesday" is not a date.');
+  const stats = await app.inject({ method: 'GET', url: '/api/stats?from=2025-02-30' });
+  assert.equal(stats.statusCode, 400);
+  assert.doesNotMatch(stats.json().error.message, /--from/);
+  assert.match(stats.json().error.message, /^Query parameter from=/);
+});

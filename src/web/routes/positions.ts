@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
-import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
+import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
 import { cleanQuery, positionListQuerySchema } from './api.js';
@@ -27,22 +27,32 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
   app.get('/positions', { schema: { querystring: positionListQuerySchema } }, async (req, reply) => {
     const { trades } = requireServices(ctx);
     const q = cleanQuery(req.query as PositionListQuery);
-    const page = listPositionsPage(trades, q);
+    // A date that is not one comes back next to its field (the list is not shown: it would not be what was asked).
+    const dateErrors = filterDateErrors(q);
+    const refused = Object.keys(dateErrors).length > 0;
+    const page = refused ? emptyPage(q) : listPositionsPage(trades, q);
     const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
     const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
     for (const p of trades.listPositions({ status: 'open' })) {
       if (!accounts.includes(p.account)) accounts.push(p.account);
       if (!instruments.includes(p.root)) instruments.push(p.root);
     }
-    return ctx.render(reply, req, 'positions', {
-      title: 'Positions',
-      q,
-      page,
-      accounts: accounts.sort(),
-      instruments: instruments.sort(),
-      tags: trades.allTags(),
-      sortKeys: SORT_KEYS,
-    });
+    return ctx.render(
+      reply,
+      req,
+      'positions',
+      {
+        title: 'Positions',
+        q,
+        page,
+        accounts: accounts.sort(),
+        instruments: instruments.sort(),
+        tags: trades.allTags(),
+        sortKeys: SORT_KEYS,
+        dateErrors,
+      },
+      refused ? 400 : 200,
+    );
   });
 
   app.get(
