@@ -12,7 +12,10 @@ import {
   undoImport,
 } from './import.service.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
-import { createJournalRepo, type JournalEntry } from './journal.repo.js';
+import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
+
+export { parseTagList } from './journal.repo.js';
+
 import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
@@ -338,6 +341,8 @@ export function createTradesService(deps: TradesServiceDeps) {
     // Journal data on positions (stable ids).
     getJournal: (id: number): JournalEntry => journal.get(id),
     setNote: (id: number, text: string): JournalEntry => journal.setNote(id, text),
+    /** Save the journal form of a position (note, tags, reviewed, verdict) in one transaction. */
+    saveJournal: (id: number, update: JournalUpdate): JournalEntry => journal.save(id, update),
     addTag: (id: number, tag: string): JournalEntry => journal.addTag(id, tag),
     removeTag: (id: number, tag: string): JournalEntry => journal.removeTag(id, tag),
     setReviewed: (id: number, reviewed: boolean): JournalEntry => journal.setReviewed(id, reviewed),

@@ -197,3 +197,19 @@ test('a bad date on a web page is explained next to its field, in the words of t
   assert.doesNotMatch(stats.json().error.message, /--from/);
   assert.match(stats.json().error.message, /^Query parameter from=/);
 });
+
+test('the journal form keeps one tag for spellings that differ only in case', async (t) => {
+  const { app, services } = await appWithTrades(t);
+  const [a, b] = services.trades.listPositions();
+  assert.ok(a && b);
+  const { token, cookie } = await csrf(app);
+  const save = (id: number, tags: string) =>
+    app.inject({ method: 'POST', url: `/positions/${id}/journal`, headers: { cookie }, payload: { _csrf: token, note: '', tags } });
+  assert.equal((await save(a.id, 'Breakout, breakout , BREAKOUT, news')).statusCode, 303);
+  assert.equal((await save(b.id, 'breakout')).statusCode, 303);
+  assert.deepEqual(services.trades.getJournal(a.id).tags, ['Breakout', 'news']);
+  assert.deepEqual(services.trades.getJournal(b.id).tags, ['Breakout']);
+  const list = await app.inject({ method: 'GET', url: '/positions' });
+  assert.match(list.body, /<option value="Breakout">Breakout \(2\)<\/option>/);
+  assert.doesNotMatch(list.body, /<option value="breakout">/);
+});

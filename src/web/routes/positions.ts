@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
-import { requireServices, requireStore, type WebContext } from '../context.js';
+import { parseTagList } from '../../trades/trades.service.js';
+import { requireServices, type WebContext } from '../context.js';
 import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
@@ -136,25 +137,14 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     },
     async (req, reply) => {
       const { trades } = requireServices(ctx);
-      const store = requireStore(ctx);
       const id = (req.params as { id: number }).id;
       const body = req.body as { note?: string; tags?: string; reviewed?: string; validity?: '' | 'valid' | 'invalid' };
-      const wanted = [
-        ...new Set(
-          (body.tags ?? '')
-            .split(',')
-            .map((t) => t.trim())
-            .filter(Boolean),
-        ),
-      ];
-      // One transaction: the note, the tags and the flags are saved together or not at all.
-      store.journal.write(() => {
-        const current = trades.getJournal(id);
-        trades.setNote(id, body.note ?? '');
-        for (const t of current.tags) if (!wanted.includes(t)) trades.removeTag(id, t);
-        for (const t of wanted) if (!current.tags.includes(t)) trades.addTag(id, t);
-        trades.setReviewed(id, Boolean(body.reviewed));
-        trades.setValidity(id, body.validity ? body.validity : null);
+      // One service call, one transaction: the note, the tags and the flags are saved together or not at all.
+      trades.saveJournal(id, {
+        note: body.note ?? '',
+        tags: parseTagList(body.tags ?? ''),
+        reviewed: Boolean(body.reviewed),
+        validity: body.validity ? body.validity : null,
       });
       return reply.redirect(`/positions/${id}?saved=1#journal`, 303);
     },
