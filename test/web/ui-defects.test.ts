@@ -213,3 +213,31 @@ test('the journal form keeps one tag for spellings that differ only in case', as
   assert.match(list.body, /<option value="Breakout">Breakout \(2\)<\/option>/);
   assert.doesNotMatch(list.body, /<option value="breakout">/);
 });
+
+/** The text of the option the verdict select shows (the selected one, else the first). */
+function shownVerdict(html: string): string {
+  const select = /<select name="validity" id="validity">([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
+  const options = [...select.matchAll(/<option value="([^"]*)"( selected)?>([^<]*)<\/option>/g)];
+  return (options.find((o) => o[2]) ?? options[0])?.[3] ?? '';
+}
+
+test('position page shows the verdict imported from the file, until the trader gives their own', async (t) => {
+  const { app, services } = await appWithTrades(t);
+  const [plain, marked] = services.trades.listPositions();
+  assert.ok(plain && marked);
+  assert.equal(marked.validity, 'valid', 'the API has the TradeValidation of the file');
+  const page = await app.inject({ method: 'GET', url: `/positions/${marked.id}` });
+  assert.equal(shownVerdict(page.body), 'valid (from the imported file)');
+  assert.equal(shownVerdict((await app.inject({ method: 'GET', url: `/positions/${plain.id}` })).body), '– (none)');
+
+  const { token, cookie } = await csrf(app);
+  await app.inject({
+    method: 'POST',
+    url: `/positions/${marked.id}/journal`,
+    headers: { cookie },
+    payload: { _csrf: token, note: '', tags: '', validity: 'invalid' },
+  });
+  const after = await app.inject({ method: 'GET', url: `/positions/${marked.id}` });
+  assert.equal(shownVerdict(after.body), 'invalid (broke my rules)');
+  assert.match(after.body, /<option value="">valid \(from the imported file\)<\/option>/, 'the file’s verdict is still offered');
+});

@@ -17,6 +17,16 @@ export function idealTimeframe(durationSec: number): TimeframeId {
   return '1d';
 }
 
+/**
+ * The verdict the imported file gave (NinjaTrader's TradeValidation column), over the position's executions: the
+ * form shows it as the verdict in force until the trader gives their own.
+ */
+function fileVerdict(executions: { validation: 'valid' | 'invalid' | null }[]): 'valid' | 'invalid' | 'mixed' | null {
+  const valid = executions.some((e) => e.validation === 'valid');
+  const invalid = executions.some((e) => e.validation === 'invalid');
+  return valid && invalid ? 'mixed' : valid ? 'valid' : invalid ? 'invalid' : null;
+}
+
 const idParams = {
   type: 'object',
   required: ['id'],
@@ -103,6 +113,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         title: `Position ${p.id}`,
         p,
         journal,
+        fileVerdict: fileVerdict(p.executions),
         spec,
         chart,
         chartJson: jsonForScript(chart),
