@@ -241,3 +241,45 @@ test('position page shows the verdict imported from the file, until the trader g
   assert.equal(shownVerdict(after.body), 'invalid (broke my rules)');
   assert.match(after.body, /<option value="">valid \(from the imported file\)<\/option>/, 'the file’s verdict is still offered');
 });
+
+test('undo import asks for confirmation with a plain form, and removes nothing until it is confirmed', async (t) => {
+  const { app, services } = await appWithTrades(t);
+  const [record] = services.trades.listImports(1);
+  assert.ok(record);
+  const history = await app.inject({ method: 'GET', url: '/import' });
+  assert.match(
+    history.body,
+    new RegExp(`<a href="/import/${record.id}/undo" class="button secondary small" data-undo="${record.id}">Undo…</a>`),
+  );
+  assert.doesNotMatch(history.body, /action="\/import\/\d+\/undo"/, 'the history itself has no one-click undo');
+
+  const ask = await app.inject({ method: 'GET', url: `/import/${record.id}/undo` });
+  assert.equal(ask.statusCode, 200);
+  assert.match(ask.body, /This removes the <strong>6<\/strong> executions that <code>three\.csv<\/code> added/);
+  assert.match(ask.body, /<input type="hidden" name="confirm" value="yes">/);
+  assert.match(ask.body, /<a href="\/import" class="button secondary" id="undo-cancel">Keep it<\/a>/);
+
+  const { token, cookie } = await csrf(app);
+  const unconfirmed = await app.inject({
+    method: 'POST',
+    url: `/import/${record.id}/undo`,
+    headers: { cookie },
+    payload: { _csrf: token },
+  });
+  assert.equal(unconfirmed.statusCode, 303);
+  assert.equal(unconfirmed.headers.location, `/import/${record.id}/undo`, 'sent to the page that asks');
+  assert.equal(services.trades.countPositions(), 3, 'nothing was removed');
+
+  const confirmed = await app.inject({
+    method: 'POST',
+    url: `/import/${record.id}/undo`,
+    headers: { cookie },
+    payload: { _csrf: token, confirm: 'yes' },
+  });
+  assert.equal(confirmed.statusCode, 303);
+  assert.equal(confirmed.headers.location, `/import?undone=${record.id}`);
+  assert.equal(services.trades.countPositions(), 0);
+  const again = await app.inject({ method: 'GET', url: `/import/${record.id}/undo` });
+  assert.match(again.body, /was undone already: there is nothing to undo/);
+  assert.doesNotMatch(again.body, /id="undo-form"/);
+});

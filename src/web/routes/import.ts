@@ -160,11 +160,34 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
+  const undoParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
+  // Undo asks first: the history's "Undo" opens this page, whose form confirms (no script needed).
+  app.get('/import/:id/undo', { schema: { params: undoParams } }, async (req, reply) => {
+    const id = (req.params as { id: number }).id;
+    const record = requireServices(ctx).trades.getImport(id);
+    if (!record) {
+      throw new AppError('TL_IMPORT_NOT_FOUND', `There is no import #${id}.`, {
+        remedy: 'Open the Import page and pick an import from its history.',
+        details: { importId: id },
+      });
+    }
+    const undoable = record.status === 'imported' && !record.undoneAt;
+    return ctx.render(reply, req, 'import-undo', { title: `Undo import #${id}?`, record, undoable });
+  });
+
   app.post(
     '/import/:id/undo',
-    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } } },
+    {
+      schema: {
+        params: undoParams,
+        body: { type: 'object', properties: { confirm: { type: 'string', maxLength: 10 } } },
+      },
+    },
     async (req, reply) => {
       const id = (req.params as { id: number }).id;
+      // Without the confirmation's field nothing is removed: the request is sent to the page that asks.
+      if ((req.body as { confirm?: string } | undefined)?.confirm !== 'yes') return reply.redirect(`/import/${id}/undo`, 303);
       requireServices(ctx).trades.undoImport(id);
       return reply.redirect(`/import?undone=${id}`, 303);
     },
