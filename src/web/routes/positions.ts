@@ -103,6 +103,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         executions: p.executions.map((e) => ({
           id: e.id,
           time: e.time,
+          action: e.action,
           side: sideOfAction(e.action),
           quantity: e.quantity,
           price: e.price,

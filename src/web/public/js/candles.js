@@ -2,12 +2,15 @@
 // Bars come from GET /api/bars/:instrument as columns {t, o, h, l, c, v} (t = bar open, Unix seconds).
 (() => {
   const LC = window.LightweightCharts;
+  const { el } = window.TL;
   const TIMEFRAME_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14400, '1d': 86400 };
   const UP = '#12805c';
   const DOWN = '#c23b3b';
   // Markers use their own shades so they stand out from (and can be told apart from) the candles.
   const BUY = '#0a7cff';
   const SELL = '#e8590c';
+  const FONT_SIZE = 12;
+  const LAST = '#6b7385';
 
   function zoneFormatter(zone, withTime) {
     const f = new Intl.DateTimeFormat('en-CA', {
@@ -49,14 +52,16 @@
   }
 
   /**
-   * Markers for executions [{time (ISO or ms), side 'buy'|'sell', quantity, price, label?}], each placed on the
+   * Markers for executions [{time (ISO or ms), side 'buy'|'sell', quantity, price, action?}], each placed on the
    * candle that contains it: buys (Buy, BuyToCover) below the bar pointing up, sells (Sell, SellShort) above it.
+   * The label is short (B2 = bought 2, S1 = sold 1); `detail` is the fill in full, for the tooltip.
    */
-  function executionMarkers(bars, timeframe, executions, options = {}) {
+  function executionMarkers(bars, timeframe, executions, zone = 'UTC') {
+    const time = zoneFormatter(zone, true);
     const out = [];
     for (const e of executions) {
-      const sec = Math.floor((typeof e.time === 'number' ? e.time : Date.parse(e.time)) / 1000);
-      const i = barIndexAt(bars.t, sec, timeframe);
+      const ms = typeof e.time === 'number' ? e.time : Date.parse(e.time);
+      const i = barIndexAt(bars.t, Math.floor(ms / 1000), timeframe);
       if (i < 0) continue;
       const buy = e.side === 'buy';
       out.push({
@@ -64,12 +69,110 @@
         position: buy ? 'belowBar' : 'aboveBar',
         shape: buy ? 'arrowUp' : 'arrowDown',
         color: buy ? BUY : SELL,
-        text: options.noText ? '' : (e.label ?? `${buy ? 'B' : 'S'} ${e.quantity}@${e.price}`),
+        text: `${buy ? 'B' : 'S'}${e.quantity}`,
         id: String(e.id ?? out.length),
+        detail: `${e.action ?? (buy ? 'Buy' : 'Sell')} ${e.quantity} @ ${e.price} · ${time(Math.floor(ms / 1000))}`,
       });
     }
     out.sort((a, b) => a.time - b.time);
     return out;
+  }
+
+  // Marker geometry as lightweight-charts 5 draws it (series-markers: size, shapeMargin, fillSizeAndY): the arrow
+  // is as tall as the bar spacing held within 12–30 px, a margin away from the bar, and the label sits beyond it.
+  const odd = (x) => (Math.ceil(x) % 2 === 0 ? Math.ceil(x) - 1 : Math.ceil(x));
+  const even = (x) => (Math.ceil(x) % 2 !== 0 ? Math.ceil(x) - 1 : Math.ceil(x));
+  const clampSize = (spacing) => Math.min(Math.max(spacing, 12), 30);
+
+  /**
+   * Which markers keep their label, on the chart as it is drawn now. `at(time)` gives a bar's pixels:
+   * {x, high, low} (y of its high and low) or undefined when it is not drawn. A label stays only where it covers
+   * nothing: no candle under its width reaches it, no other arrow or label (of another bar, on the same side of the
+   * bars) is within it, and its marker is alone on its side of its bar (stacked markers keep only their arrows).
+   * Labels are tried in time order. Everything left out is in the tooltip.
+   */
+  function fitLabels(markers, bars, spacing, measure, at) {
+    const out = markers.map((m) => ({ ...m, text: '' }));
+    if (!(spacing > 0)) return out;
+    const size = even(odd(clampSize(spacing)));
+    const margin = Math.max(odd(clampSize(spacing) * 0.1), 3);
+    const candleHalf = Math.max(1, spacing * 0.4);
+    const gap = 2;
+    // Every arrow's box, per side: a stack of n markers on one bar reaches n arrows away from it.
+    const stacks = new Map();
+    for (const m of markers) {
+      const key = `${m.position}|${m.time}`;
+      stacks.set(key, (stacks.get(key) ?? 0) + 1);
+    }
+    const boxes = { aboveBar: [], belowBar: [] };
+    for (const [key, n] of stacks) {
+      const [side, time] = key.split('|');
+      const b = at(Number(time));
+      if (!b) continue;
+      const reach = margin + n * (size + margin);
+      const box =
+        side === 'aboveBar'
+          ? { l: b.x - size / 2, r: b.x + size / 2, t: b.high - reach, b: b.high }
+          : { l: b.x - size / 2, r: b.x + size / 2, t: b.low, b: b.low + reach };
+      boxes[side]?.push({ ...box, time: Number(time) });
+    }
+    const hits = (a, b) => a.l < b.r + gap && b.l < a.r + gap && a.t < b.b + gap && b.t < a.b + gap;
+    markers.forEach((m, k) => {
+      const b = at(m.time);
+      if (!m.text || !b || stacks.get(`${m.position}|${m.time}`) !== 1) return;
+      const above = m.position === 'aboveBar';
+      const w = measure(m.text);
+      const textH = FONT_SIZE;
+      const near = above ? b.high - margin - size : b.low + margin + size;
+      const box = above
+        ? { l: b.x - w / 2, r: b.x + w / 2, t: near - 1.1 * textH, b: near - 0.1 * textH }
+        : { l: b.x - w / 2, r: b.x + w / 2, t: near + 0.1 * textH, b: near + 1.1 * textH };
+      // Candles whose body or wick is under the label's width.
+      for (let i = Math.max(0, bisect(bars.t, m.time) - Math.ceil(w / spacing) - 2); i < bars.t.length; i++) {
+        const c = at(bars.t[i]);
+        if (!c) continue;
+        if (c.x - candleHalf > box.r + gap) break;
+        if (c.x + candleHalf < box.l - gap) continue;
+        if (hits(box, { l: c.x - candleHalf, r: c.x + candleHalf, t: c.high, b: c.low })) return;
+      }
+      if (boxes[m.position].some((o) => o.time !== m.time && hits(box, o))) return;
+      boxes[m.position].push({ ...box, time: m.time });
+      out[k] = m;
+    });
+    return out;
+  }
+
+  /** Index of the first bar opening at or after `sec`. */
+  function bisect(t, sec) {
+    let lo = 0;
+    let hi = t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid] < sec) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The explanation shown over an empty (or failed) chart, with what to do. */
+  function emptyState(container, { title, detail, instrument, timeframe, updateButton }) {
+    const parts = [el('p', { class: 'chart-empty-title', text: title })];
+    if (detail) parts.push(el('p', { text: detail }));
+    if (instrument) {
+      const btn = el('button', { type: 'button', class: 'secondary', id: 'chart-empty-update', text: 'Update from API' });
+      btn.addEventListener('click', () => updateButton?.click());
+      parts.push(
+        el('p', {}, btn, ' downloads them from Yahoo Finance (1m bars for the last 30 days, 5m and 15m for 60 days, 1h for two years).'),
+        el(
+          'p',
+          { class: 'small' },
+          'Or import bars you exported: ',
+          el('code', { text: `tradelog ohlc import FILE --instrument ${instrument} --timeframe ${timeframe}` }),
+        ),
+      );
+    }
+    container.replaceChildren(...parts);
+    container.classList.remove('hidden');
   }
 
   function create(container, options = {}) {
@@ -77,40 +180,92 @@
     const chart = LC.createChart(container, {
       autoSize: true,
       // The TradingView attribution is a link under the chart: the built-in logo needs an inline <style>, which the CSP forbids.
-      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: 12, attributionLogo: false },
+      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: FONT_SIZE, attributionLogo: false },
       grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
       rightPriceScale: { borderColor: '#e2e5eb' },
       timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
       localization: { timeFormatter: zoneFormatter(zone, true) },
       crosshair: { mode: 0 },
     });
+    // No automatic last-price line: it sits at the close of the newest bar loaded, which is often off screen and
+    // says neither what it is nor when. A page that wants it adds a labelled one (`lastClose`).
     const candles = chart.addSeries(LC.CandlestickSeries, {
       upColor: UP,
       downColor: DOWN,
       borderVisible: false,
       wickUpColor: UP,
       wickDownColor: DOWN,
+      priceLineVisible: false,
+      lastValueVisible: false,
       priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
     });
     let volume;
-    let markers;
+    let markersPlugin;
+    let markers = [];
+    let shown = [];
+    let detailByTime = new Map();
     let lines = [];
+    let lastLine;
     let bars = { t: [], o: [], h: [], l: [], c: [], v: [] };
+    let timeframe = '';
 
-    function setBars(next, timeframe) {
+    const measureCtx = document.createElement('canvas').getContext('2d');
+    const measure = (text) => {
+      measureCtx.font = `${FONT_SIZE}px ${chart.options().layout.fontFamily}`;
+      return measureCtx.measureText(text).width;
+    };
+    const spacing = () => {
+      const ts = chart.timeScale();
+      const a = ts.logicalToCoordinate(0);
+      const b = ts.logicalToCoordinate(1);
+      return a === null || b === null ? 0 : b - a;
+    };
+
+    function setBars(next, tf) {
       bars = next;
+      timeframe = tf;
       const data = new Array(next.t.length);
       for (let i = 0; i < next.t.length; i++)
         data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
       candles.setData(data);
       if (volume) setVolume(true);
-      chart.applyOptions({ timeScale: { timeVisible: timeframe !== '1d', secondsVisible: false } });
+      chart.applyOptions({ timeScale: { timeVisible: tf !== '1d', secondsVisible: false } });
       chart.timeScale().fitContent();
+      if (options.lastClose) setLastClose();
+    }
+
+    /**
+     * A dotted line at the newest bar's close with its price on the axis; what it is and as of when (the bar's
+     * opening time in the trader's zone) go to `options.lastClose(note)`, for the legend under the chart: a title
+     * drawn in the chart would cover the newest candles.
+     */
+    function setLastClose() {
+      if (lastLine) candles.removePriceLine(lastLine);
+      lastLine = undefined;
+      const n = bars.t.length;
+      if (n === 0) return options.lastClose('');
+      const when = zoneFormatter(zone, timeframe !== '1d')(bars.t[n - 1]);
+      lastLine = candles.createPriceLine({
+        price: bars.c[n - 1],
+        color: LAST,
+        lineWidth: 1,
+        lineStyle: 1,
+        axisLabelVisible: true,
+        title: '',
+      });
+      const price = bars.c[n - 1].toFixed(options.precision ?? 2);
+      options.lastClose(`The dotted grey line is the close of the newest stored bar: ${price}, the ${timeframe} bar of ${when}.`);
     }
 
     function setVolume(on) {
       if (on && !volume) {
-        volume = chart.addSeries(LC.HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'vol', color: '#b8c4dd' });
+        volume = chart.addSeries(LC.HistogramSeries, {
+          priceFormat: { type: 'volume' },
+          priceScaleId: 'vol',
+          color: '#b8c4dd',
+          priceLineVisible: false,
+          lastValueVisible: false,
+        });
         chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
       }
       if (!on && volume) {
@@ -125,10 +280,76 @@
       }
     }
 
+    /** Markers as executionMarkers makes them; labels are fitted to the zoom, details go to the tooltip. */
     function setMarkers(list) {
-      if (!markers) markers = LC.createSeriesMarkers(candles, list);
-      else markers.setMarkers(list);
+      markers = list;
+      detailByTime = new Map();
+      for (const m of list) {
+        if (!m.detail) continue;
+        if (!detailByTime.has(m.time)) detailByTime.set(m.time, []);
+        detailByTime.get(m.time).push({ text: m.detail, side: m.position === 'belowBar' ? 'buy' : 'sell' });
+      }
+      applyMarkers();
     }
+
+    // Labels are fitted to the chart as drawn (bar spacing and the price scale, which moves with every scroll
+    // and zoom): arrows first, the labels once the chart has painted, and again after every change of the view.
+    let fit;
+    function applyMarkers() {
+      shown = markers.map(({ detail, ...m }) => ({ ...m, text: '' }));
+      if (!markersPlugin) markersPlugin = LC.createSeriesMarkers(candles, shown);
+      else markersPlugin.setMarkers(shown);
+      refit();
+    }
+    function refit() {
+      if (fit) return fit;
+      fit = new Promise((resolve) =>
+        requestAnimationFrame(() =>
+          requestAnimationFrame(() => {
+            fit = undefined;
+            const ts = chart.timeScale();
+            const at = (time) => {
+              const i = bisect(bars.t, time);
+              if (bars.t[i] !== time) return undefined;
+              const x = ts.timeToCoordinate(time);
+              const high = candles.priceToCoordinate(bars.h[i]);
+              const low = candles.priceToCoordinate(bars.l[i]);
+              return x === null || high === null || low === null ? undefined : { x, high, low };
+            };
+            const next = fitLabels(markers, bars, spacing(), measure, at).map(({ detail, ...m }) => m);
+            if (next.some((m, i) => m.text !== shown[i]?.text)) {
+              shown = next;
+              markersPlugin?.setMarkers(shown);
+            }
+            resolve();
+          }),
+        ),
+      );
+      return fit;
+    }
+    chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
+      if (markers.length > 0) refit();
+    });
+    chart.timeScale().subscribeSizeChange(() => {
+      if (markers.length > 0) refit();
+    });
+
+    // The fills of the candle under the pointer, in full.
+    const tip = el('div', { class: 'chart-tip hidden', role: 'tooltip', id: `${container.id}-tip` });
+    container.append(tip);
+    chart.subscribeCrosshairMove((param) => {
+      const fills = param.time === undefined || !param.point ? undefined : detailByTime.get(param.time);
+      if (!fills) {
+        tip.classList.add('hidden');
+        return;
+      }
+      tip.replaceChildren(...fills.map((f) => el('div', { class: `tip-${f.side}`, text: f.text })));
+      tip.classList.remove('hidden');
+      const w = container.clientWidth;
+      const x = param.point.x + 14 + tip.offsetWidth > w ? param.point.x - 14 - tip.offsetWidth : param.point.x + 14;
+      tip.style.left = `${Math.max(0, x)}px`;
+      tip.style.top = `${Math.max(0, param.point.y - tip.offsetHeight - 10)}px`;
+    });
 
     function setPriceLines(list) {
       for (const l of lines) candles.removePriceLine(l);
@@ -139,7 +360,8 @@
           lineWidth: 1,
           lineStyle: l.style ?? 2,
           axisLabelVisible: true,
-          title: l.title ?? '',
+          // No title in the chart (it would cover candles): the page's legend names each line by its colour.
+          title: '',
         }),
       );
     }
@@ -149,7 +371,24 @@
       chart.timeScale().setVisibleRange({ from: Math.max(fromSec, bars.t[0]), to: Math.min(toSec, bars.t[bars.t.length - 1]) });
     }
 
-    const api = { chart, candles, setBars, setVolume, setMarkers, setPriceLines, showRange, bars: () => bars, container };
+    const api = {
+      chart,
+      candles,
+      setBars,
+      setVolume,
+      setMarkers,
+      setPriceLines,
+      showRange,
+      bars: () => bars,
+      /** The markers as drawn (labels fitted), for inspection. */
+      markers: () => shown,
+      /** Resolves once the labels are fitted to the chart as drawn. */
+      fitted: () => fit ?? Promise.resolve(),
+      /** Draw these markers as they are (no fitting): browser tests compare what each label covers. */
+      drawRaw: (list) => markersPlugin?.setMarkers(list),
+      redraw: applyMarkers,
+      container,
+    };
     // Kept for inspection (browser tests read coordinates through it).
     created.push(api);
     return api;
@@ -164,6 +403,16 @@
   }
 
   window.TL = Object.assign(window.TL ?? {}, {
-    candles: { create, fetchBars, executionMarkers, barIndexAt, TIMEFRAME_SECONDS, created, COLORS: { UP, DOWN, BUY, SELL } },
+    candles: {
+      create,
+      fetchBars,
+      executionMarkers,
+      fitLabels,
+      emptyState,
+      barIndexAt,
+      TIMEFRAME_SECONDS,
+      created,
+      COLORS: { UP, DOWN, BUY, SELL },
+    },
   });
 })();
