@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
-import { parseTagList } from '../../trades/trades.service.js';
+import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
 import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
@@ -15,6 +16,48 @@ export function idealTimeframe(durationSec: number): TimeframeId {
   if (durationSec <= 20 * 86400) return '1h';
   if (durationSec <= 90 * 86400) return '4h';
   return '1d';
+}
+
+/**
+ * The position page's chart: the finest timeframe whose stored bars cover the position (else the ideal one, for
+ * "Update from API"), a window around it, and its fills as markers.
+ */
+function positionChart(p: PositionDetailJson, market: MarketData, tickSize: number | undefined, zone: string) {
+  const openedSec = Math.floor(Date.parse(p.openedAt) / 1000);
+  const closedSec = Math.floor(Date.parse(p.closedAt ?? p.executions[p.executions.length - 1]?.time ?? p.openedAt) / 1000);
+  const duration = Math.max(60, closedSec - openedSec);
+  // Prefer the finest timeframe whose stored bars cover the position; else the ideal one (Update from API).
+  const ideal = idealTimeframe(duration);
+  // Two index lookups per timeframe: a bar at or before the opening, and one at or after the closing candle.
+  const covers = (tf: TimeframeId) =>
+    market.readBars(p.root, tf, { to: openedSec, limit: 1 }).length > 0 &&
+    market.readBars(p.root, tf, { from: closedSec - TIMEFRAMES[tf].seconds, limit: 1 }).length > 0;
+  const from = DEFAULT_UPDATE_TIMEFRAMES.indexOf(ideal);
+  const timeframe = DEFAULT_UPDATE_TIMEFRAMES.slice(from).find(covers) ?? ideal;
+  const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
+  return {
+    instrument: p.root,
+    timeframe,
+    from: Math.floor(openedSec - padSec * 3),
+    to: Math.ceil(closedSec + padSec * 3),
+    openedSec,
+    closedSec,
+    padSec: Math.round(padSec),
+    avgEntryPrice: p.avgEntryPrice,
+    avgExitPrice: p.avgExitPrice,
+    zone,
+    tickSize: tickSize ?? 0.01,
+    precision: tickDecimals(tickSize),
+    executions: p.executions.map((e) => ({
+      id: e.id,
+      time: e.time,
+      action: e.action,
+      side: sideOfAction(e.action),
+      quantity: e.quantity,
+      price: e.price,
+      label: `${e.action} ${e.quantity}@${e.price}`,
+    })),
+  };
 }
 
 /**
@@ -75,41 +118,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
       const p = trades.getPosition(id);
       const journal = trades.getJournal(id);
       const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
-      const openedSec = Math.floor(Date.parse(p.openedAt) / 1000);
-      const closedSec = Math.floor(Date.parse(p.closedAt ?? p.executions[p.executions.length - 1]?.time ?? p.openedAt) / 1000);
-      const duration = Math.max(60, closedSec - openedSec);
-      // Prefer the finest timeframe whose stored bars cover the position; else the ideal one (Update from API).
-      const ideal = idealTimeframe(duration);
-      // Two index lookups per timeframe: a bar at or before the opening, and one at or after the closing candle.
-      const covers = (tf: TimeframeId) =>
-        market.readBars(p.root, tf, { to: openedSec, limit: 1 }).length > 0 &&
-        market.readBars(p.root, tf, { from: closedSec - TIMEFRAMES[tf].seconds, limit: 1 }).length > 0;
-      const from = DEFAULT_UPDATE_TIMEFRAMES.indexOf(ideal);
-      const timeframe = DEFAULT_UPDATE_TIMEFRAMES.slice(from).find(covers) ?? ideal;
-      const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
-      const chart = {
-        instrument: p.root,
-        timeframe,
-        from: Math.floor(openedSec - padSec * 3),
-        to: Math.ceil(closedSec + padSec * 3),
-        openedSec,
-        closedSec,
-        padSec: Math.round(padSec),
-        avgEntryPrice: p.avgEntryPrice,
-        avgExitPrice: p.avgExitPrice,
-        zone: displayZone(ctx.services, ctx.config),
-        tickSize: spec?.tickSize ?? 0.01,
-        precision: tickDecimals(spec?.tickSize),
-        executions: p.executions.map((e) => ({
-          id: e.id,
-          time: e.time,
-          action: e.action,
-          side: sideOfAction(e.action),
-          quantity: e.quantity,
-          price: e.price,
-          label: `${e.action} ${e.quantity}@${e.price}`,
-        })),
-      };
+      const chart = positionChart(p, market, spec?.tickSize, displayZone(ctx.services, ctx.config));
       return ctx.render(reply, req, 'position', {
         title: `Position ${p.id}`,
         p,

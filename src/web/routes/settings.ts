@@ -148,32 +148,41 @@ function settingsPage(
   };
 }
 
+/** The settings page again, with the form that failed showing its errors next to its fields (4xx). */
+function refuse(ctx: WebContext, req: FastifyRequest, reply: FastifyReply, form: FormName, state: FormState, status = 400) {
+  return ctx.render(reply, req, 'settings', settingsPage(ctx, {}, { [form]: state }), status);
+}
+
+/**
+ * Run one service call for a form and redirect where it says: an AppError naming a field goes next to that
+ * field, one about the whole change (an instrument still in use) above the form. Anything else is the app's
+ * error page.
+ */
+function attempt(
+  ctx: WebContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  form: { name: FormName; values: FormState['values']; field: string },
+  fn: () => string,
+) {
+  try {
+    return reply.redirect(fn(), 303);
+  } catch (err) {
+    if (!isAppError(err) || err.status >= 500) throw err;
+    const field = fieldOf(err) ?? form.field;
+    return refuse(ctx, req, reply, form.name, { values: form.values, errors: { [field]: `${err.message} ${err.remedy}` } }, err.status);
+  }
+}
+
+const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
+
 export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): void {
-  /** The settings page again, with the form that failed showing its errors next to its fields (4xx). */
-  const refuse = (req: FastifyRequest, reply: FastifyReply, form: FormName, state: FormState, status = 400) =>
-    ctx.render(reply, req, 'settings', settingsPage(ctx, {}, { [form]: state }), status);
+  registerInstrumentSettings(app, ctx);
+  registerOtherSettings(app, ctx);
+}
 
-  /**
-   * Run one service call for a form: an AppError naming a field goes next to that field; one about the whole
-   * change (an instrument still in use) above the form. Anything else is the app's error page.
-   */
-  const attempt = (
-    req: FastifyRequest,
-    reply: FastifyReply,
-    form: FormName,
-    values: FormState['values'],
-    fallbackField: string,
-    fn: () => string,
-  ) => {
-    try {
-      return reply.redirect(fn(), 303);
-    } catch (err) {
-      if (!isAppError(err) || err.status >= 500) throw err;
-      const field = fieldOf(err) ?? fallbackField;
-      return refuse(req, reply, form, { values, errors: { [field]: `${err.message} ${err.remedy}` } }, err.status);
-    }
-  };
-
+/** The settings page, and the instrument form (add, override, reset or remove a root). */
+function registerInstrumentSettings(app: FastifyInstance, ctx: WebContext): void {
   app.get(
     '/settings',
     {
@@ -191,8 +200,6 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
     async (req, reply) =>
       ctx.render(reply, req, 'settings', settingsPage(ctx, req.query as { saved?: string; rebuilt?: number; root?: string }, {})),
   );
-
-  const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
 
   app.post(
     '/settings/instruments',
@@ -216,9 +223,9 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
       const body = req.body as InstrumentBody;
       const values = { ...body } as Record<string, string>;
       const parsed = parseInstrumentForm(body);
-      if (!parsed.ok) return refuse(req, reply, 'instrument', { values, errors: parsed.errors });
+      if (!parsed.ok) return refuse(ctx, req, reply, 'instrument', { values, errors: parsed.errors });
       const { root, override } = parsed.value;
-      return attempt(req, reply, 'instrument', values, 'form', () => {
+      return attempt(ctx, req, reply, { name: 'instrument', values: values, field: 'form' }, () => {
         const r = trades.saveInstrumentOverride(root, override);
         return `/settings?saved=instrument&root=${r.root}&rebuilt=${r.positionsRecalculated}#instruments`;
       });
@@ -231,23 +238,26 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
     async (req, reply) => {
       const { trades } = requireServices(ctx);
       const root = (req.params as { root: string }).root.toUpperCase();
-      return attempt(req, reply, 'instrument', {}, 'form', () => {
+      return attempt(ctx, req, reply, { name: 'instrument', values: {}, field: 'form' }, () => {
         const r = trades.removeInstrumentOverride(root);
         return `/settings?saved=instrument-reset&root=${r.root}&rebuilt=${r.positionsRecalculated}#instruments`;
       });
     },
   );
+}
 
+/** Import time zone, provider symbols and the scheduler. */
+function registerOtherSettings(app: FastifyInstance, ctx: WebContext): void {
   app.post('/settings/timezone', { schema: { body: { type: 'object', properties: { zone: text(64) } } } }, async (req, reply) => {
     const { trades } = requireServices(ctx);
     const zone = ((req.body as { zone?: string }).zone ?? '').trim();
     if (zone !== '' && !isValidZone(zone)) {
-      return refuse(req, reply, 'timezone', {
+      return refuse(ctx, req, reply, 'timezone', {
         values: { zone },
         errors: { zone: `"${zone}" is not a time zone: enter an IANA name such as America/Chicago or Europe/London, or leave it empty.` },
       });
     }
-    return attempt(req, reply, 'timezone', { zone }, 'zone', () => {
+    return attempt(ctx, req, reply, { name: 'timezone', values: { zone }, field: 'zone' }, () => {
       trades.setImportTimezone(zone === '' ? null : zone);
       return '/settings?saved=timezone#timezone';
     });
@@ -267,8 +277,8 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
       if (symbol !== '' && !/^[A-Za-z0-9=^._-]{1,32}$/.test(symbol)) {
         errors.symbol = `"${symbol}" is not a symbol: letters, digits and = ^ . _ - only (RTY=F).`;
       }
-      if (Object.keys(errors).length > 0) return refuse(req, reply, 'symbols', { values, errors });
-      return attempt(req, reply, 'symbols', values, 'symbol', () => {
+      if (Object.keys(errors).length > 0) return refuse(ctx, req, reply, 'symbols', { values, errors });
+      return attempt(ctx, req, reply, { name: 'symbols', values: values, field: 'symbol' }, () => {
         market.setProviderSymbol(root, symbol);
         return '/settings?saved=symbols#symbols';
       });
@@ -300,8 +310,8 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
       const tfs = b.timeframes === undefined ? [] : Array.isArray(b.timeframes) ? b.timeframes : [b.timeframes];
       const values = { intervalMinutes: b.intervalMinutes ?? '', instruments: b.instruments ?? '', timeframes: tfs };
       const parsed = parseSchedulerForm(b);
-      if (!parsed.ok) return refuse(req, reply, 'scheduler', { values, errors: parsed.errors });
-      return attempt(req, reply, 'scheduler', values, 'form', () => {
+      if (!parsed.ok) return refuse(ctx, req, reply, 'scheduler', { values, errors: parsed.errors });
+      return attempt(ctx, req, reply, { name: 'scheduler', values: values, field: 'form' }, () => {
         market.setSchedulerSettings(parsed.value);
         return '/settings?saved=scheduler#scheduler';
       });

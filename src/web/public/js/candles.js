@@ -175,151 +175,53 @@
     container.classList.remove('hidden');
   }
 
-  function create(container, options = {}) {
-    const zone = options.zone ?? 'UTC';
-    const chart = LC.createChart(container, {
-      autoSize: true,
-      // The TradingView attribution is a link under the chart: the built-in logo needs an inline <style>, which the CSP forbids.
-      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: FONT_SIZE, attributionLogo: false },
-      grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
-      rightPriceScale: { borderColor: '#e2e5eb' },
-      timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
-      localization: { timeFormatter: zoneFormatter(zone, true) },
-      crosshair: { mode: 0 },
-    });
-    // No automatic last-price line: it sits at the close of the newest bar loaded, which is often off screen and
-    // says neither what it is nor when. A page that wants it adds a labelled one (`lastClose`).
-    const candles = chart.addSeries(LC.CandlestickSeries, {
-      upColor: UP,
-      downColor: DOWN,
-      borderVisible: false,
-      wickUpColor: UP,
-      wickDownColor: DOWN,
-      priceLineVisible: false,
-      lastValueVisible: false,
-      priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
-    });
-    let volume;
-    let markersPlugin;
+  /**
+   * The execution markers of a chart. Labels are fitted to the chart as drawn (bar spacing and the price scale,
+   * which moves with every scroll and zoom): arrows first, the labels once the chart has painted, and again after
+   * every change of the view.
+   */
+  function markerLayer(chart, candles, getBars) {
+    let plugin;
     let markers = [];
     let shown = [];
-    let detailByTime = new Map();
-    let lines = [];
-    let lastLine;
-    let bars = { t: [], o: [], h: [], l: [], c: [], v: [] };
-    let timeframe = '';
-
+    let fit;
     const measureCtx = document.createElement('canvas').getContext('2d');
     const measure = (text) => {
       measureCtx.font = `${FONT_SIZE}px ${chart.options().layout.fontFamily}`;
       return measureCtx.measureText(text).width;
     };
     const spacing = () => {
-      const ts = chart.timeScale();
-      const a = ts.logicalToCoordinate(0);
-      const b = ts.logicalToCoordinate(1);
+      const a = chart.timeScale().logicalToCoordinate(0);
+      const b = chart.timeScale().logicalToCoordinate(1);
       return a === null || b === null ? 0 : b - a;
     };
+    /** Pixels of the bar opening at `time`: x, and y of its high and low. */
+    const at = (time) => {
+      const bars = getBars();
+      const i = bisect(bars.t, time);
+      if (bars.t[i] !== time) return undefined;
+      const x = chart.timeScale().timeToCoordinate(time);
+      const high = candles.priceToCoordinate(bars.h[i]);
+      const low = candles.priceToCoordinate(bars.l[i]);
+      return x === null || high === null || low === null ? undefined : { x, high, low };
+    };
+    const strip = (list) => list.map(({ detail, ...m }) => m);
 
-    function setBars(next, tf) {
-      bars = next;
-      timeframe = tf;
-      const data = new Array(next.t.length);
-      for (let i = 0; i < next.t.length; i++)
-        data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
-      candles.setData(data);
-      if (volume) setVolume(true);
-      chart.applyOptions({ timeScale: { timeVisible: tf !== '1d', secondsVisible: false } });
-      chart.timeScale().fitContent();
-      if (options.lastClose) setLastClose();
-    }
-
-    /**
-     * A dotted line at the newest bar's close with its price on the axis; what it is and as of when (the bar's
-     * opening time in the trader's zone) go to `options.lastClose(note)`, for the legend under the chart: a title
-     * drawn in the chart would cover the newest candles.
-     */
-    function setLastClose() {
-      if (lastLine) candles.removePriceLine(lastLine);
-      lastLine = undefined;
-      const n = bars.t.length;
-      if (n === 0) return options.lastClose('');
-      const when = zoneFormatter(zone, timeframe !== '1d')(bars.t[n - 1]);
-      lastLine = candles.createPriceLine({
-        price: bars.c[n - 1],
-        color: LAST,
-        lineWidth: 1,
-        lineStyle: 1,
-        axisLabelVisible: true,
-        title: '',
-      });
-      const price = bars.c[n - 1].toFixed(options.precision ?? 2);
-      options.lastClose(`The dotted grey line is the close of the newest stored bar: ${price}, the ${timeframe} bar of ${when}.`);
-    }
-
-    function setVolume(on) {
-      if (on && !volume) {
-        volume = chart.addSeries(LC.HistogramSeries, {
-          priceFormat: { type: 'volume' },
-          priceScaleId: 'vol',
-          color: '#b8c4dd',
-          priceLineVisible: false,
-          lastValueVisible: false,
-        });
-        chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
-      }
-      if (!on && volume) {
-        chart.removeSeries(volume);
-        volume = undefined;
-      }
-      if (volume) {
-        const data = new Array(bars.t.length);
-        for (let i = 0; i < bars.t.length; i++)
-          data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? 'rgba(18,128,92,0.35)' : 'rgba(194,59,59,0.35)' };
-        volume.setData(data);
-      }
-    }
-
-    /** Markers as executionMarkers makes them; labels are fitted to the zoom, details go to the tooltip. */
-    function setMarkers(list) {
-      markers = list;
-      detailByTime = new Map();
-      for (const m of list) {
-        if (!m.detail) continue;
-        if (!detailByTime.has(m.time)) detailByTime.set(m.time, []);
-        detailByTime.get(m.time).push({ text: m.detail, side: m.position === 'belowBar' ? 'buy' : 'sell' });
-      }
-      applyMarkers();
-    }
-
-    // Labels are fitted to the chart as drawn (bar spacing and the price scale, which moves with every scroll
-    // and zoom): arrows first, the labels once the chart has painted, and again after every change of the view.
-    let fit;
-    function applyMarkers() {
-      shown = markers.map(({ detail, ...m }) => ({ ...m, text: '' }));
-      if (!markersPlugin) markersPlugin = LC.createSeriesMarkers(candles, shown);
-      else markersPlugin.setMarkers(shown);
+    function draw() {
+      shown = strip(markers).map((m) => ({ ...m, text: '' }));
+      if (!plugin) plugin = LC.createSeriesMarkers(candles, shown);
+      else plugin.setMarkers(shown);
       refit();
     }
     function refit() {
-      if (fit) return fit;
-      fit = new Promise((resolve) =>
+      fit ??= new Promise((resolve) =>
         requestAnimationFrame(() =>
           requestAnimationFrame(() => {
             fit = undefined;
-            const ts = chart.timeScale();
-            const at = (time) => {
-              const i = bisect(bars.t, time);
-              if (bars.t[i] !== time) return undefined;
-              const x = ts.timeToCoordinate(time);
-              const high = candles.priceToCoordinate(bars.h[i]);
-              const low = candles.priceToCoordinate(bars.l[i]);
-              return x === null || high === null || low === null ? undefined : { x, high, low };
-            };
-            const next = fitLabels(markers, bars, spacing(), measure, at).map(({ detail, ...m }) => m);
+            const next = strip(fitLabels(markers, getBars(), spacing(), measure, at));
             if (next.some((m, i) => m.text !== shown[i]?.text)) {
               shown = next;
-              markersPlugin?.setMarkers(shown);
+              plugin?.setMarkers(shown);
             }
             resolve();
           }),
@@ -333,12 +235,25 @@
     chart.timeScale().subscribeSizeChange(() => {
       if (markers.length > 0) refit();
     });
+    return {
+      set(list) {
+        markers = list;
+        draw();
+      },
+      draw,
+      shown: () => shown,
+      fitted: () => fit ?? Promise.resolve(),
+      drawRaw: (list) => plugin?.setMarkers(list),
+    };
+  }
 
-    // The fills of the candle under the pointer, in full.
+  /** A tooltip over the chart listing the fills of the candle under the pointer, in full. */
+  function fillTooltip(container, chart) {
+    let byTime = new Map();
     const tip = el('div', { class: 'chart-tip hidden', role: 'tooltip', id: `${container.id}-tip` });
     container.append(tip);
     chart.subscribeCrosshairMove((param) => {
-      const fills = param.time === undefined || !param.point ? undefined : detailByTime.get(param.time);
+      const fills = param.time === undefined || !param.point ? undefined : byTime.get(param.time);
       if (!fills) {
         tip.classList.add('hidden');
         return;
@@ -350,6 +265,129 @@
       tip.style.left = `${Math.max(0, x)}px`;
       tip.style.top = `${Math.max(0, param.point.y - tip.offsetHeight - 10)}px`;
     });
+    return {
+      /** Markers as executionMarkers makes them: their `detail` by bar. */
+      set(markers) {
+        byTime = new Map();
+        for (const m of markers) {
+          if (!m.detail) continue;
+          if (!byTime.has(m.time)) byTime.set(m.time, []);
+          byTime.get(m.time).push({ text: m.detail, side: m.position === 'belowBar' ? 'buy' : 'sell' });
+        }
+      },
+    };
+  }
+
+  /**
+   * A dotted line at the newest bar's close with its price on the axis; what it is and as of when (the bar's
+   * opening time in the trader's zone) go to `note(text)`, for the legend under the chart: a title drawn in the
+   * chart would cover the newest candles.
+   */
+  function lastCloseLine(candles, zone, precision, note) {
+    let line;
+    return (bars, timeframe) => {
+      if (line) candles.removePriceLine(line);
+      line = undefined;
+      const n = bars.t.length;
+      if (n === 0) return note('');
+      line = candles.createPriceLine({ price: bars.c[n - 1], color: LAST, lineWidth: 1, lineStyle: 1, axisLabelVisible: true, title: '' });
+      const when = zoneFormatter(zone, timeframe !== '1d')(bars.t[n - 1]);
+      note(
+        `The dotted grey line is the close of the newest stored bar: ${bars.c[n - 1].toFixed(precision)}, the ${timeframe} bar of ${when}.`,
+      );
+    };
+  }
+
+  function chartOptions(zone) {
+    return {
+      autoSize: true,
+      // The TradingView attribution is a link under the chart: the built-in logo needs an inline <style>, which the CSP forbids.
+      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: FONT_SIZE, attributionLogo: false },
+      grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
+      rightPriceScale: { borderColor: '#e2e5eb' },
+      timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
+      localization: { timeFormatter: zoneFormatter(zone, true) },
+      crosshair: { mode: 0 },
+    };
+  }
+
+  /** The volume histogram in the bottom fifth of the chart, on its own scale; `set(undefined)` removes it. */
+  function volumeLayer(chart) {
+    let series;
+    const fill = (bars) => {
+      const data = new Array(bars.t.length);
+      for (let i = 0; i < bars.t.length; i++)
+        data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? 'rgba(18,128,92,0.35)' : 'rgba(194,59,59,0.35)' };
+      series.setData(data);
+    };
+    return {
+      set(bars) {
+        if (bars && !series) {
+          series = chart.addSeries(LC.HistogramSeries, {
+            priceFormat: { type: 'volume' },
+            priceScaleId: 'vol',
+            color: '#b8c4dd',
+            priceLineVisible: false,
+            lastValueVisible: false,
+          });
+          chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+        }
+        if (!bars && series) {
+          chart.removeSeries(series);
+          series = undefined;
+        }
+        if (series) fill(bars);
+      },
+      refresh(bars) {
+        if (series) fill(bars);
+      },
+    };
+  }
+
+  function create(container, options = {}) {
+    const zone = options.zone ?? 'UTC';
+    const chart = LC.createChart(container, chartOptions(zone));
+    // No automatic last-price line: it sits at the close of the newest bar loaded, which is often off screen and
+    // says neither what it is nor when. A page that wants it asks for a labelled one (`options.lastClose`).
+    const candles = chart.addSeries(LC.CandlestickSeries, {
+      upColor: UP,
+      downColor: DOWN,
+      borderVisible: false,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
+    });
+    let volume;
+    let lines = [];
+    let bars = { t: [], o: [], h: [], l: [], c: [], v: [] };
+    const markers = markerLayer(chart, candles, () => bars);
+    const tooltip = fillTooltip(container, chart);
+    const lastClose = options.lastClose ? lastCloseLine(candles, zone, options.precision ?? 2, options.lastClose) : undefined;
+
+    function setBars(next, tf) {
+      bars = next;
+      const data = new Array(next.t.length);
+      for (let i = 0; i < next.t.length; i++)
+        data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
+      candles.setData(data);
+      volume?.refresh(bars);
+      chart.applyOptions({ timeScale: { timeVisible: tf !== '1d', secondsVisible: false } });
+      chart.timeScale().fitContent();
+      lastClose?.(bars, tf);
+    }
+
+    function setVolume(on) {
+      volume ??= volumeLayer(chart);
+      volume.set(on ? bars : undefined);
+    }
+
+    /** Markers as executionMarkers makes them: labels fitted to the chart, details in the tooltip. */
+    function setMarkers(list) {
+      tooltip.set(list);
+      markers.set(list);
+    }
 
     function setPriceLines(list) {
       for (const l of lines) candles.removePriceLine(l);
@@ -381,12 +419,12 @@
       showRange,
       bars: () => bars,
       /** The markers as drawn (labels fitted), for inspection. */
-      markers: () => shown,
+      markers: markers.shown,
       /** Resolves once the labels are fitted to the chart as drawn. */
-      fitted: () => fit ?? Promise.resolve(),
+      fitted: markers.fitted,
       /** Draw these markers as they are (no fitting): browser tests compare what each label covers. */
-      drawRaw: (list) => markersPlugin?.setMarkers(list),
-      redraw: applyMarkers,
+      drawRaw: markers.drawRaw,
+      redraw: markers.draw,
       container,
     };
     // Kept for inspection (browser tests read coordinates through it).
