@@ -5,6 +5,8 @@ import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
+import { ID_PARAMS, idParam } from '../ids.js';
+import { FORM_BODY_LIMIT } from '../security.js';
 
 /**
  * Import page: upload one or more NinjaTrader CSVs, see what would be added, skipped as duplicate and rejected
@@ -73,7 +75,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', async (req, reply) => {
+  app.post('/import/preview', { config: { upload: true } }, async (req, reply) => {
     const services = requireServices(ctx);
     if (!req.isMultipart()) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
@@ -160,11 +162,9 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  const undoParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
-
   // Undo asks first: the history's "Undo" opens this page, whose form confirms (no script needed).
-  app.get('/import/:id/undo', { schema: { params: undoParams } }, async (req, reply) => {
-    const id = (req.params as { id: number }).id;
+  app.get('/import/:id/undo', { schema: { params: ID_PARAMS } }, async (req, reply) => {
+    const id = idParam(req);
     const record = requireServices(ctx).trades.getImport(id);
     if (!record) {
       throw new AppError('TL_IMPORT_NOT_FOUND', `There is no import #${id}.`, {
@@ -179,13 +179,12 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
   app.post(
     '/import/:id/undo',
     {
-      schema: {
-        params: undoParams,
-        body: { type: 'object', properties: { confirm: { type: 'string', maxLength: 10 } } },
-      },
+      // The form carries the CSRF field and the confirmation only.
+      bodyLimit: FORM_BODY_LIMIT,
+      schema: { params: ID_PARAMS, body: { type: 'object', properties: { confirm: { type: 'string', maxLength: 10 } } } },
     },
     async (req, reply) => {
-      const id = (req.params as { id: number }).id;
+      const id = idParam(req);
       // Without the confirmation's field nothing is removed: the request is sent to the page that asks.
       if ((req.body as { confirm?: string } | undefined)?.confirm !== 'yes') return reply.redirect(`/import/${id}/undo`, 303);
       requireServices(ctx).trades.undoImport(id);

@@ -3,6 +3,7 @@ import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
+import { ID_PARAMS, idParam } from '../ids.js';
 import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
@@ -70,12 +71,6 @@ function fileVerdict(executions: { validation: 'valid' | 'invalid' | null }[]): 
   return valid && invalid ? 'mixed' : valid ? 'valid' : invalid ? 'invalid' : null;
 }
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, maximum: 9_007_199_254_740_991 } },
-} as const;
-
 /** Positions list (filters, sort, pages) and one position (summary, executions, FIFO pairs, journal, chart). */
 export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get('/positions', { schema: { querystring: positionListQuerySchema } }, async (req, reply) => {
@@ -111,10 +106,10 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
 
   app.get(
     '/positions/:id',
-    { schema: { params: idParams, querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 10 } } } } },
+    { schema: { params: ID_PARAMS, querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 10 } } } } },
     async (req, reply) => {
       const { trades, market } = requireServices(ctx);
-      const id = (req.params as { id: number }).id;
+      const id = idParam(req);
       const p = trades.getPosition(id);
       const journal = trades.getJournal(id);
       const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
@@ -144,7 +139,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     '/positions/:id/journal',
     {
       schema: {
-        params: idParams,
+        params: ID_PARAMS,
         body: {
           type: 'object',
           properties: {
@@ -158,7 +153,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     },
     async (req, reply) => {
       const { trades } = requireServices(ctx);
-      const id = (req.params as { id: number }).id;
+      const id = idParam(req);
       const body = req.body as { note?: string; tags?: string; reviewed?: string; validity?: '' | 'valid' | 'invalid' };
       // One service call, one transaction: the note, the tags and the flags are saved together or not at all.
       trades.saveJournal(id, {
