@@ -89,9 +89,9 @@
    * {x, high, low} (y of its high and low) or undefined when it is not drawn. A label stays only where it covers
    * nothing: no candle under its width reaches it, no other arrow or label (of another bar, on the same side of the
    * bars) is within it, and its marker is alone on its side of its bar (stacked markers keep only their arrows).
-   * Labels are tried in time order. Everything left out is in the tooltip.
+   * Labels are tried in time order, for the markers within `width` pixels. Everything left out is in the tooltip.
    */
-  function fitLabels(markers, bars, spacing, measure, at) {
+  function fitLabels(markers, bars, spacing, measure, at, width = Number.POSITIVE_INFINITY) {
     const out = markers.map((m) => ({ ...m, text: '' }));
     if (!(spacing > 0)) return out;
     const size = even(odd(clampSize(spacing)));
@@ -119,7 +119,8 @@
     const hits = (a, b) => a.l < b.r + gap && b.l < a.r + gap && a.t < b.b + gap && b.t < a.b + gap;
     markers.forEach((m, k) => {
       const b = at(m.time);
-      if (!m.text || !b || stacks.get(`${m.position}|${m.time}`) !== 1) return;
+      // (a marker off screen keeps no label: it is fitted again when it scrolls into view)
+      if (!m.text || !b || b.x < 0 || b.x > width || stacks.get(`${m.position}|${m.time}`) !== 1) return;
       const above = m.position === 'aboveBar';
       const w = measure(m.text);
       const textH = FONT_SIZE;
@@ -218,7 +219,7 @@
         requestAnimationFrame(() =>
           requestAnimationFrame(() => {
             fit = undefined;
-            const next = strip(fitLabels(markers, getBars(), spacing(), measure, at));
+            const next = strip(fitLabels(markers, getBars(), spacing(), measure, at, chart.timeScale().width()));
             if (next.some((m, i) => m.text !== shown[i]?.text)) {
               shown = next;
               plugin?.setMarkers(shown);
