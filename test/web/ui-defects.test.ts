@@ -283,3 +283,22 @@ test('undo import asks for confirmation with a plain form, and removes nothing u
   assert.match(again.body, /was undone already: there is nothing to undo/);
   assert.doesNotMatch(again.body, /id="undo-form"/);
 });
+
+test('settings save an override and its rebuild in one transaction: a fault in the rebuild leaves the override unsaved', async (t) => {
+  const { app, services, store } = await appWithTrades(t);
+  assert.ok(store);
+  const { token, cookie } = await csrf(app);
+  store.journal.conn.exec("CREATE TEMP TRIGGER fail_rebuild BEFORE INSERT ON positions BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+  const res = await app.inject({
+    method: 'POST',
+    url: '/settings/instruments',
+    headers: { cookie, accept: 'text/html' },
+    payload: { _csrf: token, root: 'MNQ', pointValue: '3' },
+  });
+  assert.equal(res.statusCode, 500);
+  assert.equal(services.trades.registry().get('MNQ').pointValue, 2, 'not saved: the page said so, and it is true');
+  assert.deepEqual(
+    services.trades.listPositions().map((p) => p.pointValue),
+    [2, 2, 2],
+  );
+});
