@@ -64,10 +64,7 @@ export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, l
   };
 }
 
-/**
- * The CLI's one error printer: `error TL_…: message` and `fix: remedy` on stderr, or `{"error": {…}}` on stdout
- * under --json. Anything that is not an AppError is reported as TL_INTERNAL with its stack.
- */
+/** `error TL_…: message` and `fix: remedy` on stderr (`{error}` on stdout under --json); a bug also prints its stack. */
 export function printError(err: unknown, json: boolean): void {
   const app: AppError = isAppError(err)
     ? err

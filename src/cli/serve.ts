@@ -31,8 +31,19 @@ export function register(program: Command): void {
         return;
       }
       const { appLogger, logger } = ctx;
-      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
-      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits. A second
+      // server on the same data directory is refused (exit 2).
+      let storage: ReturnType<typeof startStorage>;
+      try {
+        storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        logger.fatal({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
+        printError(err, false);
+        appLogger.close();
+        process.exitCode = 2;
+        return;
+      }
       let address: string;
       try {
         const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { tradingDay } from '../../calendar/sessions.js';
 import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
@@ -52,6 +53,7 @@ function positionChart(p: PositionDetailJson, market: MarketData, tickSize: numb
     executions: p.executions.map((e) => ({
       id: e.id,
       time: e.time,
+      tradingDay: tradingDay(Date.parse(e.time)),
       action: e.action,
       side: sideOfAction(e.action),
       quantity: e.quantity,

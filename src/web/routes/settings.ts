@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isValidZone } from '../../calendar/zone.js';
 import { isAppError } from '../../errors.js';
 import { INSTRUMENT_OVERRIDES_KEY, type InstrumentOverride, instrumentOverridesSchema } from '../../instruments/instruments.js';
 import { BUILT_IN_SPECS } from '../../instruments/specs.js';
@@ -6,7 +7,6 @@ import { SCHEDULER_KEY, type SchedulerSettings, schedulerSettingsSchema } from '
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../market-data/symbols.js';
 import { TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../trades/settings.js';
-import { isValidZone } from '../../trades/zone.js';
 import { requireServices, type WebContext } from '../context.js';
 
 /**

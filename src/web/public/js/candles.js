@@ -1,5 +1,6 @@
 // Candlestick charts on lightweight-charts 5 (standalone build, global LightweightCharts).
-// Bars come from GET /api/bars/:instrument as columns {t, o, h, l, c, v} (t = bar open, Unix seconds).
+// Bars come from GET /api/bars/:instrument as columns {t, o, h, l, c, v} (t = bar open, Unix seconds; a daily bar's t is
+// 00:00 UTC of its CME trading day).
 (() => {
   const LC = window.LightweightCharts;
   const { el } = window.TL;
@@ -52,7 +53,7 @@
   }
 
   /**
-   * Markers for executions [{time (ISO or ms), side 'buy'|'sell', quantity, price, action?}], each placed on the
+   * Markers for executions [{time (ISO or ms), tradingDay?, side 'buy'|'sell', quantity, price, action?}], each placed on the
    * candle that contains it: buys (Buy, BuyToCover) below the bar pointing up, sells (Sell, SellShort) above it.
    * The label is short (B2 = bought 2, S1 = sold 1); `detail` is the fill in full, for the tooltip.
    */
@@ -61,7 +62,9 @@
     const out = [];
     for (const e of executions) {
       const ms = typeof e.time === 'number' ? e.time : Date.parse(e.time);
-      const i = barIndexAt(bars.t, Math.floor(ms / 1000), timeframe);
+      // On a daily chart a fill sits on its trading day's bar (a fill at 18:00 CT belongs to the next day).
+      const sec = timeframe === '1d' && e.tradingDay ? Date.parse(`${e.tradingDay}T00:00:00Z`) / 1000 : Math.floor(ms / 1000);
+      const i = barIndexAt(bars.t, sec, timeframe);
       if (i < 0) continue;
       const buy = e.side === 'buy';
       out.push({
@@ -292,7 +295,8 @@
       const n = bars.t.length;
       if (n === 0) return note('');
       line = candles.createPriceLine({ price: bars.c[n - 1], color: LAST, lineWidth: 1, lineStyle: 1, axisLabelVisible: true, title: '' });
-      const when = zoneFormatter(zone, timeframe !== '1d')(bars.t[n - 1]);
+      // (a daily bar is labelled with its trading day, which its time is 00:00 UTC of)
+      const when = timeframe === '1d' ? zoneFormatter('UTC', false)(bars.t[n - 1]) : zoneFormatter(zone, true)(bars.t[n - 1]);
       note(
         `The dotted grey line is the close of the newest stored bar: ${bars.c[n - 1].toFixed(precision)}, the ${timeframe} bar of ${when}.`,
       );
@@ -374,7 +378,14 @@
         data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
       candles.setData(data);
       volume?.refresh(bars);
-      chart.applyOptions({ timeScale: { timeVisible: tf !== '1d', secondsVisible: false } });
+      // A daily bar's time is 00:00 UTC of its trading day: its label is that date, read in UTC (in the trader's
+      // zone it would be the evening before).
+      const daily = tf === '1d';
+      const labelZone = daily ? 'UTC' : zone;
+      chart.applyOptions({
+        timeScale: { timeVisible: !daily, secondsVisible: false, tickMarkFormatter: tickFormatter(labelZone) },
+        localization: { timeFormatter: zoneFormatter(labelZone, !daily) },
+      });
       chart.timeScale().fitContent();
       lastClose?.(bars, tf);
     }
