@@ -81,6 +81,9 @@ test('a download with a bad filter is a 400 before any byte of the file; pages l
   assert.match(statistics.body, /href="\/export\/statistics\.csv\?by=week&amp;account=SIM1"/);
   const dashboard = await app.inject({ method: 'GET', url: '/?account=SIM1', headers: { accept: 'text/html' } });
   assert.match(dashboard.body, /href="\/export\/daily\.csv\?account=SIM1"/);
+  // A page that refuses its date filter lists nothing, so it offers nothing to download either.
+  const refused = await app.inject({ method: 'GET', url: '/positions?from=2025-02-30', headers: { accept: 'text/html' } });
+  assert.doesNotMatch(refused.body, /export-positions/);
   const settings = await app.inject({ method: 'GET', url: '/settings', headers: { accept: 'text/html' } });
   assert.match(settings.body, /href="\/export\/journal\.json"/);
 });
