@@ -26,6 +26,8 @@ const MODULES: Record<string, () => Promise<CommandModule>> = {
   positions: () => import('./positions.js'),
   stats: () => import('./stats.js'),
   demo: () => import('./demo.js'),
+  export: () => import('./export.js'),
+  'import-export': () => import('./import-export.js'),
 };
 
 const program = new Command()

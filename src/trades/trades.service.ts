@@ -39,6 +39,8 @@ export interface PositionFilter {
   to?: string;
   status?: 'open' | 'closed';
   tag?: string;
+  /** Only positions after this one, oldest first (paging without OFFSET). */
+  after?: { openedAt: number; id: number };
   limit?: number;
   offset?: number;
 }
@@ -215,6 +217,7 @@ export function createTradesService(deps: TradesServiceDeps) {
     if (f.to) q.toDay = dayBound(f.to, 'to');
     if (f.status) q.status = f.status;
     if (f.tag) q.tag = f.tag;
+    if (f.after) q.after = f.after;
     if (f.limit !== undefined) q.limit = f.limit;
     if (f.offset !== undefined) q.offset = f.offset;
     return q;
