@@ -4,9 +4,9 @@ import { isAppError } from '../errors.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
-import { type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
+import { type CliDeps, type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
   withGlobalOptions(program.command('serve'))
     .description('web app and background jobs in one process')
     .option('--port <port>', 'port (env TRADELOG_PORT, default 5000)')
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (opts: GlobalOptions & { port?: string; host?: string }) => {
       let ctx: ReturnType<typeof makeContext>;
       try {
-        ctx = makeContext(opts, { port: opts.port, host: opts.host }, 'info', 1);
+        ctx = makeContext(opts, { port: opts.port, host: opts.host }, 'info', 1, deps.clock);
       } catch (err) {
         if (!isAppError(err)) throw err;
         process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);
@@ -23,10 +23,10 @@ export function register(program: Command): void {
       }
       const { appLogger, logger } = ctx;
       // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
-      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status, clock: ctx.clock });
       let address: string;
       try {
-        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
+        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health, clock: ctx.clock });
         // The scheduler and the import watcher run in this process; app.close() stops them before the databases close.
         if (app.tradelog.services) startBackground(app.tradelog.services, ctx.config, ctx.paths, logger);
         ({ address } = await listen({

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { DataPaths } from '../config.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import type { LogFileStatus } from '../log.js';
@@ -50,7 +51,9 @@ export interface StartStorageOptions {
   logFile?: string | undefined;
   logStatus?: () => LogFileStatus;
   /** Daily backup timer settings; false turns it off (tests, read-only tools). */
-  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger' | 'clock'> | false;
+  /** Stamps quarantined files and daily backups. Default the system clock. */
+  clock?: Clock;
   /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
   journalMode?: JournalMode;
   /**
@@ -83,6 +86,7 @@ function dbsFor(f: Finding, store: Store): Db[] {
 
 export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
   const doctor = () =>
     runDoctor(paths, {
       logFile: options.logFile,
@@ -95,7 +99,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   const ours = new Set([paths.journalDb, paths.marketDb]);
   const ownStrays = findStraySidecars([paths.dbDir]).filter((p) => ours.has(p.replace(/-(wal|shm|journal)$/, '')));
   if (ownStrays.length > 0 && processesHolding(ownStrays).size === 0) {
-    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date()));
+    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date(clock.now())));
     for (const a of actions) logger.warn({ code: a.code, path: a.path }, a.description);
     report = doctor();
   }
@@ -149,7 +153,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
 
   const backups =
     store && options.backup !== false
-      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger })
+      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger, clock })
       : undefined;
 
   const health = (): HealthReport => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import { AppError, errorMessage, isAppError } from '../errors.js';
 import type { ErrorSummary, UpdateEvent, UpdateOptions, UpdateReport } from './downloader.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from './timeframes.js';
@@ -89,6 +90,8 @@ export interface JobRegistryOptions {
   resolve: (instrument: string) => string;
   /** Finished jobs kept for `list()`. Default 50. */
   keep?: number;
+  /** Stamps startedAt/finishedAt. Default the system clock. */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -114,6 +117,8 @@ function progressOf(tfs: JobTimeframe[]): number {
 
 export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
   const keep = options.keep ?? 50;
+  const clock = options.clock ?? systemClock;
+  const stamp = () => new Date(clock.now()).toISOString();
   const jobs = new Map<string, Entry>();
   const order: string[] = [];
   const listeners = new Set<JobListener>();
@@ -172,7 +177,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
         origin: startOptions.origin ?? 'user',
         state: 'running',
         progress: 0,
-        startedAt: new Date().toISOString(),
+        startedAt: stamp(),
         timeframes: timeframes.map((timeframe) => ({ timeframe, status: 'pending', requests: 0, done: 0, fetched: 0, stored: 0 })),
       };
       const controller = new AbortController();
@@ -201,7 +206,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
           snapshot.outcome = 'failed';
           snapshot.state = 'failed';
         }
-        snapshot.finishedAt = new Date().toISOString();
+        snapshot.finishedAt = stamp();
         snapshot.progress = 1;
         notify(snapshot, { type: 'finished' });
         prune();

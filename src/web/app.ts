@@ -13,6 +13,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import { type Config, loadConfig } from '../config.js';
 import { type HealthReport, unavailableError } from '../db/startup.js';
 import type { Store } from '../db/store.js';
@@ -44,6 +45,8 @@ export interface AppOptions {
    * 'fatal' = no store, every route but /health answers 503 with the finding and its fix.
    */
   health: () => HealthReport;
+  /** The one source of "now" for the app's services, jobs, scheduler and demo (tests pin it). Default the system clock. */
+  clock?: Clock;
 }
 
 /** Upload limits for the import page (per request). */
@@ -101,6 +104,7 @@ declare module 'fastify' {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
+  const clock = options.clock ?? systemClock;
   const config = options.config ?? loadConfig({ logLevel: 'silent' }, {});
   assertSafeBinding(config.host, config.authToken);
 
@@ -121,7 +125,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     zone: () => displayZone(services, config),
     authEnabled: Boolean(config.authToken),
   });
-  const services = store ? createServices(store, config, logger) : undefined;
+  const services = store ? createServices(store, config, logger, clock) : undefined;
   const ctx: WebContext = {
     config,
     store,
@@ -132,7 +136,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     render,
     startupHealth: options.health,
     recentErrors: new RecentErrors(),
-    startedAt: new Date().toISOString(),
+    clock,
+    startedAt: new Date(clock.now()).toISOString(),
   };
 
   app.decorate('tradelog', { services, metrics, recentErrors: ctx.recentErrors });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { manualClock } from '../../src/clock.js';
 import { deriveFourHourBars } from '../../src/market-data/derive.js';
 import type { UpdateEvent } from '../../src/market-data/downloader.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
@@ -20,8 +21,8 @@ interface Ctx {
 }
 
 async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, timeoutMs = 2000) {
-  const clock = { now: start };
-  const stub = await startYahooStub({ now: () => clock.now, ...stubOptions });
+  const clock = manualClock(start);
+  const stub = await startYahooStub({ clock, ...stubOptions });
   t.after(() => stub.close());
   const store = tempStore(t);
   const provider = createYahooProvider({ baseUrl: stub.url, timeoutMs, requestSpacingMs: 0 });
@@ -31,7 +32,7 @@ async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, ti
     config: { yahooBaseUrl: stub.url, importTimezone: 'America/Chicago', schedulerIntervalMinutes: 0 },
     provider,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    now: () => clock.now,
+    clock,
   });
   t.after(() => market.close());
   const count = (timeframe: string) =>
@@ -85,7 +86,7 @@ test('updateRecentData asks for nothing on a rerun right after a success, and on
   const before = total();
   const seen = stub.requests.length;
 
-  clock.now += 10_000;
+  clock.advance(10_000);
   const rerun = await market.updateRecentData('MNQ', SIX);
   assert.equal(stub.requests.length, seen, 'no request on a rerun right after a success');
   assert.deepEqual(
@@ -100,7 +101,7 @@ test('updateRecentData asks for nothing on a rerun right after a success, and on
   assert.equal(dupes, 0);
 
   // 20 minutes later: one small request per intraday timeframe, from where the final bars ended; daily waits an hour.
-  clock.now += 20 * 60_000;
+  clock.advance(20 * 60_000);
   const later = await market.updateRecentData('MNQ', SIX);
   const tail = stub.requests.slice(seen);
   assert.deepEqual(
@@ -109,19 +110,19 @@ test('updateRecentData asks for nothing on a rerun right after a success, and on
   );
   const barSeconds: Record<string, number> = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600 };
   for (const r of tail) {
-    assert.equal(r.period2, clock.now / 1000, `${r.interval} asks up to now`);
+    assert.equal(r.period2, clock.now() / 1000, `${r.interval} asks up to now`);
     // From the end of the bars that were final at the first fetch: one bar plus the feed delay before it, aligned.
     const bound = 2 * (barSeconds[r.interval] as number) + 900 + 20 * 60 + 10;
     assert.ok(
-      clock.now / 1000 - r.period1 <= bound,
-      `${r.interval} asks only for the last bars (${(clock.now / 1000 - r.period1) / 60} min)`,
+      clock.now() / 1000 - r.period1 <= bound,
+      `${r.interval} asks only for the last bars (${(clock.now() / 1000 - r.period1) / 60} min)`,
     );
   }
   const oneMinute = later.timeframes.find((r) => r.timeframe === '1m');
   assert.ok((oneMinute?.stored ?? 0) >= 20, '20 new 1m bars');
   // The 1h bar that was still forming at the first fetch now holds its final values.
   const formingHour = Math.floor(WED / 1000 / 3600) * 3600;
-  const final = stubSeries(21800, '1h', formingHour, formingHour + 3600, clock.now / 1000)[0];
+  const final = stubSeries(21800, '1h', formingHour, formingHour + 3600, clock.now() / 1000)[0];
   const stored = market.readBars('MNQ', '1h', { from: formingHour, to: formingHour })[0];
   assert.deepEqual(stored, final);
 });
@@ -194,7 +195,7 @@ test('updateRecentData reports symbol not found for every timeframe without retr
 
 test('updateRecentData reports a 422 for a range the interval does not allow, without retrying', async (t) => {
   // The provider's clock is two days ahead: our 30-day 1m window starts before the 30 days Yahoo keeps.
-  const { stub, market } = await setup(t, WED, { now: () => WED + 2 * 86_400_000 });
+  const { stub, market } = await setup(t, WED, { clock: manualClock(WED + 2 * 86_400_000) });
   const report = await market.updateRecentData('MNQ', ['1m', '5m'], { days: 30 });
   assert.equal(report.timeframes[0]?.error?.code, 'TL_MARKET_RANGE_NOT_ALLOWED');
   assert.match(report.timeframes[0]?.error?.message ?? '', /within the last 30 days/);
@@ -232,7 +233,7 @@ test('updateRecentData asks nothing over a weekend once the Friday close is fetc
   // Requests stop at the Friday 16:00 CDT close, not at Saturday noon.
   for (const r of stub.requests) assert.ok(r.period2 <= Date.parse('2025-06-20T21:00:00Z') / 1000, `${r.interval} ends at the close`);
   const seen = stub.requests.length;
-  clock.now += 5 * 3_600_000;
+  clock.advance(5 * 3_600_000);
   await market.updateRecentData('MNQ', ['1m', '1h'], { days: 3 });
   assert.equal(stub.requests.length, seen, 'the closed market has nothing new');
 });

@@ -7,26 +7,19 @@ import Database from 'better-sqlite3';
 import { createBarsRepo } from '../../src/market-data/bars.repo.js';
 import { type LegacyBar, storeBarsIn } from '../../src/trades/legacy-import.js';
 import { tempDir } from '../helpers/tmp.js';
-import { LEGACY_FIXTURE, snapshot, tradesFixture } from './helpers.js';
+import { legacyFixture, snapshot, tradesFixture } from './helpers.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-function legacyFixtureOrSkip(t: { skip: (m: string) => void }): boolean {
-  if (fs.existsSync(LEGACY_FIXTURE)) return true;
-  if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
-  t.skip(`legacy fixture ${LEGACY_FIXTURE} not present`);
-  return false;
-}
-
 test('import-legacy brings the old database to the same total net P&L as its own dollars_gain_loss, without touching it', async (t) => {
-  if (!legacyFixtureOrSkip(t)) return;
   const { store, service } = tradesFixture(t);
-  const dir = path.dirname(LEGACY_FIXTURE);
+  const legacy = legacyFixture(t);
+  const dir = path.dirname(legacy);
   const filesBefore = fs.readdirSync(dir).sort();
-  const hashBefore = sha256(LEGACY_FIXTURE);
-  // The old app's own figure, read straight from a private copy of the file.
+  const hashBefore = sha256(legacy);
+  // The old app's own figure, read straight from a second private copy of the file.
   const copyDir = tempDir(t);
-  fs.copyFileSync(LEGACY_FIXTURE, path.join(copyDir, 'copy.db'));
+  fs.copyFileSync(legacy, path.join(copyDir, 'copy.db'));
   const copy = new Database(path.join(copyDir, 'copy.db'), { readonly: true });
   const legacyTotal = copy.prepare('SELECT sum(dollars_gain_loss) FROM trades').pluck().get() as number;
   const legacyCommission = copy.prepare('SELECT sum(commission) FROM trades').pluck().get() as number;
@@ -46,13 +39,13 @@ test('import-legacy brings the old database to the same total net P&L as its own
   const bars: LegacyBar[] = [];
   const barsRepo = createBarsRepo(store.market);
   const intoMarket = storeBarsIn(barsRepo);
-  const r = service.importLegacy(LEGACY_FIXTURE, {
+  const r = service.importLegacy(legacy, {
     storeBars: (batch) => {
       bars.push(...batch);
       return intoMarket(batch);
     },
   });
-  assert.equal(sha256(LEGACY_FIXTURE), hashBefore, 'the legacy file is unchanged');
+  assert.equal(sha256(legacy), hashBefore, 'the legacy file is unchanged');
   assert.deepEqual(fs.readdirSync(dir).sort(), filesBefore, 'no -wal/-shm left beside it');
   assert.ok(badBars.length > 0);
   assert.deepEqual(
@@ -96,7 +89,7 @@ test('import-legacy brings the old database to the same total net P&L as its own
   });
 
   const before = snapshot(store);
-  const again = service.importLegacy(LEGACY_FIXTURE);
+  const again = service.importLegacy(legacy);
   assert.equal(again.executions, 0);
   assert.equal(again.duplicatesSkipped, 20);
   assert.deepEqual(snapshot(store), before, 'importing the same database twice changes nothing');
