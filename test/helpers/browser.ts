@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { createTradesService } from '../../src/trades/trades.service.js';
 import { cleanEnv, cliArgv, ROOT } from './cli.js';
+import { forUser } from './code-root.js';
 
 /**
  * Real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) and a real tradelog server for
@@ -149,8 +150,13 @@ export interface SpawnServerOptions {
  * program on a pinned clock). Resolves once the server logged its address.
  */
 export async function spawnServer(t: Hooks, options: SpawnServerOptions): Promise<ServerProcess> {
-  const args = cliArgv(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, ...(options.args ?? [])], options.at);
-  const child = spawn(process.execPath, args, {
+  const run = forUser(
+    options.uid,
+    cliArgv(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, ...(options.args ?? [])], options.at),
+    options.gid,
+  );
+  const child = spawn(process.execPath, run.args, {
+    cwd: run.cwd,
     env: cleanEnv({ TRADELOG_LOG_LEVEL: 'info', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),

@@ -20,7 +20,8 @@ interface Ctx {
   after: (fn: () => void | Promise<void>) => void;
 }
 
-async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, timeoutMs = 2000) {
+// A generous timeout: on a loaded 2-core CI machine a 2 s one fired on healthy answers and turned them into retries.
+async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, timeoutMs = 15_000) {
   const clock = manualClock(start);
   const stub = await startYahooStub({ clock, ...stubOptions });
   t.after(() => stub.close());

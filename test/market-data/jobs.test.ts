@@ -22,7 +22,7 @@ async function setup(t: { after: (fn: () => void | Promise<void>) => void }, lat
     market: store.market,
     journal: store.journal,
     config: { yahooBaseUrl: stub.url, importTimezone: 'UTC', schedulerIntervalMinutes: 0 },
-    provider: createYahooProvider({ baseUrl: stub.url, requestSpacingMs: 0, timeoutMs: 2000 }),
+    provider: createYahooProvider({ baseUrl: stub.url, requestSpacingMs: 0, timeoutMs: 15_000 }),
     retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
     clock,
   });

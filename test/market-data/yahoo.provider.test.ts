@@ -66,7 +66,7 @@ test('yahoo provider answers no bars (not an error) for a range with no trading'
 test('yahoo provider throws typed errors for each way the API fails', async (t) => {
   const stub = await startYahooStub({ clock: manualClock(NOW) });
   t.after(() => stub.close());
-  const provider = createYahooProvider({ baseUrl: stub.url, timeoutMs: 300 });
+  const provider = createYahooProvider({ baseUrl: stub.url });
   const req = { symbol: 'MNQ=F', timeframe: '1h' as const, fromSec: sec('2025-06-16T00:00:00Z'), toSec: sec('2025-06-17T00:00:00Z') };
 
   stub.fault({}, { kind: 'rate-limit', retryAfterSec: 7 });
@@ -119,7 +119,8 @@ test('yahoo provider throws typed errors for each way the API fails', async (t) 
 
   // The stub answers after 2 s, past the provider's timeout: a normal answer would not reject at all.
   stub.fault({}, { kind: 'hang', delayMs: 2000 });
-  await assert.rejects(provider.fetchBars(req), (err: { code: string; details: { reason: string } }) => {
+  const impatient = createYahooProvider({ baseUrl: stub.url, timeoutMs: 300 });
+  await assert.rejects(impatient.fetchBars(req), (err: { code: string; details: { reason: string } }) => {
     assert.equal(err.code, 'TL_MARKET_TRANSIENT');
     assert.equal(err.details.reason, 'timeout');
     return true;
