@@ -10,6 +10,7 @@ import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../src/market-data/s
 import type { TimeframeId } from '../../src/market-data/timeframes.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { tempStore } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { startYahooStub, stubSeries, type YahooStubOptions } from '../helpers/yahoo-stub.js';
 
 const SIX: TimeframeId[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
@@ -167,13 +168,13 @@ test('updateRecentData reports one failing timeframe and stores the others (HTML
 });
 
 test('updateRecentData reports a timeout after its retries while the other timeframes store', async (t) => {
-  const { stub, market, count } = await setup(t, WED, {}, 150);
-  stub.fault({ interval: '1h' }, { kind: 'hang', delayMs: 1000 }, 6);
+  const { stub, market, count } = await setup(t, WED, {}, 500);
+  stub.fault({ interval: '1h' }, { kind: 'hang', delayMs: 5000 }, 6);
   const report = await market.updateRecentData('MNQ', ['15m', '1h', '4h']);
   const byTf = Object.fromEntries(report.timeframes.map((r) => [r.timeframe, r]));
   assert.equal(byTf['1h']?.status, 'error');
   assert.equal(byTf['1h']?.error?.code, 'TL_MARKET_TRANSIENT');
-  assert.match(byTf['1h']?.error?.message ?? '', /did not answer within 0.15 s/);
+  assert.match(byTf['1h']?.error?.message ?? '', /did not answer within 0.5 s/);
   assert.equal(byTf['4h']?.status, 'error', '4h needs the 1h bars');
   assert.equal(stub.count({ interval: '1h' }), 6, 'three attempts for 1h, three for 4h');
   assert.equal(byTf['15m']?.status, 'ok');
@@ -241,12 +242,15 @@ test('updateRecentData asks nothing over a weekend once the Friday close is fetc
 
 test('updateRecentData skips the remaining timeframes when cancelled', async (t) => {
   const { stub, market } = await setup(t);
-  stub.fault({ interval: '5m' }, { kind: 'hang', delayMs: 500 }, 1);
+  // The 5m answer would come after 5 s: cancelled once the request has reached the stub.
+  stub.fault({ interval: '5m' }, { kind: 'hang', delayMs: 5000 }, 1);
   const controller = new AbortController();
   const report = await market.updateRecentData('MNQ', ['1m', '5m', '1h'], {
     signal: controller.signal,
     onEvent: (e) => {
-      if (e.type === 'timeframe-start' && e.timeframe === '5m') setTimeout(() => controller.abort(), 50);
+      if (e.type === 'timeframe-start' && e.timeframe === '5m') {
+        void waitFor('the 5m request to reach the stub', () => stub.count({ interval: '5m' }) > 0).then(() => controller.abort());
+      }
     },
   });
   assert.deepEqual(
