@@ -4,17 +4,28 @@ import { isAppError } from '../errors.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
-import { type CliDeps, type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
+import { type CliDeps, type GlobalOptions, makeContext, printError, withGlobalOptions } from './context.js';
 
 export function register(program: Command, deps: CliDeps): void {
   withGlobalOptions(program.command('serve'))
     .description('web app and background jobs in one process')
     .option('--port <port>', 'port (env TRADELOG_PORT, default 5000)')
     .option('--host <host>', 'address to bind (env TRADELOG_HOST, default 127.0.0.1)')
-    .action(async (opts: GlobalOptions & { port?: string; host?: string }) => {
+    .option(
+      '--allowed-hosts <list>',
+      'other names the web app answers to, comma-separated, each with an optional port (env TRADELOG_ALLOWED_HOSTS)',
+    )
+    .option('--trust-proxy <value>', "false, true, or the reverse proxy's addresses/ranges (env TRADELOG_TRUST_PROXY, default false)")
+    .action(async (opts: GlobalOptions & { port?: string; host?: string; allowedHosts?: string; trustProxy?: string }) => {
       let ctx: ReturnType<typeof makeContext>;
       try {
-        ctx = makeContext(opts, { port: opts.port, host: opts.host }, 'info', 1, deps.clock);
+        ctx = makeContext(
+          opts,
+          { port: opts.port, host: opts.host, allowedHosts: opts.allowedHosts, trustProxy: opts.trustProxy },
+          'info',
+          1,
+          deps.clock,
+        );
       } catch (err) {
         if (!isAppError(err)) throw err;
         process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);
@@ -22,8 +33,19 @@ export function register(program: Command, deps: CliDeps): void {
         return;
       }
       const { appLogger, logger } = ctx;
-      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
-      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status, clock: ctx.clock });
+      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits. A second
+      // server on the same data directory is refused (exit 2).
+      let storage: ReturnType<typeof startStorage>;
+      try {
+        storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status, clock: ctx.clock });
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        logger.fatal({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
+        printError(err, false);
+        appLogger.close();
+        process.exitCode = 2;
+        return;
+      }
       let address: string;
       try {
         const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health, clock: ctx.clock });

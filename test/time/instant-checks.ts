@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { DateTime } from 'luxon';
+import { isOpen, openRanges, sessionFor, tradingDay } from '../../src/calendar/sessions.js';
 import { manualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { FEED_DELAY_SEC } from '../../src/market-data/downloader.js';
 import type { JobSnapshot } from '../../src/market-data/jobs.js';
 import { SCHEDULER_KEY, schedulerSettingsSchema } from '../../src/market-data/scheduler.js';
-import { isOpen, openRanges, sessionFor, tradingDay } from '../../src/market-data/sessions.js';
 import { startBackground } from '../../src/web/background.js';
 import { NAV } from '../../src/web/render.js';
 import { waitFor } from '../helpers/wait.js';
