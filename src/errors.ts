@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   TL_INSTRUMENT_BAD_NAME: { status: 400, section: 'instruments' },
   TL_INSTRUMENT_UNKNOWN: { status: 422, section: 'instruments' },
   TL_INSTRUMENT_BAD_OVERRIDE: { status: 400, section: 'instruments' },
+  TL_INSTRUMENT_IN_USE: { status: 409, section: 'instruments' },
   TL_IMPORT_UNREADABLE: { status: 400, section: 'trades' },
   TL_IMPORT_CHANGED: { status: 409, section: 'trades' },
   TL_IMPORT_NOT_FOUND: { status: 404, section: 'trades' },

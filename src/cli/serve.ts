@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startStorage } from '../db/startup.js';
-import { isAppError } from '../errors.js';
+import { AppError, isAppError, systemCode } from '../errors.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
@@ -27,8 +27,7 @@ export function register(program: Command, deps: CliDeps): void {
           deps.clock,
         );
       } catch (err) {
-        if (!isAppError(err)) throw err;
-        process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);
+        printError(err, Boolean(opts.json));
         process.exitCode = 2;
         return;
       }
@@ -63,12 +62,9 @@ export function register(program: Command, deps: CliDeps): void {
         }));
       } catch (err) {
         // No token for a public address, port taken, address not available: say so and exit 2, databases closed.
-        const code = (err as { code?: string }).code;
-        const message = isAppError(err)
-          ? `error ${err.code}: ${err.message}\nfix: ${err.remedy}`
-          : `error TL_WEB_LISTEN: cannot listen on ${ctx.config.host}:${ctx.config.port} (${code ?? String(err)}).\nfix: choose another port with --port or TRADELOG_PORT (ports below 1024 need root), or stop the process using it.`;
-        logger.fatal({ code }, message.replace('\nfix:', ' Fix:'));
-        process.stderr.write(`${message}\n`);
+        const e = isAppError(err) ? err : listenError(err, ctx.config.host, ctx.config.port);
+        logger.fatal({ code: e.code, details: e.details }, `${e.message} Fix: ${e.remedy}`);
+        printError(e, ctx.json);
         storage.close();
         appLogger.close();
         process.exitCode = 2;
@@ -76,4 +72,22 @@ export function register(program: Command, deps: CliDeps): void {
       }
       logger.info({ address, dataDir: ctx.config.dataDir, status: storage.health().status }, `tradelog listening on ${address}`);
     });
+}
+
+/** Why `listen` failed (EADDRINUSE, EACCES, EADDRNOTAVAIL, ...), as the error docs/errors.md explains. */
+function listenError(err: unknown, host: string, port: number): AppError {
+  const code = systemCode(err);
+  const reason =
+    code === 'EADDRINUSE'
+      ? 'the port is taken by another process'
+      : code === 'EACCES'
+        ? 'permission denied (ports below 1024 need root)'
+        : code === 'EADDRNOTAVAIL'
+          ? 'no network interface has this address'
+          : (code ?? (err instanceof Error ? err.message : String(err)));
+  return new AppError('TL_WEB_LISTEN', `Cannot listen on ${host}:${port}: ${reason}.`, {
+    remedy: 'Choose another port with --port or TRADELOG_PORT (ports below 1024 need root), or stop the process using it.',
+    details: { host, port, ...(code ? { systemCode: code } : {}) },
+    cause: err,
+  });
 }

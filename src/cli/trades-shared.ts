@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { type OpenStoreOptions, openStore, type Store } from '../db/store.js';
+import { AppError } from '../errors.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
 import type { DstResolution } from '../trades/time.js';
-import { createTradesService, type TradesService } from '../trades/trades.service.js';
+import { createTradesService, type PositionFilter, parseDayBound, positionFilterOf, type TradesService } from '../trades/trades.service.js';
 import { type CommandContext, usageError } from './context.js';
 
 /** What the trades commands share: opening the store with the service, and the position filter options. */
@@ -51,6 +52,20 @@ export function withFilterOptions(cmd: Command): Command {
     .option('--from <date>', 'first trading day, YYYY-MM-DD (CME session: rolls at 17:00 Chicago; closing day of a position)')
     .option('--to <date>', 'last trading day, YYYY-MM-DD, inclusive')
     .option('--tag <tag>', 'only positions with this tag');
+}
+
+/** The position filter of the --account/--instrument/--from/--to/--tag options; a bad date names its flag. */
+export function filterOf(opts: FilterOptions): PositionFilter {
+  for (const flag of ['from', 'to'] as const) {
+    const value = opts[flag];
+    if (value && !parseDayBound(value).ok) {
+      throw new AppError('TL_TRADES_BAD_FILTER', `--${flag} "${value}" is not a date.`, {
+        remedy: `Give --${flag} a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant (2025-06-20T14:30:00Z).`,
+        details: { flag: `--${flag}`, value },
+      });
+    }
+  }
+  return positionFilterOf(opts);
 }
 
 /** The --dst option of the import commands: how to read a local time a DST change skips or repeats (default reject). */

@@ -102,6 +102,7 @@ export const instrumentOverrideSchema = z
     yahooSymbol: z.string().min(1).optional(),
   })
   .strict();
+export type InstrumentOverride = z.infer<typeof instrumentOverrideSchema>;
 export const instrumentOverridesSchema = z.record(z.string().regex(/^[A-Z0-9]{1,5}$/), instrumentOverrideSchema);
 export type InstrumentOverrides = z.infer<typeof instrumentOverridesSchema>;
 

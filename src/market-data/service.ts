@@ -22,8 +22,15 @@ import { createJobRegistry, type JobRegistry } from './jobs.js';
 import { importLegacyBars, type LegacyBarsResult } from './legacy-bars.js';
 import type { BarsProvider } from './provider.js';
 import { createYahooProvider } from './providers/yahoo.provider.js';
-import { createScheduler, SCHEDULER_KEY, type Scheduler, type SchedulerOptions, schedulerSettingsSchema } from './scheduler.js';
-import { loadSymbolMapper, type SymbolMapper } from './symbols.js';
+import {
+  createScheduler,
+  SCHEDULER_KEY,
+  type Scheduler,
+  type SchedulerOptions,
+  type SchedulerSettings,
+  schedulerSettingsSchema,
+} from './scheduler.js';
+import { loadSymbolMapper, MARKET_SYMBOLS_KEY, marketSymbolsSchema, type SymbolMapper } from './symbols.js';
 import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
@@ -115,6 +122,10 @@ export interface MarketData {
   /** Rebuild 4h bars from stored 1h bars for [fromSec, toSec]; returns how many changed. */
   rebuildFourHour(instrument: string, fromSec: number, toSec: number): number;
   jobs: JobRegistry;
+  /** Set the provider symbol of a root (settings `market.symbols`); an empty symbol goes back to the default. */
+  setProviderSymbol(root: string, symbol: string): void;
+  /** Replace the scheduler settings (settings `scheduler`); the scheduler reads them before its next cycle. */
+  setSchedulerSettings(value: SchedulerSettings): void;
   createScheduler(
     instruments: SchedulerOptions['instruments'],
     options?: Partial<Omit<SchedulerOptions, 'jobs' | 'instruments'>>,
@@ -231,6 +242,16 @@ export function createMarketData(options: MarketDataOptions): MarketData {
     },
     rebuildFourHour: (instrument, fromSec, toSec) => rebuildFourHour(bars, symbols().barInstrument(instrument), fromSec, toSec),
     jobs,
+    setProviderSymbol(root, symbol) {
+      const key = root.trim().toUpperCase();
+      options.journal.write(() => {
+        const next = { ...settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {}) };
+        if (symbol.trim() === '') delete next[key];
+        else next[key] = symbol.trim();
+        settings.set(MARKET_SYMBOLS_KEY, marketSymbolsSchema, next);
+      });
+    },
+    setSchedulerSettings: (value) => settings.set(SCHEDULER_KEY, schedulerSettingsSchema, value),
     createScheduler(instruments, o = {}) {
       return createScheduler({
         jobs,

@@ -1,7 +1,7 @@
 import { tradingDay } from '../calendar/sessions.js';
 import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
-import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
+import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
 import {
@@ -12,13 +12,17 @@ import {
   type UndoResult,
   undoImport,
 } from './import.service.js';
-import { createJournalRepo, type JournalEntry } from './journal.repo.js';
+import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
+import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
+
+export { parseTagList } from './journal.repo.js';
+
 import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
-import { importTimezone } from './settings.js';
+import { IMPORT_TIMEZONE_KEY, importTimezone, importTimezoneSchema } from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -151,17 +155,28 @@ export function positionJson(p: PositionRecord): PositionJson {
   };
 }
 
-function badFilter(message: string, remedy: string): AppError {
-  return new AppError('TL_TRADES_BAD_FILTER', message, { remedy });
+/**
+ * A `from`/`to` bound of the position filter: a trading day `YYYY-MM-DD` that exists, or an ISO instant (read as
+ * its CME trading day). Callers check their input with this and word the refusal in their own terms (a CLI flag,
+ * a form field, a query parameter); the service's own refusal names the bound only.
+ */
+export function parseDayBound(text: string): { ok: true; value: string } | { ok: false } {
+  const t = text.trim();
+  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t)
+    return { ok: true, value: t };
+  const ms = Date.parse(t);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return { ok: true, value: tradingDay(ms) };
+  return { ok: false };
 }
 
 function dayBound(text: string, which: 'from' | 'to'): string {
-  const t = text.trim();
-  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t) return t;
-  const ms = Date.parse(t);
-  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return tradingDay(ms);
-  throw badFilter(`--${which} "${text}" is not a date.`, `Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.`);
+  const parsed = parseDayBound(text);
+  if (parsed.ok) return parsed.value;
+  throw new AppError('TL_TRADES_BAD_FILTER', `The ${which} bound "${text}" of the position filter is not a date.`, {
+    remedy: 'Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.',
+    details: { field: which, value: text },
+  });
 }
 
 export interface TradesServiceDeps {
@@ -303,6 +318,19 @@ export function createTradesService(deps: TradesServiceDeps) {
       return computeStats(rows, options);
     },
 
+    /**
+     * Add or replace the user's override of an instrument root; the positions of that root are recalculated in the
+     * same transaction when its point value changed.
+     */
+    saveInstrumentOverride: (root: string, override: InstrumentOverride): OverrideChange =>
+      saveInstrumentOverride({ db, settings, context }, root, override),
+    /** Remove an override (back to the built-in spec); refused with TL_INSTRUMENT_IN_USE when positions need it. */
+    removeInstrumentOverride: (root: string): OverrideChange => removeInstrumentOverride({ db, settings, context }, root),
+    /** Set the `import.timezone` setting (an IANA zone), or clear it with null to use TRADELOG_IMPORT_TIMEZONE. */
+    setImportTimezone(zone: string | null): void {
+      settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
+    },
+
     /** Rebuild every book (after instrument overrides changed). */
     rebuildAll(): { books: number; positions: number } {
       const ctx = context();
@@ -315,6 +343,8 @@ export function createTradesService(deps: TradesServiceDeps) {
     // Journal data on positions (stable ids).
     getJournal: (id: number): JournalEntry => journal.get(id),
     setNote: (id: number, text: string): JournalEntry => journal.setNote(id, text),
+    /** Save the journal form of a position (note, tags, reviewed, verdict) in one transaction. */
+    saveJournal: (id: number, update: JournalUpdate): JournalEntry => journal.save(id, update),
     addTag: (id: number, tag: string): JournalEntry => journal.addTag(id, tag),
     removeTag: (id: number, tag: string): JournalEntry => journal.removeTag(id, tag),
     setReviewed: (id: number, reviewed: boolean): JournalEntry => journal.setReviewed(id, reviewed),

@@ -10,9 +10,8 @@ import { VersionMemo } from './memo.js';
  * pass over 80 KB on every miss), so a browser revalidating an unchanged chart gets a 304.
  */
 export interface CachedBody {
-  etag: string;
-  body: string;
-  gzip?: Buffer;
+  readonly etag: string;
+  readonly body: string;
 }
 
 /** Versions restart with the process; this keeps an ETag of an earlier run from matching a later one. */
@@ -20,6 +19,8 @@ const BOOT = crypto.randomBytes(8).toString('base64url');
 
 export class BarsCache {
   private readonly memo: VersionMemo;
+  /** Remembered values are read-only (VersionMemo), so the gzip form made on first demand is kept beside them. */
+  private readonly gzipped = new WeakMap<CachedBody, Buffer>();
 
   constructor(db: Db, maxEntries = 200) {
     this.memo = new VersionMemo(db, maxEntries);
@@ -34,7 +35,11 @@ export class BarsCache {
 
   /** The gzip form of a cached body, made once. */
   gzip(entry: CachedBody): Buffer {
-    entry.gzip ??= zlib.gzipSync(entry.body, { level: 6 });
-    return entry.gzip;
+    let buf = this.gzipped.get(entry);
+    if (!buf) {
+      buf = zlib.gzipSync(entry.body, { level: 6 });
+      this.gzipped.set(entry, buf);
+    }
+    return buf;
   }
 }

@@ -119,6 +119,9 @@ test('tradelog import exits 2 on an unreadable file and on bad arguments, storin
   const from = runCli(['positions', '--from', 'last tuesday', '--json', '--data-dir', dataDir]);
   assert.equal(from.status, 2);
   assert.equal(JSON.parse(from.stdout).error.code, 'TL_TRADES_BAD_FILTER');
+  const statsTo = runCli(['stats', '--to', '2025-02-30', '--data-dir', dataDir]);
+  assert.equal(statsTo.status, 2);
+  assert.match(statsTo.stderr, /^error TL_TRADES_BAD_FILTER: --to "2025-02-30" is not a date\.$/m, 'the CLI names its flag');
   assert.equal(JSON.parse(runCli(['positions', '--json', '--data-dir', dataDir]).stdout).length, 0);
 });
 

@@ -139,7 +139,7 @@ test('Update from API shows progress per timeframe, a failing timeframe with its
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/charts?instrument=MNQ&timeframe=1h&range=7d`);
   await page.waitForSelector('#chart[data-state="empty"]');
-  assert.match((await page.textContent('#chart-empty')) ?? '', /No 1h bars stored for MNQ/);
+  assert.match((await page.textContent('#chart-empty')) ?? '', /No 1h bars of MNQ are stored yet\./);
 
   // One timeframe fails (Yahoo answers an HTML page for 15m); the others must still be stored.
   stub.fault({ interval: '15m' }, { kind: 'html' }, 1);

@@ -315,7 +315,12 @@ test('import page previews an upload, stores nothing until committed, then undoe
   const history = await app.inject({ method: 'GET', url: '/import' });
   const importId = /<tr data-import="(\d+)">(?:(?!<\/tr>).)*reversal\.csv/s.exec(history.body)?.[1];
   assert.ok(importId, history.body);
-  const undo = await app.inject({ method: 'POST', url: `/import/${importId}/undo`, headers: { cookie }, payload: { _csrf: token } });
+  const undo = await app.inject({
+    method: 'POST',
+    url: `/import/${importId}/undo`,
+    headers: { cookie },
+    payload: { _csrf: token, confirm: 'yes' },
+  });
   assert.equal(undo.statusCode, 303);
   assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 0);
 });

@@ -6,6 +6,7 @@ import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
+import { FORM_BODY_LIMIT } from '../security.js';
 
 /**
  * Import page: upload one or more NinjaTrader CSVs, see what would be added, skipped as duplicate and rejected
@@ -161,9 +162,33 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/:id/undo', { schema: { params: ID_PARAMS } }, async (req, reply) => {
+  // Undo asks first: the history's "Undo" opens this page, whose form confirms (no script needed).
+  app.get('/import/:id/undo', { schema: { params: ID_PARAMS } }, async (req, reply) => {
     const id = idParam(req);
-    requireServices(ctx).trades.undoImport(id);
-    return reply.redirect(`/import?undone=${id}`, 303);
+    const record = requireServices(ctx).trades.getImport(id);
+    if (!record) {
+      throw new AppError('TL_IMPORT_NOT_FOUND', `There is no import #${id}.`, {
+        remedy: 'Open the Import page and pick an import from its history.',
+        details: { importId: id },
+      });
+    }
+    const undoable = record.status === 'imported' && !record.undoneAt;
+    return ctx.render(reply, req, 'import-undo', { title: `Undo import #${id}?`, record, undoable });
   });
+
+  app.post(
+    '/import/:id/undo',
+    {
+      // The form carries the CSRF field and the confirmation only.
+      bodyLimit: FORM_BODY_LIMIT,
+      schema: { params: ID_PARAMS, body: { type: 'object', properties: { confirm: { type: 'string', maxLength: 10 } } } },
+    },
+    async (req, reply) => {
+      const id = idParam(req);
+      // Without the confirmation's field nothing is removed: the request is sent to the page that asks.
+      if ((req.body as { confirm?: string } | undefined)?.confirm !== 'yes') return reply.redirect(`/import/${id}/undo`, 303);
+      requireServices(ctx).trades.undoImport(id);
+      return reply.redirect(`/import?undone=${id}`, 303);
+    },
+  );
 }
