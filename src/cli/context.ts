@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import { type Config, type ConfigFlags, type DataPaths, dataPaths, flagsOverriddenByEnv, loadConfig } from '../config.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import { type AppLogger, createLogger } from '../log.js';
 
 /**
- * What every command gets: the validated config, the data-dir paths, a logger on stderr, and `--json`.
+ * What every command gets: the validated config, the data-dir paths, a logger on stderr, `--json`, and the clock.
  *
  * Output rules (docs/interface.md): with `--json` one JSON document goes to stdout and nothing else does; human
  * text, progress and logs go to stderr. Exit codes: 0 success, 1 done with problems the output lists, 2 could not
@@ -17,10 +18,17 @@ export interface CommandContext {
   json: boolean;
   logger: Logger;
   appLogger: AppLogger;
+  /** The one source of "now" (src/clock.ts) for whatever the command decides by the time. */
+  clock: Clock;
   /** Human-readable line: stdout normally, stderr under --json. */
   say(text: string): void;
   /** Progress and notes: always stderr. */
   note(text: string): void;
+}
+
+/** What the commands are built with (src/cli/program.ts): the one clock every command that reads the time uses. */
+export interface CliDeps {
+  clock: Clock;
 }
 
 export interface CommandResult<T> {
@@ -47,7 +55,13 @@ export function withGlobalOptions(cmd: Command): Command {
 }
 
 /** `consoleFd`: where logs go when not to a file: stderr for commands (stdout is their output), stdout for `serve`. */
-export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, logDefault = 'warn', consoleFd: 1 | 2 = 2): CommandContext {
+export function makeContext(
+  opts: GlobalOptions,
+  extraFlags: ConfigFlags = {},
+  logDefault = 'warn',
+  consoleFd: 1 | 2 = 2,
+  clock: Clock = systemClock,
+): CommandContext {
   const json = Boolean(opts.json);
   const flags: ConfigFlags = { dataDir: opts.dataDir, logLevel: opts.logLevel, ...extraFlags };
   for (const warning of flagsOverriddenByEnv(flags)) process.stderr.write(`warning: ${warning}\n`);
@@ -59,6 +73,7 @@ export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, l
     json,
     logger: appLogger.logger,
     appLogger,
+    clock,
     say: (text) => process[json ? 'stderr' : 'stdout'].write(`${text}\n`),
     note: (text) => process.stderr.write(`${text}\n`),
   };
@@ -88,10 +103,11 @@ export async function runCommand<T>(
   opts: GlobalOptions,
   body: (ctx: CommandContext) => Promise<CommandResult<T>> | CommandResult<T>,
   extraFlags: ConfigFlags = {},
+  clock: Clock = systemClock,
 ): Promise<void> {
   let ctx: CommandContext | undefined;
   try {
-    ctx = makeContext(opts, extraFlags);
+    ctx = makeContext(opts, extraFlags, 'warn', 2, clock);
     const result = await body(ctx);
     if (ctx.json) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
     else if (result.text !== undefined) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
@@ -107,4 +123,13 @@ export async function runCommand<T>(
 /** Argument errors (commander's) also exit 2, with the same shape. */
 export function usageError(message: string, remedy: string): AppError {
   return new AppError('TL_CLI_USAGE', message, { remedy });
+}
+
+/** `runCommand` for the commands of one module, building each context with `deps.clock`. */
+export function commandRunner(deps: CliDeps) {
+  return <T>(
+    opts: GlobalOptions,
+    body: (ctx: CommandContext) => Promise<CommandResult<T>> | CommandResult<T>,
+    extraFlags: ConfigFlags = {},
+  ): Promise<void> => runCommand(opts, body, extraFlags, deps.clock);
 }

@@ -1,14 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { systemClock } from '../clock.js';
 import { openStore } from '../db/store.js';
 import { AppError, errorMessage, systemCode } from '../errors.js';
 import { BOM } from '../exports/csv.js';
 import { createExportService, type ExportDocument } from '../exports/export.service.js';
 import type { TableFilter, TableName } from '../exports/tables.js';
 import { positionFilterOf } from '../trades/trades.service.js';
-import { type CommandContext, type CommandResult, type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
+import {
+  type CliDeps,
+  type CommandContext,
+  type CommandResult,
+  commandRunner,
+  type GlobalOptions,
+  usageError,
+  withGlobalOptions,
+} from './context.js';
 import { type FilterOptions, groupByOf, withFilterOptions } from './trades-shared.js';
 
 /**
@@ -125,7 +132,7 @@ async function runExport(
     const service = createExportService({
       journal: store.journal,
       importTimezone: ctx.config.importTimezone,
-      clock: systemClock,
+      clock: ctx.clock,
       logger: ctx.logger,
       generator: 'tradelog 0.1.0',
     });
@@ -179,7 +186,8 @@ function withOutput(cmd: Command): Command {
   return cmd.option('--out <file>', 'write to this file (replaced when whole) instead of stdout');
 }
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
+  const runCommand = commandRunner(deps);
   const exp = program
     .command('export')
     .description('export positions, executions, daily results or statistics as CSV, or the whole journal as JSON');

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { systemClock } from '../clock.js';
 import { openStore } from '../db/store.js';
 import { createExportService } from '../exports/export.service.js';
-import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
+import { type CliDeps, commandRunner, type GlobalOptions, withGlobalOptions } from './context.js';
 import { money } from './trades-shared.js';
 
 /** `tradelog import-export FILE`: a journal export into an empty data directory, in one transaction. */
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
+  const runCommand = commandRunner(deps);
   withGlobalOptions(program.command('import-export'))
     .description('put a journal export ("tradelog export journal") into an empty data directory; positions are rebuilt')
     .argument('<file>', 'the JSON file "tradelog export journal" wrote')
@@ -17,7 +17,7 @@ export function register(program: Command): void {
           const service = createExportService({
             journal: store.journal,
             importTimezone: ctx.config.importTimezone,
-            clock: systemClock,
+            clock: ctx.clock,
             logger: ctx.logger,
           });
           const r = service.importExport(file);

@@ -4,9 +4,9 @@ import { AppError, isAppError, systemCode } from '../errors.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
-import { type GlobalOptions, makeContext, printError, withGlobalOptions } from './context.js';
+import { type CliDeps, type GlobalOptions, makeContext, printError, withGlobalOptions } from './context.js';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
   withGlobalOptions(program.command('serve'))
     .description('web app and background jobs in one process')
     .option('--port <port>', 'port (env TRADELOG_PORT, default 5000)')
@@ -24,6 +24,7 @@ export function register(program: Command): void {
           { port: opts.port, host: opts.host, allowedHosts: opts.allowedHosts, trustProxy: opts.trustProxy },
           'info',
           1,
+          deps.clock,
         );
       } catch (err) {
         printError(err, Boolean(opts.json));
@@ -35,7 +36,7 @@ export function register(program: Command): void {
       // server on the same data directory is refused (exit 2).
       let storage: ReturnType<typeof startStorage>;
       try {
-        storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+        storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status, clock: ctx.clock });
       } catch (err) {
         if (!isAppError(err)) throw err;
         logger.fatal({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
@@ -46,7 +47,7 @@ export function register(program: Command): void {
       }
       let address: string;
       try {
-        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
+        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health, clock: ctx.clock });
         // The scheduler and the import watcher run in this process; app.close() stops them before the databases close.
         if (app.tradelog.services) startBackground(app.tradelog.services, ctx.config, ctx.paths, logger);
         ({ address } = await listen({

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { DataPaths } from '../config.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import type { LogFileStatus } from '../log.js';
@@ -54,7 +55,9 @@ export interface StartStorageOptions {
   logFile?: string | undefined;
   logStatus?: () => LogFileStatus;
   /** Daily backup timer settings; false turns it off (tests, read-only tools). */
-  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger' | 'clock'> | false;
+  /** Stamps quarantined files and daily backups. Default the system clock. */
+  clock?: Clock;
   /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
   journalMode?: JournalMode;
   /**
@@ -101,7 +104,8 @@ function dbsFor(f: Finding, store: Store): Db[] {
 
 export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
   const { logger } = options;
-  const lock = options.lock === false ? undefined : acquireServeLock(paths);
+  const clock = options.clock ?? systemClock;
+  const lock = options.lock === false ? undefined : acquireServeLock(paths, new Date(clock.now()));
   if (lock && !lock.held)
     logger.warn({ file: lock.file }, `no lock on the data directory (${lock.problem}): a second server would not be refused`);
   const doctor = () =>
@@ -116,7 +120,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   const ours = new Set([paths.journalDb, paths.marketDb]);
   const ownStrays = findStraySidecars([paths.dbDir]).filter((p) => ours.has(p.replace(/-(wal|shm|journal)$/, '')));
   if (ownStrays.length > 0 && processesHolding(ownStrays).size === 0) {
-    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date()));
+    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date(clock.now())));
     for (const a of actions) logger.warn({ code: a.code, path: a.path }, a.description);
     report = doctor();
   }
@@ -171,7 +175,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
 
   const backups =
     store && options.backup !== false
-      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger })
+      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger, clock })
       : undefined;
 
   const health = (): HealthReport => {

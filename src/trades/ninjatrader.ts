@@ -52,7 +52,10 @@ export interface ParseOptions {
   registry: InstrumentRegistry;
   zone: ZoneOffsets;
   dst?: DstResolution;
-  /** For one-digit years in contract names (`MNQZ5`); defaults to the current year. */
+  /**
+   * For one-digit years in contract names (`MNQZ5`) when a row's date cannot be read; otherwise the year of the
+   * row's own date decides the decade (a file from 2019 with `MNQZ9` means 2019, whatever year it is imported in).
+   */
   referenceYear?: number;
 }
 
@@ -201,7 +204,7 @@ function checkRow(
   required: readonly number[],
   options: ParseOptions,
   dst: DstResolution,
-  resolve: (text: string) => Resolved,
+  resolve: (text: string, year: number | undefined) => Resolved,
 ): (ParsedExecution & { wall?: string }) | string {
   const missing = missingOrEmpty(cells, cols, required);
   if (missing) return missing;
@@ -209,7 +212,8 @@ function checkRow(
   const account = (cells[cols.account as number] as string).trim();
   const timeText = cells[cols.time as number] as string;
   let reasons = '';
-  const inst = resolve(instrument);
+  const wall = parseWallTime(timeText);
+  const inst = resolve(instrument, typeof wall === 'string' ? undefined : wall.year);
   if ('error' in inst) reasons = also(reasons, inst.error);
   const action = mapAction(cells[cols.action as number] as string, cols.ex === undefined ? undefined : cells[cols.ex]);
   if (!isAction(action)) reasons = also(reasons, action);
@@ -219,7 +223,6 @@ function checkRow(
   if (typeof priceUnits === 'string') reasons = also(reasons, priceUnits);
   const commissionCents = parseCommissionCents(cells[cols.commission as number] as string);
   if (typeof commissionCents === 'string') reasons = also(reasons, commissionCents);
-  const wall = parseWallTime(timeText);
   const time = typeof wall === 'string' ? wall : toUtc(wall, options.zone, dst, timeText.trim());
   if (typeof time === 'string') reasons = also(reasons, time);
   if (reasons || 'error' in inst || typeof wall === 'string') return reasons;
@@ -301,17 +304,19 @@ export function readNinjaTraderCsv(
   const hash = createHash('sha256');
   let bytes = 0;
   const resolved = new Map<string, Resolved>();
-  const resolve = (text: string): Resolved => {
-    let r = resolved.get(text);
+  const resolve = (text: string, year: number | undefined): Resolved => {
+    const referenceYear = year ?? options.referenceYear;
+    const key = `${text}\u0000${referenceYear ?? ''}`;
+    let r = resolved.get(key);
     if (!r) {
       try {
-        const x = options.registry.resolve(text, options.referenceYear);
+        const x = options.registry.resolve(text, referenceYear);
         r = { contract: x.canonical, root: x.contract.root };
       } catch (err) {
         if (!isAppError(err)) throw err;
         r = { error: err.code === 'TL_INSTRUMENT_UNKNOWN' ? `unknown instrument: ${err.message}` : `bad instrument: ${err.message}` };
       }
-      resolved.set(text, r);
+      resolved.set(key, r);
     }
     return r;
   };

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import type { Scheduler } from '../market-data/scheduler.js';
@@ -50,11 +51,11 @@ export function memoizedMarket(market: MarketData, memo: VersionMemo): MarketDat
   return { ...market, coverage: (instrument?: string) => memo.get(`coverage\u001f${instrument ?? ''}`, () => market.coverage(instrument)) };
 }
 
-export function createServices(store: Store, config: Config, logger: Logger): Services {
+export function createServices(store: Store, config: Config, logger: Logger, clock: Clock): Services {
   const journalMemo = new VersionMemo(store.journal, 200);
   const trades = memoizedTrades(createTradesService({ journal: store.journal, importTimezone: config.importTimezone }), journalMemo);
   const market = memoizedMarket(
-    createMarketData({ market: store.market, journal: store.journal, config, logger }),
+    createMarketData({ market: store.market, journal: store.journal, config, logger, clock }),
     new VersionMemo(store.market, 20),
   );
   const services: Services = {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { manualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema } from '../../src/instruments/instruments.js';
@@ -25,7 +26,7 @@ test('import-export reproduces the demo journal exactly, with its settings, note
   const config = loadConfig({ dataDir: a.store.paths.dataDir, logLevel: 'silent' }, {});
   const market = createMarketData({ market: a.store.market, journal: a.store.journal, config, logger: silentLogger() });
   t.after(() => market.close());
-  await loadDemo({ trades: a.trades, market, now: DEMO_NOW });
+  await loadDemo({ trades: a.trades, market, clock: manualClock(DEMO_NOW) });
   // Settings travel, and come in before the positions are rebuilt: ES at $55 a point changes every ES position.
   const settings = createSettingsRepo(a.store.journal);
   settings.set(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, { ES: { pointValue: 55 } });

@@ -7,7 +7,7 @@ import { table } from '../../src/cli/trades-shared.js';
 import { runCli } from '../helpers/cli.js';
 import { appDataDir, needRoot, rootFile, tradelog } from '../helpers/faults.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fixture, LEGACY_FIXTURE } from './helpers.js';
+import { fixture, legacyFixture } from './helpers.js';
 
 const POSITION_FIELDS = [
   'id',
@@ -126,13 +126,8 @@ test('tradelog import exits 2 on an unreadable file and on bad arguments, storin
 });
 
 test('tradelog import-legacy reports what it imported and skipped and exits 1 when rows were skipped', (t) => {
-  if (!fs.existsSync(LEGACY_FIXTURE)) {
-    if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
-    t.skip('legacy fixture not present');
-    return;
-  }
   const dataDir = path.join(tempDir(t), 'data');
-  const r = runCli(['import-legacy', LEGACY_FIXTURE, '--json', '--data-dir', dataDir]);
+  const r = runCli(['import-legacy', legacyFixture(t), '--json', '--data-dir', dataDir]);
   assert.equal(r.status, 1, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual([out.executions, out.positions], [20, 4]);

@@ -633,3 +633,21 @@ test('import orders a new book by time when the file lists its rows out of order
   );
   assert.deepEqual(strip(b), strip(a));
 });
+
+test('import reads a one-digit contract year in the decade of the fill, not of the day the file is imported', async (t) => {
+  const { service } = tradesFixture(t);
+  // Fills of December 2019 in MNQZ9 (December 2019) and of December 2025 in MNQZ5: the same letters a decade apart.
+  const content = [
+    'Instrument,Action,Quantity,Price,Time,ID,Commission,Account',
+    'MNQZ9,Buy,1,8400,12/2/2019 9:30:00 AM,y1,$0.52,SIM1',
+    'MNQZ9,Sell,1,8404,12/2/2019 9:40:00 AM,y2,$0.52,SIM1',
+    'MNQZ5,Buy,1,25000,12/2/2025 9:30:00 AM,y3,$0.52,SIM1',
+    'MNQZ5,Sell,1,25004,12/2/2025 9:40:00 AM,y4,$0.52,SIM1',
+  ].join('\n');
+  const r = await service.importFile({ name: 'decades.csv', content });
+  assert.deepEqual(r.rejected, []);
+  assert.deepEqual(
+    service.listPositions().map((p) => p.instrument),
+    ['MNQ 12-19', 'MNQ 12-25'],
+  );
+});

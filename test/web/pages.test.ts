@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
+import { manualClock } from '../../src/clock.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { NAV } from '../../src/web/render.js';
 import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helpers/web.js';
@@ -8,7 +9,7 @@ import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helper
 // The pages and the JSON API on a journal filled by the demo (real import, real positions, real bars), through
 // the app built as `serve` builds it. One app for the file: the demo takes a few seconds. The demo's clock is
 // pinned: its trades are seeded from the date, and the tests below need its shorts, covers and bar counts.
-const DEMO_NOW = Date.parse('2026-11-20T22:30:00Z');
+const clock = manualClock(Date.parse('2026-11-20T22:30:00Z'));
 
 let t0: TestApp;
 const hooks: (() => unknown)[] = [];
@@ -17,10 +18,10 @@ after(async () => {
 });
 
 before(async () => {
-  t0 = await buildTestApp({ after: (fn: () => unknown) => hooks.push(fn) });
+  t0 = await buildTestApp({ after: (fn: () => unknown) => hooks.push(fn) }, { clock });
   const services = t0.app.tradelog.services;
   assert.ok(services);
-  await loadDemo({ trades: services.trades, market: services.market, now: DEMO_NOW });
+  await loadDemo({ trades: services.trades, market: services.market, clock });
 });
 
 async function csrf(app = t0.app): Promise<{ token: string; cookie: string }> {
@@ -72,7 +73,7 @@ test('every position page answers 200, the open one included', async () => {
 });
 
 test('dashboard offers the demo next to the import when the journal is empty', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { clock });
   const res = await app.inject({ method: 'GET', url: '/' });
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /id="empty-state"/);
@@ -429,7 +430,10 @@ test('api market-data update refuses a browser call without the CSRF header and 
 test('demo refuses a journal that already holds executions', async () => {
   const services = t0.app.tradelog.services;
   assert.ok(services);
-  await assert.rejects(loadDemo({ trades: services.trades, market: services.market }), /TL_DEMO_NOT_EMPTY|only added to an empty journal/);
+  await assert.rejects(
+    loadDemo({ trades: services.trades, market: services.market, clock }),
+    /TL_DEMO_NOT_EMPTY|only added to an empty journal/,
+  );
   const { token, cookie } = await csrf();
   const res = await t0.app.inject({ method: 'POST', url: '/demo', headers: { cookie, accept: 'text/html' }, payload: { _csrf: token } });
   assert.equal(res.statusCode, 409);

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { systemClock } from '../../clock.js';
 import { BOM } from '../../exports/csv.js';
 import { createExportService, type ExportDocument, type ExportService } from '../../exports/export.service.js';
 import type { TableFilter } from '../../exports/tables.js';
@@ -87,7 +86,7 @@ export function registerExportRoutes(app: FastifyInstance, ctx: WebContext): voi
     service ??= createExportService({
       journal: requireStore(ctx).journal,
       importTimezone: ctx.config.importTimezone,
-      clock: systemClock,
+      clock: ctx.clock,
       logger: ctx.logger,
       zone: () => displayZone(ctx.services, ctx.config),
       generator: 'tradelog 0.1.0',
