@@ -285,7 +285,19 @@ test('import page previews an upload, stores nothing until committed, then undoe
   assert.equal(preview.statusCode, 200, preview.body);
   assert.match(preview.body, /<strong class="gain added-count">3<\/strong> executions will be added/);
   assert.match(preview.body, /data-file="bad.csv"/, 'the browser-given path is reduced to a name');
-  assert.match(preview.body, /would be rejected whole/);
+  assert.match(
+    preview.body,
+    /data-file="bad.csv">.*?<strong class="gain added-count">0<\/strong> executions will be added: this file has <strong class="loss rejected-count">1<\/strong> invalid row, so it will be rejected whole/s,
+  );
+  assert.doesNotMatch(
+    /data-file="bad.csv">.*?<\/section>/s.exec(preview.body)?.[0] ?? '',
+    /<table class="added">|3<\/strong> executions will be added/,
+    'the file that will be rejected lists no row as added',
+  );
+  assert.match(
+    preview.body,
+    /upload it with "store the valid rows" ticked: then its 2 valid executions will be added and these lines skipped/,
+  );
   assert.match(preview.body, /<table class="rejected">.*?<td class="num">4<\/td><td>[^<]*twenty/s, 'the bad line is named with its reason');
   assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 0, 'a preview stores nothing');
 
@@ -327,7 +339,8 @@ test('import refuses a file with more rows than the limit and stores nothing', a
   const mp = multipart({ _csrf: token }, [{ name: 'huge.csv', content: header + row.repeat(200_001) }]);
   const res = await app.inject({ method: 'POST', url: '/import/preview', headers: { ...mp.headers, cookie }, payload: mp.payload });
   assert.equal(res.statusCode, 413);
-  assert.match(res.body, /TL_WEB_UPLOAD_TOO_LARGE/);
+  assert.match(res.body, /TL_IMPORT_TOO_MANY_ROWS/);
+  assert.match(res.body, /more than 200,000 rows/);
   assert.match(res.body, /Split the export/);
 });
 

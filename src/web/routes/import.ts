@@ -1,33 +1,22 @@
 import crypto from 'node:crypto';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
+import { systemClock } from '../../clock.js';
 import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
+import { type PendingFile, PendingUploads } from '../pending-uploads.js';
 
 /**
  * Import page: upload one or more NinjaTrader CSVs, see what would be added, skipped as duplicate and rejected
  * (a preview stores nothing), then commit; the history lists every import with "Undo".
  *
- * Uploaded bytes stay in memory between preview and commit (never written to disk under a name the browser
- * chose); the commit refuses a file whose content differs from the one previewed.
+ * Uploaded bytes stay in memory between preview and commit (pending-uploads.ts: counted from the moment they are
+ * received, within fixed limits); the commit refuses a file whose content differs from the one previewed. Parsing,
+ * checking and storing run on the import worker (src/trades/import-pool.ts), so pages and /health keep answering
+ * during an import; a file's rows are counted by the CSV reader itself (TL_IMPORT_TOO_MANY_ROWS past the limit).
  */
-interface PendingFile {
-  name: string;
-  content: Buffer;
-  sha256: string;
-}
-
-interface Pending {
-  files: PendingFile[];
-  skipInvalid: boolean;
-  createdAt: number;
-  bytes: number;
-}
-
-const PENDING_TTL_MS = 30 * 60 * 1000;
-const PENDING_MAX_BYTES = 200 * 1024 * 1024;
 
 /** A display name for an uploaded file: its base name, printable, at most 200 characters. */
 export function uploadName(raw: string | undefined): string {
@@ -40,22 +29,8 @@ export function uploadName(raw: string | undefined): string {
   return clean || 'upload.csv';
 }
 
-function countLines(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
-  return buf.length > 0 && buf[buf.length - 1] !== 10 ? n + 1 : n;
-}
-
 export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): void {
-  const pending = new Map<string, Pending>();
-  const sweep = () => {
-    const now = Date.now();
-    let total = 0;
-    for (const [k, p] of [...pending].reverse()) {
-      total += p.bytes;
-      if (now - p.createdAt > PENDING_TTL_MS || total > PENDING_MAX_BYTES) pending.delete(k);
-    }
-  };
+  const pending = new PendingUploads(systemClock);
 
   app.get(
     '/import',
@@ -73,7 +48,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', async (req, reply) => {
+  app.post('/import/preview', { config: { writeTurn: false } }, async (req, reply) => {
     const services = requireServices(ctx);
     if (!req.isMultipart()) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
@@ -88,18 +63,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     for (const part of parts) {
       const content = await part.toBuffer();
       if (content.length === 0 && !part.filename) continue;
-      const name = uploadName(part.filename);
-      const lines = countLines(content);
-      if (lines > UPLOAD_LIMITS.rowsPerFile + 1) {
-        throw new AppError(
-          'TL_WEB_UPLOAD_TOO_LARGE',
-          `${name} has ${lines} lines; at most ${UPLOAD_LIMITS.rowsPerFile} rows are accepted per file.`,
-          {
-            remedy: 'Split the export into smaller files (for example one per week) and upload them again. Nothing was stored.',
-          },
-        );
-      }
-      files.push({ name, content, sha256: crypto.createHash('sha256').update(content).digest('hex') });
+      files.push({ name: uploadName(part.filename), content, sha256: crypto.createHash('sha256').update(content).digest('hex') });
     }
     if (files.length === 0) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
@@ -108,24 +72,38 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     }
     const skip = body.skipInvalid as MultipartValue | undefined;
     const skipInvalid = Boolean(skip && typeof skip.value === 'string' && skip.value !== '');
+    const token = pending.add(files, skipInvalid);
     const previews: ImportFileResult[] = [];
-    for (const f of files)
-      previews.push(await services.trades.previewFile({ name: f.name, content: f.content }, { skipInvalid, previewLimit: 200 }));
-    sweep();
-    const token = crypto.randomBytes(18).toString('base64url');
-    pending.set(token, { files, skipInvalid, createdAt: Date.now(), bytes: files.reduce((n, f) => n + f.content.length, 0) });
+    try {
+      for (const f of files) {
+        previews.push(
+          await services.trades.previewFile(
+            { name: f.name, content: f.content },
+            { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
+          ),
+        );
+      }
+    } catch (err) {
+      pending.release(token);
+      throw err;
+    }
+    pending.ready(
+      token,
+      previews.reduce((n, p) => n + p.rowsRead, 0),
+    );
     return ctx.render(reply, req, 'import-preview', {
       title: 'Import preview',
       previews,
       token,
       skipInvalid,
-      anyToAdd: previews.some((p) => p.executionsAdded > 0 && !p.preview?.wouldReject),
+      anyToAdd: previews.some((p) => p.executionsAdded > 0),
     });
   });
 
   app.post(
     '/import/commit',
     {
+      config: { writeTurn: false },
       schema: {
         body: {
           type: 'object',
@@ -140,13 +118,12 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     async (req, reply) => {
       const services = requireServices(ctx);
       const body = req.body as { token: string; skipInvalid?: string };
-      const p = pending.get(body.token);
+      const p = pending.take(body.token);
       if (!p) {
         throw new AppError('TL_WEB_UPLOAD_EXPIRED', 'This preview has expired or was already imported.', {
           remedy: 'Upload the files again on the Import page (previews are kept for 30 minutes).',
         });
       }
-      pending.delete(body.token);
       const skipInvalid = p.skipInvalid || Boolean(body.skipInvalid);
       const results: ImportFileResult[] = [];
       for (const f of p.files) {
@@ -162,10 +139,13 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
 
   app.post(
     '/import/:id/undo',
-    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } } },
+    {
+      config: { writeTurn: false },
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } },
+    },
     async (req, reply) => {
       const id = (req.params as { id: number }).id;
-      requireServices(ctx).trades.undoImport(id);
+      await requireServices(ctx).trades.undoImport(id);
       return reply.redirect(`/import?undone=${id}`, 303);
     },
   );
