@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Db, openDbRef } from '../db/open.js';
 import { WriteTurns } from '../db/write-turns.js';
@@ -16,6 +17,15 @@ import { importTimezone } from './settings.js';
  */
 const port = parentPort;
 if (!port) throw new Error('import.worker.ts runs only as a worker thread');
+// Imports are background work: on Linux the nice value is per thread (setpriority(2), "Bugs"), so this lowers the
+// worker alone and the event loop wins the CPU when both want it (elsewhere it would lower the whole process).
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(10);
+  } catch {
+    // not allowed: imports then run at the server's priority
+  }
+}
 const gate = new WriteTurns((workerData as { turns: SharedArrayBuffer }).turns).workerGate();
 const dbs = new Map<string, Db>();
 

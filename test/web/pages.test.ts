@@ -331,6 +331,35 @@ test('import page previews an upload, stores nothing until committed, then undoe
   assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 0);
 });
 
+test('import preview with "store the valid rows" says what it adds and which lines it skips, and nothing of rejecting', async (t) => {
+  const { app } = await buildTestApp(t);
+  const { token, cookie } = await csrf(app);
+  const content = [
+    'Instrument,Action,Quantity,Price,Time,ID,Commission,Account',
+    'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,s1,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,twenty,10/1/2025 9:31:00 AM,s2,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21004,10/1/2025 9:32:00 AM,s3,$0.52,SIM1',
+  ].join('\n');
+  const mp = multipart({ _csrf: token, skipInvalid: 'on' }, [{ name: 'skip.csv', content }]);
+  const preview = await app.inject({ method: 'POST', url: '/import/preview', headers: { ...mp.headers, cookie }, payload: mp.payload });
+  assert.equal(preview.statusCode, 200, preview.body);
+  assert.match(
+    preview.body,
+    /<strong class="gain added-count">2<\/strong> executions will be added · <strong class="dup-count">0<\/strong> are already stored \(skipped\) · <strong class="loss rejected-count">1<\/strong> invalid rows will be skipped/,
+  );
+  assert.match(preview.body, /<h3>Lines that will be skipped<\/h3>.*?<td class="num">3<\/td><td>[^<]*twenty/s);
+  assert.doesNotMatch(preview.body, /rejected whole|0<\/strong> executions will be added/);
+  const commitToken = /name="token" value="([^"]+)"/.exec(preview.body)?.[1];
+  const commit = await app.inject({
+    method: 'POST',
+    url: '/import/commit',
+    headers: { cookie },
+    payload: { _csrf: token, token: commitToken },
+  });
+  assert.match(commit.body, /data-status="imported"/);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 1);
+});
+
 test('import refuses a file with more rows than the limit and stores nothing', async (t) => {
   const { app } = await buildTestApp(t);
   const { token, cookie } = await csrf(app);

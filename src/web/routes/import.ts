@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { systemClock } from '../../clock.js';
@@ -63,7 +62,8 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     for (const part of parts) {
       const content = await part.toBuffer();
       if (content.length === 0 && !part.filename) continue;
-      files.push({ name: uploadName(part.filename), content, sha256: crypto.createHash('sha256').update(content).digest('hex') });
+      // its sha256 comes with its preview (the worker reads every byte anyway)
+      files.push({ name: uploadName(part.filename), content, sha256: '' });
     }
     if (files.length === 0) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
@@ -76,12 +76,12 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     const previews: ImportFileResult[] = [];
     try {
       for (const f of files) {
-        previews.push(
-          await services.trades.previewFile(
-            { name: f.name, content: f.content },
-            { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
-          ),
+        const p = await services.trades.previewFile(
+          { name: f.name, content: f.content },
+          { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
         );
+        f.sha256 = p.sha256;
+        previews.push(p);
       }
     } catch (err) {
       pending.release(token);

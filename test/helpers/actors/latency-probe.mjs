@@ -1,0 +1,54 @@
+// Asks a server for pages again and again, one request at a time, and records how long each answer took: the
+// measuring side of "pages answer within 1 s during an import" (test/helpers/import-load.ts). A process of its own,
+// so the test's own work (building 240 MB of uploads, collecting their garbage) never counts as the server's.
+// Usage: node latency-probe.mjs ADDRESS PAUSE_MS URL...; prints "ready", then, when stdin closes, one JSON line:
+// {count, worstMs, worstUrl, p50Ms, p99Ms, failures}. A request still waiting then counts with the time so far.
+import http from 'node:http';
+
+const [address, pause, ...urls] = process.argv.slice(2);
+const times = [];
+const failures = [];
+let current;
+let stopped = false;
+
+function get(url) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const req = http.get(
+      new URL(url, address),
+      { agent: false, headers: { accept: url === '/health' ? 'application/json' : 'text/html' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0 }));
+      },
+    );
+    req.on('error', (err) => resolve({ status: err.code ?? 'error', ms: performance.now() - t0 }));
+  });
+}
+
+async function loop() {
+  for (let i = 0; !stopped; i++) {
+    const url = urls[i % urls.length];
+    current = { url, since: performance.now() };
+    const a = await get(url);
+    current = undefined;
+    times.push({ ms: a.ms, url });
+    if (a.status !== 200) failures.push(`${url}: ${a.status}`);
+    await new Promise((r) => setTimeout(r, Number(pause)));
+  }
+}
+
+process.stdin.on('end', () => {
+  stopped = true;
+  if (current) times.push({ ms: performance.now() - current.since, url: current.url });
+  const sorted = times.map((x) => x.ms).sort((a, b) => a - b);
+  const worst = times.reduce((w, x) => (x.ms > w.ms ? x : w), { ms: 0, url: '' });
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  process.stdout.write(
+    `${JSON.stringify({ count: times.length, worstMs: worst.ms, worstUrl: worst.url, p50Ms: at(0.5), p99Ms: at(0.99), failures })}\n`,
+  );
+  process.exit(0);
+});
+process.stdin.resume();
+process.stdout.write('ready\n');
+void loop();
