@@ -62,6 +62,12 @@ export class WriteTurns {
     return release;
   }
 
+  /** The worker thread ended (its connection, and any transaction of it, with it): it holds no turn. */
+  workerGone(): void {
+    Atomics.store(this.cells, WORKER, 0);
+    Atomics.notify(this.cells, WORKER);
+  }
+
   private giveBack(): void {
     Atomics.sub(this.cells, MAIN, 1);
     Atomics.notify(this.cells, MAIN);

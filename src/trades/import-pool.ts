@@ -18,8 +18,8 @@ import type { ImportFileResult, ImportOptions, ImportSource, UndoResult } from '
  *
  * One worker: SQLite has one writer at a time, so a second worker would mostly wait for the lock, and on two
  * cores the other one stays with the event loop. Jobs queue in order. The worker starts on the first job (not at
- * server start) and stays; if it dies (out of memory on a hostile file), the running job fails with
- * TL_IMPORT_INTERRUPTED and the next job starts a new one.
+ * server start) and stays; if it exits while a job runs, that job fails with TL_IMPORT_INTERRUPTED (its
+ * transaction never committed) and the next job starts a new one.
  */
 export type ImportJob = { kind: 'import'; source: ImportSource; options: ImportOptions } | { kind: 'undo'; importId: number };
 
@@ -70,16 +70,20 @@ function interrupted(reason: string): AppError {
   });
 }
 
-/** The worker, started from TypeScript through tsx in a checkout, or from the compiled file in dist/. */
+/**
+ * The worker, started from TypeScript through tsx in a checkout, or from the compiled file in dist/. No
+ * `resourceLimits`: V8 does not always stop at them gracefully (a large allocation past the limit aborts the whole
+ * process instead of ending the worker), and the web's uploads are bounded before they reach the worker.
+ */
 function startWorker(shared: SharedArrayBuffer): Worker {
-  const workerData = { turns: shared };
+  const options = { workerData: { turns: shared } };
   if (fileURLToPath(import.meta.url).endsWith('.ts')) {
     const entry = new URL('./import.worker.ts', import.meta.url).href;
     const tsx = import.meta.resolve('tsx/esm/api');
     const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-    return new Worker(boot, { eval: true, workerData });
+    return new Worker(boot, { ...options, eval: true });
   }
-  return new Worker(new URL('./import.worker.js', import.meta.url), { workerData });
+  return new Worker(new URL('./import.worker.js', import.meta.url), options);
 }
 
 export function createImportPool(options: { logger?: Logger } = {}): ImportPool {
@@ -107,6 +111,7 @@ export function createImportPool(options: { logger?: Logger } = {}): ImportPool 
     });
     w.on('error', (err) => {
       options.logger?.error({ err }, `import worker failed: ${err.message}`);
+      turns.workerGone();
       const job = running;
       running = undefined;
       worker = undefined;
@@ -114,6 +119,7 @@ export function createImportPool(options: { logger?: Logger } = {}): ImportPool 
       next();
     });
     w.on('exit', (code) => {
+      turns.workerGone();
       if (worker !== w) return;
       worker = undefined;
       const job = running;

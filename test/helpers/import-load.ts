@@ -129,9 +129,12 @@ export async function latencyProbe(address: string, urls: string[], pauseMs = 50
   };
 }
 
-/** `bin/tradelog serve --port 0` on `dataDir` as this user; its address, and a stop that sends SIGTERM. */
-export async function startServe(dataDir: string, env: Record<string, string> = {}) {
-  const s = spawnUntil([BIN, 'serve', '--port', '0', '--data-dir', dataDir], '"address"', {
+/**
+ * `bin/tradelog serve --port 0` on `dataDir` as this user (`bin`: another checkout's, to compare); its address, and a
+ * stop that sends SIGTERM.
+ */
+export async function startServe(dataDir: string, env: Record<string, string> = {}, bin = BIN) {
+  const s = spawnUntil([bin, 'serve', '--port', '0', '--data-dir', dataDir], '"address"', {
     env: cleanEnv({ TRADELOG_LOG_LEVEL: 'info', ...env }),
   });
   const line = await s.ready;
