@@ -16,6 +16,15 @@ import type { ImportFileResult, ImportOptions, ImportSource, UndoResult } from '
  * deciding between the worker and the server's own writes, and WriteTurns keeping the server's writes from
  * waiting synchronously behind an import.
  *
+ * Why the transaction runs here too, not only the parsing: storing a 200,000-row file (inserts, duplicate checks,
+ * positions) is most of its time, seconds on this machine, and it cannot be cut into slices on the server's
+ * connection without other requests' writes landing inside the file's open transaction. On a connection of its own
+ * it stays one transaction per file, nothing half-stored.
+ *
+ * The multi-format pipeline (src/trades/importers/: detect → adapter → normalised fills → shared validate, dedupe,
+ * transaction, rebuild) runs here the same way: its entry point becomes what `run` in import.worker.ts calls for an
+ * import job; decoding and parsing stay in the worker with the transaction on the worker's connection.
+ *
  * One worker: SQLite has one writer at a time, so a second worker would mostly wait for the lock, and on two
  * cores the other one stays with the event loop. Jobs queue in order. The worker starts on the first job (not at
  * server start) and stays; if it exits while a job runs, that job fails with TL_IMPORT_INTERRUPTED (its
