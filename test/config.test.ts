@@ -54,3 +54,45 @@ test('flagsOverriddenByEnv reports a flag the environment replaces, and the CLI 
   assert.match(r.stderr, /warning: --data-dir .*flag is ignored: TRADELOG_DATA_DIR=.*env takes precedence/);
   assert.match(r.stdout, /env/);
 });
+
+test('loadConfig refuses weak tokens (short, few different characters, not printable ASCII) without showing them', (t) => {
+  for (const [token, why] of [
+    ['aaaaaaaaaaaa', /at least 6 different characters/],
+    ['abababababababababab', /at least 6 different characters/],
+    ['           ', /at least 12 characters/],
+    ['  abc-def-1  ', /at least 12 characters/],
+    ['pässwörd-1234567', /printable ASCII/],
+    ['tab\there-1234567', /printable ASCII/],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({}, { TRADELOG_AUTH_TOKEN: token }),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'TL_CONFIG_INVALID' &&
+        why.test(e.message ?? '') &&
+        /\(hidden\)/.test(e.message ?? '') &&
+        !(e.message ?? '').includes(token),
+      JSON.stringify(token),
+    );
+  }
+  const file = path.join(tempDir(t), 'token');
+  fs.writeFileSync(file, 'zzzzzzzzzzzzzzzz\n');
+  assert.throws(() => loadConfig({}, { TRADELOG_AUTH_TOKEN_FILE: file }), /different characters/);
+  assert.equal(loadConfig({}, { TRADELOG_AUTH_TOKEN: ' 0123456789ab ' }).authToken, '0123456789ab', 'trimmed');
+});
+
+test('loadConfig reads TRADELOG_ALLOWED_HOSTS as names with optional ports and names a bad entry', () => {
+  assert.deepEqual(loadConfig({}, {}).allowedHosts, []);
+  assert.deepEqual(
+    loadConfig({}, { TRADELOG_ALLOWED_HOSTS: ' Journal.Example.com, nas.lan:8443,[fd00::1]:5000,10.0.0.5 ,' }).allowedHosts,
+    ['journal.example.com', 'nas.lan:8443', '[fd00::1]:5000', '10.0.0.5'],
+  );
+  assert.deepEqual(loadConfig({ allowedHosts: 'from-flag.lan' }, {}).allowedHosts, ['from-flag.lan']);
+  for (const bad of ['http://journal.example.com', 'journal.example.com/path', 'nas.lan:99999', '[zz::1]', 'a b', 'x:']) {
+    assert.throws(
+      () => loadConfig({}, { TRADELOG_ALLOWED_HOSTS: `ok.lan,${bad}` }),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'TL_CONFIG_INVALID' && /TRADELOG_ALLOWED_HOSTS/.test(e.message ?? '') && (e.message ?? '').includes(bad),
+      bad,
+    );
+  }
+});

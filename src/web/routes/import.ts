@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
+import { ID_PARAMS, idParam } from '../ids.js';
 import { type PendingFile, PendingUploads } from '../pending-uploads.js';
 
 /**
@@ -47,7 +48,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', { config: { writeTurn: false } }, async (req, reply) => {
+  app.post('/import/preview', { config: { upload: true, writeTurn: false } }, async (req, reply) => {
     const services = requireServices(ctx);
     if (!req.isMultipart()) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
@@ -137,16 +138,9 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post(
-    '/import/:id/undo',
-    {
-      config: { writeTurn: false },
-      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } },
-    },
-    async (req, reply) => {
-      const id = (req.params as { id: number }).id;
-      await requireServices(ctx).trades.undoImport(id);
-      return reply.redirect(`/import?undone=${id}`, 303);
-    },
-  );
+  app.post('/import/:id/undo', { config: { writeTurn: false }, schema: { params: ID_PARAMS } }, async (req, reply) => {
+    const id = idParam(req);
+    await requireServices(ctx).trades.undoImport(id);
+    return reply.redirect(`/import?undone=${id}`, 303);
+  });
 }

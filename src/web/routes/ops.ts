@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.js';
-import { isLoopbackHost, parseCookies, SESSION_COOKIE, sessionValue } from '../security.js';
+import { isLoopbackHost } from '../security.js';
 
 const findingSchema = {
   type: 'object',
@@ -52,7 +52,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
       const report = monitor.report();
       const code = report.status === 'ok' ? 200 : 503;
       // With a token set, strangers learn only the verdict; the findings name paths and uids.
-      const trusted = !ctx.config.authToken || req.bearerAuth || isLoopbackHost(req.ip) || hasSession(req.headers.cookie, ctx);
+      const trusted = !ctx.config.authToken || req.signedIn || isLoopbackHost(req.ip);
       if (!trusted) return reply.code(code).send({ status: report.status, checkedAt: report.checkedAt, findings: [] });
       if (code === 503) return reply.code(503).header('cache-control', 'no-store').type('application/json').send(JSON.stringify(report));
       return reply.code(200).header('cache-control', 'no-store').send(report);
@@ -93,9 +93,4 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get('/metrics', async (_req, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(metrics.render());
   });
-}
-
-function hasSession(cookieHeader: string | undefined, ctx: WebContext): boolean {
-  if (!ctx.config.authToken) return false;
-  return parseCookies(cookieHeader)[SESSION_COOKIE] === sessionValue(ctx.config.authToken);
 }
