@@ -9,11 +9,13 @@ import type { WriteGate } from './open.js';
  *
  * So the main thread waits for its turn asynchronously, before a request that may write runs its handler
  * (`mainTurn`), and holds the turn until the handler's synchronous part has run; the worker does not begin a
- * write transaction while the main thread holds or is taking its turn (`workerGate`, waiting on its own thread).
- * Two counters in memory both threads share: WORKER (1 while the worker is in, or entering, a write transaction)
- * and MAIN (turns the main thread holds). Each side raises its own counter and then looks at the other's, so at
- * most one of them goes ahead (the other steps back and waits). A write of the main thread that did not take a
- * turn (background work) still works: it waits for SQLite's lock as before.
+ * write transaction while the main thread holds its turn or waits for one (`workerGate`, waiting on its own
+ * thread): a page's write goes in after the transaction running now, not after every import queued behind it.
+ * Three counters in memory both threads share: WORKER (1 while the worker is in, or entering, a write
+ * transaction), MAIN (turns the main thread holds) and WAITING (main-thread requests waiting for one). Each side
+ * raises its own counter and then looks at the other's, so at most one of them goes ahead (the other steps back and
+ * waits). A write of the main thread that did not take a turn (background work) still works: it waits for
+ * SQLite's lock as before.
  */
 /** `Atomics.waitAsync` (Node 16+; typed only from lib ES2024). */
 const waitAsync = (
@@ -22,13 +24,14 @@ const waitAsync = (
 
 const WORKER = 0;
 const MAIN = 1;
+const WAITING = 2;
 /** How long the worker sleeps at most between looks while the main thread holds its turn. */
 const WORKER_POLL_MS = 50;
 
 export class WriteTurns {
   private readonly cells: Int32Array;
 
-  constructor(readonly shared: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+  constructor(readonly shared: SharedArrayBuffer = new SharedArrayBuffer(12)) {
     this.cells = new Int32Array(shared);
   }
 
@@ -43,14 +46,19 @@ export class WriteTurns {
    */
   async mainTurn(): Promise<() => void> {
     const c = this.cells;
-    for (;;) {
-      if (Atomics.load(c, WORKER) === 0) {
-        Atomics.add(c, MAIN, 1);
-        if (Atomics.load(c, WORKER) === 0) break;
-        this.giveBack();
+    Atomics.add(c, WAITING, 1);
+    try {
+      for (;;) {
+        if (Atomics.load(c, WORKER) === 0) {
+          Atomics.add(c, MAIN, 1);
+          if (Atomics.load(c, WORKER) === 0) break;
+          this.giveBack();
+        }
+        const w = waitAsync(c, WORKER, 1);
+        if (w.async) await w.value;
       }
-      const w = waitAsync(c, WORKER, 1);
-      if (w.async) await w.value;
+    } finally {
+      Atomics.sub(c, WAITING, 1);
     }
     let given = false;
     const release = () => {
@@ -79,12 +87,14 @@ export class WriteTurns {
     return {
       enter() {
         for (;;) {
-          Atomics.store(c, WORKER, 1);
-          const main = Atomics.load(c, MAIN);
-          if (main === 0) return;
-          Atomics.store(c, WORKER, 0);
-          Atomics.notify(c, WORKER);
-          Atomics.wait(c, MAIN, main, WORKER_POLL_MS);
+          // a main-thread request waiting for its turn goes first
+          if (Atomics.load(c, WAITING) === 0) {
+            Atomics.store(c, WORKER, 1);
+            if (Atomics.load(c, MAIN) === 0) return;
+            Atomics.store(c, WORKER, 0);
+            Atomics.notify(c, WORKER);
+          }
+          Atomics.wait(c, MAIN, Atomics.load(c, MAIN), WORKER_POLL_MS);
         }
       },
       leave() {
