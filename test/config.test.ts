@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { describeConfig, flagsOverriddenByEnv, loadConfig } from '../src/config.js';
+import { describeConfig, flagsOverriddenByEnv, loadConfig, maskUrlCredentials } from '../src/config.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -95,4 +95,13 @@ test('loadConfig reads TRADELOG_ALLOWED_HOSTS as names with optional ports and n
       bad,
     );
   }
+});
+
+test('config masks credentials of the provider URL wherever it shows the URL', () => {
+  assert.equal(maskUrlCredentials('https://query1.finance.yahoo.com'), 'https://query1.finance.yahoo.com');
+  assert.equal(maskUrlCredentials('https://user:p%40ss@proxy.example:8443/yahoo'), 'https://****@proxy.example:8443/yahoo');
+  assert.equal(maskUrlCredentials('Could not reach http://token@proxy.example/x'), 'Could not reach http://****@proxy.example/x');
+  const config = loadConfig({}, { TRADELOG_YAHOO_BASE_URL: 'https://user:s3cret@proxy.example' });
+  assert.equal(config.yahooBaseUrl, 'https://user:s3cret@proxy.example', 'the real value is kept for the requests');
+  assert.equal(describeConfig(config).yahooBaseUrl, 'https://****@proxy.example');
 });

@@ -184,6 +184,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       help: 'Market-data update jobs running now.',
       collect: () => [{ value: services.market.jobs.list().filter((j) => j.state === 'running').length }],
     });
+    metrics.addSource({
+      name: 'tradelog_market_jobs_queued',
+      help: 'Market-data update jobs waiting for a free slot.',
+      collect: () => [{ value: services.market.jobs.list().filter((j) => j.state === 'queued').length }],
+    });
     services.market.jobs.subscribe((job, event) => {
       if (event.type !== 'finished') return;
       metrics.inc('tradelog_market_jobs_total', 'Market-data update jobs finished, by who started them and outcome.', {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { tradingDay } from '../../calendar/sessions.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
@@ -53,6 +54,8 @@ export interface ExecutionMarker {
   id: number;
   positionId: number;
   time: string;
+  /** CME trading day of `time`: where the fill sits on a daily chart (a daily bar's time is that day, 00:00 UTC). */
+  tradingDay: string;
   action: string;
   side: 'buy' | 'sell';
   role: 'entry' | 'exit';
@@ -89,6 +92,7 @@ export function executionsInRange(
         id: e.id,
         positionId: p.id,
         time: e.time,
+        tradingDay: tradingDay(Date.parse(e.time)),
         action: e.action,
         side: sideOfAction(e.action),
         role: e.role,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { tradingDay } from '../../calendar/sessions.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
@@ -77,6 +78,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         executions: p.executions.map((e) => ({
           id: e.id,
           time: e.time,
+          tradingDay: tradingDay(Date.parse(e.time)),
           side: sideOfAction(e.action),
           quantity: e.quantity,
           price: e.price,
