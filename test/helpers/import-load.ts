@@ -100,6 +100,10 @@ export interface ProbeResult {
   count: number;
   worstMs: number;
   worstUrl: string;
+  /** When the worst request was sent, from the probe's start. */
+  worstAtMs: number;
+  /** What the server's Server-Timing header said it spent on the worst request (null: no answer yet). */
+  worstServerMs: number | null;
   p50Ms: number;
   p99Ms: number;
   /** Answers that were not 200. */
