@@ -135,3 +135,36 @@ export class PendingUploads {
     );
   }
 }
+
+/**
+ * At most `size` uploads received and previewed at once; the others wait, unread, for their turn (the connection
+ * holds their bytes back: Node stops reading a request nobody consumes). Twenty 12 MB uploads posted together are
+ * then taken two by two instead of 250 MB arriving at once, which kept the event loop busy (and its garbage
+ * collector) for seconds on a loaded machine; the worker previews one file at a time anyway.
+ */
+export class UploadSlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  /** Wait for a slot; the function gives it back (once, whatever calls it). */
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { manualClock } from '../../src/clock.js';
-import { type PendingFile, PendingUploads } from '../../src/web/pending-uploads.js';
+import { type PendingFile, PendingUploads, UploadSlots } from '../../src/web/pending-uploads.js';
 
 const file = (bytes: number): PendingFile => ({ name: 'f.csv', content: Buffer.alloc(bytes), sha256: '' });
 const limits = { maxBytes: 100, maxRows: 1000, ttlMs: 60_000 };
@@ -57,4 +57,28 @@ test('pending uploads count rows once the preview read them, and expire after th
   assert.throws(() => p.ready(c, 1001), { code: 'TL_WEB_UPLOAD_TOO_LARGE' });
   clock.advance(60_001);
   assert.equal(p.take(b), undefined, 'expired');
+});
+
+test('upload slots let two uploads in at a time and the next one in when one is answered', async () => {
+  const slots = new UploadSlots(2);
+  const a = await slots.take();
+  const b = await slots.take();
+  let third = false;
+  const c = slots.take().then((release) => {
+    third = true;
+    return release;
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, false, 'the third waits');
+  assert.equal(slots.queued, 1);
+  a();
+  a(); // given back once only
+  const releaseC = await c;
+  assert.equal(third, true);
+  b();
+  releaseC();
+  // both slots are free again: two more get in at once
+  await slots.take();
+  await slots.take();
+  assert.equal(slots.queued, 0);
 });

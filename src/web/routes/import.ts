@@ -1,12 +1,15 @@
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { systemClock } from '../../clock.js';
 import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
-import { type PendingFile, PendingUploads } from '../pending-uploads.js';
+import { type PendingFile, PendingUploads, UploadSlots } from '../pending-uploads.js';
+
+/** Uploads received and previewed at once (pending-uploads.ts UploadSlots). */
+const UPLOAD_SLOTS = 2;
 
 /**
  * Import page: upload one or more NinjaTrader CSVs, see what would be added, skipped as duplicate and rejected
@@ -31,6 +34,8 @@ export function uploadName(raw: string | undefined): string {
 
 export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): void {
   const pending = new PendingUploads(systemClock);
+  const slots = new UploadSlots(UPLOAD_SLOTS);
+  const held = new WeakMap<FastifyRequest, () => void>();
 
   app.get(
     '/import',
@@ -48,58 +53,72 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', { config: { upload: true, writeTurn: false } }, async (req, reply) => {
-    const services = requireServices(ctx);
-    if (!req.isMultipart()) {
-      throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
-        status: 415,
-        remedy: 'Use the form on the Import page.',
-      });
-    }
-    const body = (req.body ?? {}) as Record<string, MultipartFile | MultipartFile[] | MultipartValue | undefined>;
-    const raw = body.files;
-    const parts = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((p): p is MultipartFile => (p as MultipartFile).type === 'file');
-    const files: PendingFile[] = [];
-    for (const part of parts) {
-      const content = await part.toBuffer();
-      if (content.length === 0 && !part.filename) continue;
-      // its sha256 comes with its preview (the worker reads every byte anyway)
-      files.push({ name: uploadName(part.filename), content, sha256: '' });
-    }
-    if (files.length === 0) {
-      throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
-        remedy: 'Choose one or more NinjaTrader CSV files, then press Preview.',
-      });
-    }
-    const skip = body.skipInvalid as MultipartValue | undefined;
-    const skipInvalid = Boolean(skip && typeof skip.value === 'string' && skip.value !== '');
-    const token = pending.add(files, skipInvalid);
-    const previews: ImportFileResult[] = [];
-    try {
-      for (const f of files) {
-        const p = await services.trades.previewFile(
-          { name: f.name, content: f.content },
-          { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
-        );
-        f.sha256 = p.sha256;
-        previews.push(p);
+  app.post(
+    '/import/preview',
+    {
+      config: { upload: true, writeTurn: false },
+      // after the Host, Origin and sign-in checks, before the body is read: wait for a slot, hold it to the answer
+      onRequest: async (req, reply) => {
+        const release = await slots.take();
+        held.set(req, release);
+        if (reply.raw.closed || req.raw.destroyed) release();
+        else reply.raw.once('close', release);
+      },
+      onResponse: async (req) => held.get(req)?.(),
+    },
+    async (req, reply) => {
+      const services = requireServices(ctx);
+      if (!req.isMultipart()) {
+        throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
+          status: 415,
+          remedy: 'Use the form on the Import page.',
+        });
       }
-    } catch (err) {
-      pending.release(token);
-      throw err;
-    }
-    pending.ready(
-      token,
-      previews.reduce((n, p) => n + p.rowsRead, 0),
-    );
-    return ctx.render(reply, req, 'import-preview', {
-      title: 'Import preview',
-      previews,
-      token,
-      skipInvalid,
-      anyToAdd: previews.some((p) => p.executionsAdded > 0),
-    });
-  });
+      const body = (req.body ?? {}) as Record<string, MultipartFile | MultipartFile[] | MultipartValue | undefined>;
+      const raw = body.files;
+      const parts = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((p): p is MultipartFile => (p as MultipartFile).type === 'file');
+      const files: PendingFile[] = [];
+      for (const part of parts) {
+        const content = await part.toBuffer();
+        if (content.length === 0 && !part.filename) continue;
+        // its sha256 comes with its preview (the worker reads every byte anyway)
+        files.push({ name: uploadName(part.filename), content, sha256: '' });
+      }
+      if (files.length === 0) {
+        throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
+          remedy: 'Choose one or more NinjaTrader CSV files, then press Preview.',
+        });
+      }
+      const skip = body.skipInvalid as MultipartValue | undefined;
+      const skipInvalid = Boolean(skip && typeof skip.value === 'string' && skip.value !== '');
+      const token = pending.add(files, skipInvalid);
+      const previews: ImportFileResult[] = [];
+      try {
+        for (const f of files) {
+          const p = await services.trades.previewFile(
+            { name: f.name, content: f.content },
+            { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
+          );
+          f.sha256 = p.sha256;
+          previews.push(p);
+        }
+      } catch (err) {
+        pending.release(token);
+        throw err;
+      }
+      pending.ready(
+        token,
+        previews.reduce((n, p) => n + p.rowsRead, 0),
+      );
+      return ctx.render(reply, req, 'import-preview', {
+        title: 'Import preview',
+        previews,
+        token,
+        skipInvalid,
+        anyToAdd: previews.some((p) => p.executionsAdded > 0),
+      });
+    },
+  );
 
   app.post(
     '/import/commit',
