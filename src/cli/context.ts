@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import { type Config, type ConfigFlags, type DataPaths, dataPaths, flagsOverriddenByEnv, loadConfig } from '../config.js';
+import { escapeControls, escapeControlsInJson } from '../control-chars.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import { type AppLogger, createLogger } from '../log.js';
 
@@ -10,7 +11,8 @@ import { type AppLogger, createLogger } from '../log.js';
  *
  * Output rules (docs/interface.md): with `--json` one JSON document goes to stdout and nothing else does; human
  * text, progress and logs go to stderr. Exit codes: 0 success, 1 done with problems the output lists, 2 could not
- * do it.
+ * do it. Everything printed here (results, notes, errors, JSON) has its control characters escaped
+ * (control-chars.ts): an account name from a CSV cannot send escape sequences to the user's terminal.
  */
 export interface CommandContext {
   config: Config;
@@ -74,8 +76,8 @@ export function makeContext(
     logger: appLogger.logger,
     appLogger,
     clock,
-    say: (text) => process[json ? 'stderr' : 'stdout'].write(`${text}\n`),
-    note: (text) => process.stderr.write(`${text}\n`),
+    say: (text) => process[json ? 'stderr' : 'stdout'].write(`${escapeControls(text, true)}\n`),
+    note: (text) => process.stderr.write(`${escapeControls(text, true)}\n`),
   };
 }
 
@@ -88,11 +90,16 @@ export function printError(err: unknown, json: boolean): void {
         details: sqliteCode(err) ? { sqliteCode: sqliteCode(err) } : undefined,
       });
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: app.toJSON() }, null, 2)}\n`);
+    process.stdout.write(`${jsonText({ error: app.toJSON() })}\n`);
   } else {
-    process.stderr.write(`error ${app.code}: ${app.message}\nfix: ${app.remedy}\n`);
+    process.stderr.write(`${escapeControls(`error ${app.code}: ${app.message}\nfix: ${app.remedy}`, true)}\n`);
   }
-  if (!isAppError(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (!isAppError(err) && err instanceof Error && err.stack) process.stderr.write(`${escapeControls(err.stack, true)}\n`);
+}
+
+/** The `--json` document as printed: pretty, with control characters escaped. */
+function jsonText(value: unknown): string {
+  return escapeControlsInJson(JSON.stringify(value, null, 2));
 }
 
 /**
@@ -109,8 +116,11 @@ export async function runCommand<T>(
   try {
     ctx = makeContext(opts, extraFlags, 'warn', 2, clock);
     const result = await body(ctx);
-    if (ctx.json) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
-    else if (result.text !== undefined) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    if (ctx.json) process.stdout.write(`${jsonText(result.json)}\n`);
+    else if (result.text !== undefined) {
+      const text = escapeControls(result.text, true);
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
     process.exitCode = result.exitCode ?? 0;
   } catch (err) {
     printError(err, ctx?.json ?? Boolean(opts.json));

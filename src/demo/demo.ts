@@ -333,7 +333,8 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
     }
   }
   const file = 'demo-executions.csv';
-  const result = await trades.importFile({ name: file, content: executionsCsv(csvRows, zone) });
+  // the demo's own "now" bounds the plausible execution times (a demo at a fixed instant imports as of then)
+  const result = await trades.importFile({ name: file, content: executionsCsv(csvRows, zone) }, { now });
   if (result.status !== 'imported') {
     throw new AppError(
       'TL_DEMO_FAILED',

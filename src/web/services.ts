@@ -6,6 +6,7 @@ import type { Scheduler } from '../market-data/scheduler.js';
 import { createMarketData, type MarketData } from '../market-data/service.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
 import type { ImportFileResult } from '../trades/import.service.js';
+import { createImportPool, type ImportPool } from '../trades/import-pool.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import type { ImportWatcher } from '../trades/watcher.js';
 import { VersionMemo } from './memo.js';
@@ -19,6 +20,8 @@ export interface Services {
   trades: TradesService;
   market: MarketData;
   settings: SettingsRepo;
+  /** The import worker: imports and undos run there, off the event loop. */
+  imports: ImportPool;
   scheduler?: Scheduler;
   watcher?: ImportWatcher;
   /** Results computed from journal.db, kept until it changes (see VersionMemo). */
@@ -53,7 +56,11 @@ export function memoizedMarket(market: MarketData, memo: VersionMemo): MarketDat
 
 export function createServices(store: Store, config: Config, logger: Logger, clock: Clock): Services {
   const journalMemo = new VersionMemo(store.journal, 200);
-  const trades = memoizedTrades(createTradesService({ journal: store.journal, importTimezone: config.importTimezone }), journalMemo);
+  const imports = createImportPool({ logger });
+  const trades = memoizedTrades(
+    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, imports }),
+    journalMemo,
+  );
   const market = memoizedMarket(
     createMarketData({ market: store.market, journal: store.journal, config, logger, clock }),
     new VersionMemo(store.market, 20),
@@ -62,11 +69,13 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
     trades,
     market,
     settings: createSettingsRepo(store.journal),
+    imports,
     journalMemo,
     watcherImports: [],
     async close() {
       await services.scheduler?.stop();
       await services.watcher?.stop();
+      await imports.close();
       await market.close();
     },
   };
