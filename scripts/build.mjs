@@ -1,9 +1,26 @@
 #!/usr/bin/env node
-// `npm run build [-- --out-dir DIR]`: compile src/ to dist/ (or DIR) and copy every file tsc does not emit
-// (SQL migrations, templates, static assets) beside the compiled JavaScript, so the built tree runs on its own
-// (the Docker image ships dist/ without src/). The output directory is emptied first: a stale migration left in
-// dist/ would otherwise be applied.
-import { spawnSync } from 'node:child_process';
+// `npm run build [-- --out-dir DIR] [--if-stale]`: bundle src/ into dist/ (or DIR) with esbuild and copy every file
+// that is not TypeScript (SQL migrations, templates, static assets) beside it, so the built tree runs on its own
+// (the Docker image ships dist/ without src/). The new tree is written beside the output directory and swapped in
+// whole: a stale migration never survives in it and a half-written build is never run.
+//
+// `--if-stale` (what `npm install` and `npm start` run) does nothing while the build is newer than everything under
+// src/, and a failure only warns: bin/tradelog then runs the sources through tsx, as it does for any stale build.
+//
+// Layout of the output (what bin/tradelog, the Docker image and worker threads rely on):
+// - cli/main.js is the entry point; what it loads on demand (`import()`: each command, and the modules the server
+//   loads after it listens) are chunks under chunks/, so a start reads a few files instead of resolving about 800
+//   modules one by one.
+// - A module started by path (a worker thread's file, a child process's script) is emitted on its own at the path tsc
+//   would give it: src/trades/parse.worker.ts → trades/parse.worker.js. Such modules are found three ways: files named
+//   *.worker.ts, modules a source names as `new URL('./x.js', import.meta.url)` (or './x.ts'), and every module the
+//   entry point's imports do not reach.
+// - `import.meta.url` in a source module is the address tsc would have given the module (DIR/db/migrate.js), not the
+//   chunk's: `new URL('./migrations/', import.meta.url)` and `new URL('./parse.worker.js', import.meta.url)` name the
+//   same files in the bundle as in the tsc layout.
+// - Packages are bundled too, except better-sqlite3 (a native addon) and the ones fastify loads only when asked
+//   (schema compilers, inject()); those, and the files the code resolves by path at run time (the chart library),
+//   are read from node_modules, which the image ships.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,15 +30,25 @@ const src = path.join(root, 'src');
 const args = process.argv.slice(2);
 const flag = args.indexOf('--out-dir');
 const outDir = path.resolve(flag >= 0 && args[flag + 1] ? args[flag + 1] : path.join(root, 'dist'));
+const ifStale = args.includes('--if-stale');
+const ENTRY = path.join(src, 'cli', 'main.ts');
+const EXTERNAL = ['better-sqlite3', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request'];
+const STAMP = '.source-stamp';
 
 if (outDir === root || root.startsWith(outDir + path.sep) || outDir === src || outDir.startsWith(src + path.sep)) {
   console.error(`build: refusing to use ${outDir} as the output directory (it would overwrite the sources)`);
   process.exit(2);
 }
-fs.rmSync(outDir, { recursive: true, force: true });
 
-// The newest modification time under src/ when the build started; bin/tradelog runs the build only while no
-// source file or folder is newer.
+/** Every file under `dir`. */
+function walk(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walk(p) : e.isFile() ? [p] : [];
+  });
+}
+
+/** The newest modification time under `dir`, folders included (a deleted file changes its folder). */
 function newestMtime(dir) {
   let newest = fs.statSync(dir).mtimeMs;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -30,30 +57,131 @@ function newestMtime(dir) {
   }
   return newest;
 }
-const sourceStamp = newestMtime(src);
 
-const tsc = spawnSync(
-  process.execPath,
-  [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir],
-  {
-    stdio: 'inherit',
+/** src/db/migrate.ts → "db/migrate.js": where tsc puts a module, relative to the output directory. */
+const builtPath = (file) => path.relative(src, file).split(path.sep).join('/').replace(/\.ts$/, '.js');
+
+/** Rewrites `import.meta.url` in the sources to the module's tsc-layout address (see the prelude in `write`). */
+const metaUrlPlugin = {
+  name: 'tradelog-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (a) => {
+      if (!a.path.startsWith(src + path.sep)) return undefined;
+      const text = await fs.promises.readFile(a.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const url = `new URL(${JSON.stringify(builtPath(a.path))}, __tradelogRoot).href`;
+      return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
+    });
   },
-);
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+};
 
-let copied = 0;
-function copyAssets(dir) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const from = path.join(dir, e.name);
-    if (e.isDirectory()) copyAssets(from);
-    else if (e.isFile() && !e.name.endsWith('.ts')) {
-      const to = path.join(outDir, path.relative(src, from));
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.copyFileSync(from, to);
-      copied++;
+/** The entry point, and every module started by path (see the header). */
+async function entryPoints(build, options) {
+  const sources = walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  const named = new Set();
+  for (const file of sources) {
+    if (file.endsWith('.worker.ts')) named.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/new\s+URL\(\s*(['"`])(\.{1,2}\/[^'"`]+?)\.(?:js|ts)\1\s*,\s*import\.meta\.url\s*\)/g)) {
+      const target = path.resolve(path.dirname(file), `${m[2]}.ts`);
+      if (target.startsWith(src + path.sep) && fs.existsSync(target)) named.add(target);
     }
   }
+  const graph = await build({ ...options, entryPoints: [ENTRY, ...named], write: false, metafile: true });
+  const reached = new Set(Object.keys(graph.metafile.inputs).map((f) => path.resolve(root, f)));
+  return [ENTRY, ...new Set([...named, ...sources.filter((f) => !reached.has(f))])];
 }
-copyAssets(src);
-fs.writeFileSync(path.join(outDir, '.source-stamp'), String(sourceStamp));
-console.error(`build: compiled src/ to ${path.relative(process.cwd(), outDir) || '.'} and copied ${copied} other file(s)`);
+
+/** The bundle, the other files of src/ and the stamp, into `stage`. */
+function write(stage, outputFiles, sourceStamp) {
+  for (const out of outputFiles) {
+    const rel = path.relative(outDir, out.path);
+    const target = path.join(stage, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (!out.path.endsWith('.js')) {
+      fs.writeFileSync(target, out.contents);
+      continue;
+    }
+    // CommonJS packages inside an ES module bundle call require(); __tradelogRoot is the output directory's URL.
+    const up = path.relative(path.dirname(rel), '.').split(path.sep).join('/');
+    const prelude =
+      `import { createRequire as __tradelogCreateRequire } from 'node:module';\n` +
+      `const require = __tradelogCreateRequire(import.meta.url);\n` +
+      `const __tradelogRoot = new URL(${JSON.stringify(up ? `${up}/` : './')}, import.meta.url);\n`;
+    fs.writeFileSync(target, prelude + out.text);
+  }
+  let copied = 0;
+  for (const from of walk(src)) {
+    if (from.endsWith('.ts')) continue;
+    const to = path.join(stage, path.relative(src, from));
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(from, to);
+    copied++;
+  }
+  fs.writeFileSync(path.join(stage, STAMP), String(sourceStamp));
+  return copied;
+}
+
+/** Replaces the output directory with `stage`; when another build swapped its own in meanwhile, that one stays. */
+function swapIn(stage) {
+  const old = `${outDir}.old-${process.pid}`;
+  try {
+    fs.renameSync(outDir, old);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  try {
+    fs.renameSync(stage, outDir);
+  } catch (err) {
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+async function main() {
+  // Taken before reading: a source saved during the build leaves the build stale.
+  const sourceStamp = newestMtime(src);
+  if (ifStale) {
+    const stamp = Number(fs.existsSync(path.join(outDir, STAMP)) ? fs.readFileSync(path.join(outDir, STAMP), 'utf8') : Number.NaN);
+    if (stamp >= sourceStamp && fs.existsSync(path.join(outDir, 'cli', 'main.js'))) return;
+  }
+  const { build } = await import('esbuild');
+  const options = {
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir: outDir,
+    outbase: src,
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    external: EXTERNAL,
+    plugins: [metaUrlPlugin],
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+  const entries = await entryPoints(build, options);
+  const result = await build({ ...options, entryPoints: entries, write: false });
+  const stage = `${outDir}.build-${process.pid}`;
+  fs.rmSync(stage, { recursive: true, force: true });
+  try {
+    const copied = write(stage, result.outputFiles, sourceStamp);
+    swapIn(stage);
+    const byPath = entries.slice(1).map(builtPath);
+    console.error(
+      `build: bundled src/ into ${path.relative(process.cwd(), outDir) || '.'} (${result.outputFiles.length} files` +
+        `${byPath.length ? `; started by path: ${byPath.join(', ')}` : ''}) and copied ${copied} other file(s)`,
+    );
+  } finally {
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  if (!ifStale) throw err;
+  console.error(`build: failed (${err instanceof Error ? err.message : err}); bin/tradelog runs the sources through tsx instead`);
+}
