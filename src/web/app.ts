@@ -27,6 +27,7 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { assertSafeBinding, installSecurity, isApiPath, registerLogin } from './security.js';
 import { createServices, displayZone, type Services } from './services.js';
+import { installWarmUp } from './warm-up.js';
 
 export type { HealthReport } from '../db/startup.js';
 
@@ -177,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   installSecurity(app, { authToken: config.authToken });
+  installWarmUp(app);
 
   // Time spent in the server, for the browser's network panel and the benchmark (Server-Timing).
   app.addHook('onSend', async (_req, reply, payload) => {

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { loadSchemaCompilers } from './lazy-schemas.js';
+
+/**
+ * What start-up leaves for later: loading what the first `/health` does not need (the schema compilers; see
+ * lazy-schemas.ts) happens once the server listens, after its first answer or after `idleMs`, whichever comes first,
+ * so it never delays the first request nor the next start's health check, and a page's first request finds it ready.
+ * Each step runs in its own turn of the event loop, between requests. A server built for `inject()` never listens
+ * and loads these on first use instead.
+ */
+export const WARM_UP_STEPS: ReadonlyArray<() => unknown> = [loadSchemaCompilers];
+
+export function installWarmUp(app: FastifyInstance, idleMs = 1000): void {
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  const start = () => {
+    if (started) return;
+    started = true;
+    if (timer) clearTimeout(timer);
+    void (async () => {
+      for (const step of WARM_UP_STEPS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        try {
+          await step();
+        } catch (err) {
+          app.log.warn({ err }, 'warm-up step failed; it runs again on first use');
+        }
+      }
+    })();
+  };
+  app.addHook('onListen', async () => {
+    timer = setTimeout(start, idleMs);
+    timer.unref();
+  });
+  app.addHook('onResponse', (_req, _reply, done) => {
+    if (!started && timer) start();
+    done();
+  });
+  app.addHook('onClose', async () => {
+    if (timer) clearTimeout(timer);
+    started = true;
+  });
+}
