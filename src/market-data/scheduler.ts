@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage, isAppError } from '../errors.js';
 import { type ErrorSummary, errorSummary } from './downloader.js';
 import type { JobOutcome, JobRegistry } from './jobs.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage } from '../../errors.js';
 import type { Bar } from '../bars.repo.js';
 import { type BarRequest, type BarsProvider, cancelledError, type ProviderBars, providerError, stepRounder } from '../provider.js';
