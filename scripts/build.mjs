@@ -34,6 +34,15 @@ const ifStale = args.includes('--if-stale');
 const ENTRY = path.join(src, 'cli', 'main.ts');
 const EXTERNAL = ['better-sqlite3', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request'];
 const STAMP = '.source-stamp';
+// Packages that a bundled package requires when it loads but calls only in cases the server never or rarely meets:
+// they load on their first call instead of at start-up (each costs several ms of a start on two cores). `calls`:
+// the functions the importer calls ('.' = the module itself); nothing else of theirs may be used.
+const LAZY = [
+  // @fastify/static globs its root only with `wildcard: false`, which the app does not set.
+  { from: '@fastify/static', name: 'glob', calls: ['glob'] },
+  // @fastify/send builds an HTTP error object only for a file it does not send.
+  { from: '@fastify/send', name: 'http-errors', calls: ['.'] },
+];
 
 if (outDir === root || root.startsWith(outDir + path.sep) || outDir === src || outDir.startsWith(src + path.sep)) {
   console.error(`build: refusing to use ${outDir} as the output directory (it would overwrite the sources)`);
@@ -72,6 +81,29 @@ const metaUrlPlugin = {
       const url = `new URL(${JSON.stringify(builtPath(a.path))}, __tradelogRoot).href`;
       return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
     });
+  },
+};
+
+/** Replaces each LAZY package, where its importer requires it, by wrappers that load it on their first call. */
+const lazyPlugin = {
+  name: 'tradelog-lazy-packages',
+  setup(b) {
+    for (const [i, lazy] of LAZY.entries()) {
+      const inside = `${path.sep}node_modules${path.sep}${lazy.from.split('/').join(path.sep)}${path.sep}`;
+      b.onResolve({ filter: new RegExp(`^${lazy.name.replace(/[/.]/g, '\\$&')}$`) }, (a) =>
+        a.namespace === 'file' && a.importer.includes(inside) ? { path: a.importer, namespace: `tradelog-lazy-${i}` } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: `tradelog-lazy-${i}` }, (a) => {
+        const call = (name) => (name === '.' ? 'load()(...args)' : `load()[${JSON.stringify(name)}](...args)`);
+        const wrappers = lazy.calls.filter((n) => n !== '.').map((n) => `${JSON.stringify(n)}: (...args) => ${call(n)}`);
+        const self = lazy.calls.includes('.') ? `(...args) => ${call('.')}` : '{}';
+        return {
+          contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(lazy.name)}));\nmodule.exports = Object.assign(${self}, { ${wrappers.join(', ')} });\n`,
+          resolveDir: path.dirname(a.path),
+          loader: 'js',
+        };
+      });
+    }
   },
 };
 
@@ -158,7 +190,7 @@ async function main() {
     entryNames: '[dir]/[name]',
     chunkNames: 'chunks/[name]-[hash]',
     external: EXTERNAL,
-    plugins: [metaUrlPlugin],
+    plugins: [metaUrlPlugin, lazyPlugin],
     legalComments: 'none',
     logLevel: 'warning',
   };
