@@ -36,10 +36,11 @@ const EXTERNAL = ['better-sqlite3', '@fastify/ajv-compiler', '@fastify/fast-json
 const STAMP = '.source-stamp';
 // Packages that a bundled package requires when it loads but calls only in cases the server never or rarely meets:
 // they load on their first call instead of at start-up (each costs several ms of a start on two cores). `calls`:
-// the functions the importer calls ('.' = the module itself); nothing else of theirs may be used.
+// the functions the importer calls ('.' = the module itself); nothing else of theirs may be used. `bundle: false`:
+// not even bundled (not parsed at start either), required from node_modules on that first call.
 const LAZY = [
   // @fastify/static globs its root only with `wildcard: false`, which the app does not set.
-  { from: '@fastify/static', name: 'glob', calls: ['glob'] },
+  { from: '@fastify/static', name: 'glob', calls: ['glob'], bundle: false },
   // @fastify/send builds an HTTP error object only for a file it does not send.
   { from: '@fastify/send', name: 'http-errors', calls: ['.'] },
 ];
@@ -90,16 +91,18 @@ const lazyPlugin = {
   setup(b) {
     for (const [i, lazy] of LAZY.entries()) {
       const inside = `${path.sep}node_modules${path.sep}${lazy.from.split('/').join(path.sep)}${path.sep}`;
-      b.onResolve({ filter: new RegExp(`^${lazy.name.replace(/[/.]/g, '\\$&')}$`) }, (a) =>
-        a.namespace === 'file' && a.importer.includes(inside) ? { path: a.importer, namespace: `tradelog-lazy-${i}` } : undefined,
-      );
+      b.onResolve({ filter: new RegExp(`^${lazy.name.replace(/[/.]/g, '\\$&')}$`) }, (a) => {
+        if (a.namespace === `tradelog-lazy-${i}` && lazy.bundle === false) return { path: lazy.name, external: true };
+        if (a.namespace !== 'file' || !a.importer.includes(inside)) return undefined;
+        return { path: path.relative(root, a.importer), namespace: `tradelog-lazy-${i}`, pluginData: path.dirname(a.importer) };
+      });
       b.onLoad({ filter: /.*/, namespace: `tradelog-lazy-${i}` }, (a) => {
         const call = (name) => (name === '.' ? 'load()(...args)' : `load()[${JSON.stringify(name)}](...args)`);
         const wrappers = lazy.calls.filter((n) => n !== '.').map((n) => `${JSON.stringify(n)}: (...args) => ${call(n)}`);
         const self = lazy.calls.includes('.') ? `(...args) => ${call('.')}` : '{}';
         return {
           contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(lazy.name)}));\nmodule.exports = Object.assign(${self}, { ${wrappers.join(', ')} });\n`,
-          resolveDir: path.dirname(a.path),
+          resolveDir: a.pluginData,
           loader: 'js',
         };
       });
