@@ -4,6 +4,7 @@ import { isAppError } from '../errors.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
+import { afterFirstAnswer } from '../web/warm-up.js';
 import { type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
 
 export function register(program: Command): void {
@@ -23,10 +24,17 @@ export function register(program: Command): void {
       }
       const { appLogger, logger } = ctx;
       // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
-      const storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+      // market.db's quick_check (a worker thread) waits until the server has answered: it is not on the start path.
+      const storage = startStorage(ctx.paths, {
+        logger,
+        logFile: ctx.config.logFile,
+        logStatus: appLogger.status,
+        marketCheckAfterMs: null,
+      });
       let address: string;
       try {
         const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
+        afterFirstAnswer(app, () => storage.runDeferredChecks());
         // The scheduler and the import watcher run in this process; app.close() stops them before the databases close.
         if (app.tradelog.services) startBackground(app.tradelog.services, ctx.config, ctx.paths, logger);
         ({ address } = await listen({

@@ -3,12 +3,20 @@ import { loadSchemaCompilers } from './lazy-schemas.js';
 
 /**
  * What start-up leaves for later: loading what the first `/health` does not need (the schema compilers; see
- * lazy-schemas.ts) happens once the server listens, after its first answer or after `idleMs`, whichever comes first,
- * so it never delays the first request nor the next start's health check, and a page's first request finds it ready.
- * Each step runs in its own turn of the event loop, between requests. A server built for `inject()` never listens
- * and loads these on first use instead.
+ * lazy-schemas.ts) and the steps `afterFirstAnswer` adds (serve: market.db's quick_check) happen once the server
+ * listens, after its first answer or after `idleMs`, whichever comes first, so they never delay the first request
+ * (a container's health check, the benchmark) and a page's first request finds them done. Each step runs in its
+ * own turn of the event loop, between requests. A server built for `inject()` never listens and loads these on
+ * first use instead.
  */
 export const WARM_UP_STEPS: ReadonlyArray<() => unknown> = [loadSchemaCompilers];
+
+const added = new WeakMap<FastifyInstance, (() => unknown)[]>();
+
+/** Runs `step` with the warm-up of `app` (before the built-in steps), or never if `app` never listens. */
+export function afterFirstAnswer(app: FastifyInstance, step: () => unknown): void {
+  added.set(app, [...(added.get(app) ?? []), step]);
+}
 
 export function installWarmUp(app: FastifyInstance, idleMs = 1000): void {
   let started = false;
@@ -18,7 +26,7 @@ export function installWarmUp(app: FastifyInstance, idleMs = 1000): void {
     started = true;
     if (timer) clearTimeout(timer);
     void (async () => {
-      for (const step of WARM_UP_STEPS) {
+      for (const step of [...(added.get(app) ?? []), ...WARM_UP_STEPS]) {
         await new Promise((resolve) => setImmediate(resolve));
         try {
           await step();
