@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { formatSoakReport, runSoak } from '../helpers/crash-soak.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -18,4 +19,30 @@ test('serve killed with SIGKILL 20 times under load comes back by itself with ev
   // (on a busy machine a job may not finish before its kill; `npm run soak` acknowledges many).
   assert.ok(report.imports.acknowledged > 0 && report.edits.acknowledged > 0 && report.jobs.started > 0, formatSoakReport(report));
   assert.ok(report.checks.acknowledgedWrites > 0 && report.checks.restarts >= 2, formatSoakReport(report));
+});
+
+test('crash soak reports an acknowledged import that lost an execution while the server was down', async (t) => {
+  let damaged: string | undefined;
+  const report = await runSoak({
+    runs: 4,
+    seed: 7,
+    startupKillShare: 0,
+    dataDir: path.join(tempDir(t), 'data'),
+    afterKill: ({ journalDb, acknowledgedAccounts }) => {
+      const account = acknowledgedAccounts[0];
+      if (damaged || !account) return;
+      const db = new Database(journalDb);
+      try {
+        db.prepare('DELETE FROM executions WHERE id = (SELECT max(id) FROM executions WHERE account = ?)').run(account);
+      } finally {
+        db.close();
+      }
+      damaged = account;
+    },
+  });
+  assert.ok(damaged, `an import was acknowledged: ${formatSoakReport(report)}`);
+  assert.ok(
+    report.failures.some((f) => f.includes(`import ${damaged} is half-stored`)),
+    formatSoakReport(report),
+  );
 });

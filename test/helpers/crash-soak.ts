@@ -33,6 +33,8 @@ export interface SoakOptions {
   log?: (line: string) => void;
   /** Extra environment for the server. */
   env?: Record<string, string>;
+  /** Called after each kill, with the server down (the checker's own test damages the journal here). */
+  afterKill?: (state: { run: number; journalDb: string; acknowledgedAccounts: string[] }) => void;
 }
 
 export interface SoakReport {
@@ -417,6 +419,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     kill();
     await server.exited;
+    options.afterKill?.({ run, journalDb, acknowledgedAccounts: imports.filter((i) => i.acknowledged).map((i) => i.account) });
     report.kills.total++;
     report.kills[duringStartup ? 'duringStartup' : 'underLoad']++;
     log(
