@@ -124,7 +124,7 @@ async function entryPoints(build, options) {
   }
   const graph = await build({ ...options, entryPoints: [ENTRY, ...named], write: false, metafile: true });
   const reached = new Set(Object.keys(graph.metafile.inputs).map((f) => path.resolve(root, f)));
-  return [ENTRY, ...new Set([...named, ...sources.filter((f) => !reached.has(f))])];
+  return { named: [...named], unreached: sources.filter((f) => !reached.has(f) && !named.has(f)) };
 }
 
 /** The bundle, the other files of src/ and the stamp, into `stage`. */
@@ -197,17 +197,17 @@ async function main() {
     legalComments: 'none',
     logLevel: 'warning',
   };
-  const entries = await entryPoints(build, options);
-  const result = await build({ ...options, entryPoints: entries, write: false });
+  const { named, unreached } = await entryPoints(build, options);
+  const result = await build({ ...options, entryPoints: [ENTRY, ...named, ...unreached], write: false });
   const stage = `${outDir}.build-${process.pid}`;
   fs.rmSync(stage, { recursive: true, force: true });
   try {
     const copied = write(stage, result.outputFiles, sourceStamp);
     swapIn(stage);
-    const byPath = entries.slice(1).map(builtPath);
     console.error(
-      `build: bundled src/ into ${path.relative(process.cwd(), outDir) || '.'} (${result.outputFiles.length} files` +
-        `${byPath.length ? `; started by path: ${byPath.join(', ')}` : ''}) and copied ${copied} other file(s)`,
+      `build: bundled src/ into ${path.relative(process.cwd(), outDir) || '.'} (${result.outputFiles.length} files; ` +
+        `workers: ${named.map(builtPath).join(', ') || 'none'}; ${unreached.length} module(s) no import reaches, each on its own) ` +
+        `and copied ${copied} other file(s)`,
     );
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });

@@ -54,7 +54,7 @@ worker.once('message', (m) => {
   );
   const built = run(dir, ['scripts/build.mjs']);
   assert.equal(built.status, 0, built.out);
-  assert.match(built.out, /started by path: .*probe\/echo\.worker\.js/);
+  assert.match(built.out, /workers: .*probe\/echo\.worker\.js/);
   for (const f of [
     'cli/main.js',
     'probe/echo.worker.js',

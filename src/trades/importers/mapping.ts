@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../../errors.js';
 import { isValidZone } from '../zone.js';
 import { normName } from './columns.js';
