@@ -1,27 +1,32 @@
 #!/usr/bin/env node
-// `npm run build [-- --out-dir DIR] [--if-stale]`: bundle src/ into dist/ (or DIR) with esbuild and copy every file
-// that is not TypeScript (SQL migrations, templates, static assets) beside it, so the built tree runs on its own
-// (the Docker image ships dist/ without src/). The new tree is written beside the output directory and swapped in
-// whole: a stale migration never survives in it and a half-written build is never run.
+// `npm run build [-- --out-dir DIR] [--if-stale] [--no-code-cache]`: bundle src/ into dist/ (or DIR) with esbuild and
+// copy every file that is not TypeScript (SQL migrations, templates, static assets) beside it, so the built tree runs
+// on its own (the Docker image ships dist/ without src/). The new tree is written beside the output directory and
+// swapped in whole: a stale migration never survives in it and a half-written build is never run.
 //
 // `--if-stale` (what `npm install` and `npm start` run) does nothing while the build is newer than everything under
 // src/, and a failure only warns: bin/tradelog then runs the sources through tsx, as it does for any stale build.
 //
 // Layout of the output (what bin/tradelog, the Docker image and worker threads rely on):
-// - cli/main.js is the entry point; what it loads on demand (`import()`: each command, and the modules the server
-//   loads after it listens) are chunks under chunks/, so a start reads a few files instead of resolving about 800
-//   modules one by one.
-// - A module started by path (a worker thread's file, a child process's script) is emitted on its own at the path tsc
-//   would give it: src/trades/parse.worker.ts → trades/parse.worker.js. Such modules are found three ways: files named
-//   *.worker.ts, modules a source names as `new URL('./x.js', import.meta.url)` (or './x.ts'), and every module the
-//   entry point's imports do not reach.
+// - cli/main.cjs is the whole command line in one CommonJS file (its `import()`s bundled in), so a start reads one
+//   file instead of resolving about 800 modules; cli/main.js, the entry point, runs it through V8's code cache
+//   cli/main.cjs.cache, which the build makes by starting the built server once (trainCodeCache): a start then
+//   loads compiled code instead of compiling it.
+// - A module started by path (a worker thread's file, a child process's script) is emitted as an ES module at the
+//   path tsc would give it: src/trades/parse.worker.ts → trades/parse.worker.js (such modules share chunks under
+//   chunks/). They are found three ways: files named *.worker.ts, modules a source names as
+//   `new URL('./x.js', import.meta.url)` (or './x.ts'), and every module the command line's imports do not reach.
 // - `import.meta.url` in a source module is the address tsc would have given the module (DIR/db/migrate.js), not the
-//   chunk's: `new URL('./migrations/', import.meta.url)` and `new URL('./parse.worker.js', import.meta.url)` name the
+//   bundle's: `new URL('./migrations/', import.meta.url)` and `new URL('./parse.worker.js', import.meta.url)` name the
 //   same files in the bundle as in the tsc layout.
 // - Packages are bundled too, except better-sqlite3 (a native addon) and the ones fastify loads only when asked
 //   (schema compilers, inject()); those, and the files the code resolves by path at run time (the chart library),
 //   are read from node_modules, which the image ships.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -146,8 +151,8 @@ const lazyPlugin = {
   },
 };
 
-/** The entry point, and every module started by path (see the header). */
-async function entryPoints(build, options) {
+/** Modules started by path (see the header): named as workers, and those the entry point's imports do not reach. */
+function startedByPath(reachedInputs) {
   const sources = walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   const named = new Set();
   for (const file of sources) {
@@ -158,8 +163,7 @@ async function entryPoints(build, options) {
       if (target.startsWith(src + path.sep) && fs.existsSync(target)) named.add(target);
     }
   }
-  const graph = await build({ ...options, entryPoints: [ENTRY, ...named], write: false, metafile: true });
-  const reached = new Set(Object.keys(graph.metafile.inputs).map((f) => path.resolve(root, f)));
+  const reached = new Set(Object.keys(reachedInputs).map((f) => path.resolve(root, f)));
   return { named: [...named], unreached: sources.filter((f) => !reached.has(f) && !named.has(f)) };
 }
 
@@ -170,6 +174,7 @@ function write(stage, outputFiles, sourceStamp) {
     const target = path.join(stage, rel);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     if (!out.path.endsWith('.js')) {
+      // cli/main.cjs gets require and __tradelogRoot from its loader.
       fs.writeFileSync(target, out.contents);
       continue;
     }
@@ -191,6 +196,86 @@ function write(stage, outputFiles, sourceStamp) {
   }
   fs.writeFileSync(path.join(stage, STAMP), String(sourceStamp));
   return copied;
+}
+
+// cli/main.js: runs cli/main.cjs through V8's code cache (cli/main.cjs.cache, made by trainCodeCache) when there is
+// one that fits this Node (V8 refuses one made by another version or with other flags; it is then compiled as usual).
+// TRADELOG_CODE_CACHE_OUT (the build only) names the file to write the cache to when the process exits;
+// TRADELOG_CODE_CACHE_CHECK=1 says on stderr whether the cache was used (tests).
+const LOADER = `// Made by scripts/build.mjs: runs main.cjs, the bundled command line, through V8's code cache when it fits.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const file = path.join(dir, 'main.cjs');
+let cachedData;
+try {
+  cachedData = fs.readFileSync(\`\${file}.cache\`);
+} catch {}
+const wrapped = \`(function (exports, require, module, __filename, __dirname, __tradelogRoot) {\${fs.readFileSync(file, 'utf8')}\\n})\`;
+const script = new vm.Script(wrapped, { filename: file, cachedData, importModuleDynamically: (specifier) => import(specifier) });
+const out = process.env.TRADELOG_CODE_CACHE_OUT;
+if (out) process.once('exit', () => fs.writeFileSync(out, script.createCachedData()));
+if (process.env.TRADELOG_CODE_CACHE_CHECK) process.stderr.write(\`code cache: \${cachedData ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'none'}\\n\`);
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(file), module, file, dir, pathToFileURL(\`\${path.join(dir, '..')}/\`));
+`;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the built server once on an empty data directory, asks /health, stops it with SIGTERM: the loader then
+ * writes V8's code cache of everything a start compiled, which later starts load instead of compiling (about a
+ * sixth of a start on two cores). Without loopback or a working install the build goes on without a cache.
+ */
+async function trainCodeCache(stage) {
+  const cacheFile = path.join(stage, 'cli', 'main.cjs.cache');
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-build-'));
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRADELOG_') && k !== 'NODE_OPTIONS'));
+  const args = [path.join(stage, 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', data];
+  const child = spawn(process.execPath, args, {
+    env: { ...env, TRADELOG_CODE_CACHE_OUT: `${cacheFile}.tmp`, TRADELOG_LOG_LEVEL: 'silent', TRADELOG_SCHEDULER_INTERVAL_MINUTES: '0' },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const health = () =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', () => resolve(0));
+    });
+  try {
+    const deadline = Date.now() + 60_000;
+    while ((await health()) !== 200) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error('the built server did not answer /health');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    if ((await exited) !== 0) throw new Error('the built server did not stop cleanly');
+    // Readable by any user: the image runs the app as another user than the one who built it.
+    fs.writeFileSync(cacheFile, fs.readFileSync(`${cacheFile}.tmp`), { mode: 0o644 });
+    fs.chmodSync(cacheFile, 0o644);
+    return fs.statSync(cacheFile).size;
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(`${cacheFile}.tmp`, { force: true });
+    fs.rmSync(data, { recursive: true, force: true });
+  }
 }
 
 /** Replaces the output directory with `stage`; when another build swapped its own in meanwhile, that one stays. */
@@ -218,30 +303,55 @@ async function main() {
     if (stamp >= sourceStamp && fs.existsSync(path.join(outDir, 'cli', 'main.js'))) return;
   }
   const { build } = await import('esbuild');
-  const options = {
+  const common = {
     bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
-    outdir: outDir,
-    outbase: src,
-    entryNames: '[dir]/[name]',
-    chunkNames: 'chunks/[name]-[hash]',
     external: EXTERNAL,
     plugins: [metaUrlPlugin, lazyPlugin, patchPlugin],
     legalComments: 'none',
     logLevel: 'warning',
+    write: false,
   };
-  const { named, unreached } = await entryPoints(build, options);
-  const result = await build({ ...options, entryPoints: [ENTRY, ...named, ...unreached], write: false });
+  // The command line as one CommonJS file (what V8's code cache applies to); its `import()`s are bundled in.
+  const cli = await build({
+    ...common,
+    format: 'cjs',
+    entryPoints: [ENTRY],
+    outfile: path.join(outDir, 'cli', 'main.cjs'),
+    metafile: true,
+  });
+  // Modules started by path, as ES modules at their tsc paths, sharing chunks among themselves.
+  const { named, unreached } = startedByPath(cli.metafile.inputs);
+  const others =
+    named.length + unreached.length === 0
+      ? { outputFiles: [] }
+      : await build({
+          ...common,
+          format: 'esm',
+          splitting: true,
+          outdir: outDir,
+          outbase: src,
+          entryNames: '[dir]/[name]',
+          chunkNames: 'chunks/[name]-[hash]',
+          entryPoints: [...named, ...unreached],
+        });
   const stage = `${outDir}.build-${process.pid}`;
   fs.rmSync(stage, { recursive: true, force: true });
   try {
-    const copied = write(stage, result.outputFiles, sourceStamp);
+    const copied = write(stage, [...cli.outputFiles, ...others.outputFiles], sourceStamp);
+    fs.writeFileSync(path.join(stage, 'cli', 'main.js'), LOADER);
+    let cache = 'no code cache';
+    if (!args.includes('--no-code-cache')) {
+      try {
+        cache = `code cache ${Math.round((await trainCodeCache(stage)) / 1024)} kB`;
+      } catch (err) {
+        console.error(`build: no code cache (${err instanceof Error ? err.message : err}); starts compile as usual`);
+      }
+    }
     swapIn(stage);
     console.error(
-      `build: bundled src/ into ${path.relative(process.cwd(), outDir) || '.'} (${result.outputFiles.length} files; ` +
+      `build: bundled src/ into ${path.relative(process.cwd(), outDir) || '.'} (cli/main.cjs with ${cache}; ` +
         `workers: ${named.map(builtPath).join(', ') || 'none'}; ${unreached.length} module(s) no import reaches, each on its own) ` +
         `and copied ${copied} other file(s)`,
     );

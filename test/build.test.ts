@@ -20,12 +20,12 @@ function projectCopy(t: Parameters<typeof tempDir>[0]): string {
   return dir;
 }
 
-function run(cwd: string, args: string[]) {
-  const r = spawnSync(process.execPath, args, { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 });
+function run(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, args, { cwd, env: cleanEnv(env), encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
-test('build bundles a worker file where the module starting it finds it, from the bundle as from the sources', (t) => {
+test('build bundles a worker file where the module starting it finds it, from the bundle as from the sources, and a code cache V8 accepts', (t) => {
   const dir = projectCopy(t);
   // A worker started by path, importing a module the server's chunks share, and a script that starts it the way
   // the sources do: `new URL('./x.js', import.meta.url)`, .ts when running through tsx.
@@ -64,6 +64,16 @@ worker.once('message', (m) => {
   ]) {
     assert.ok(fs.existsSync(path.join(dir, 'dist', f)), `dist/${f}`);
   }
+  // The command line runs through V8's code cache, made by the build and readable by the image's other user.
+  const cache = path.join(dir, 'dist', 'cli', 'main.cjs.cache');
+  assert.equal(fs.statSync(cache).mode & 0o777, 0o644);
+  const version = run(dir, ['dist/cli/main.js', '--version'], { TRADELOG_CODE_CACHE_CHECK: '1' });
+  assert.equal(version.status, 0, version.out);
+  assert.match(version.out, /code cache: accepted/);
+  const otherFlags = run(dir, ['--max-old-space-size=999', 'dist/cli/main.js', '--version'], { TRADELOG_CODE_CACHE_CHECK: '1' });
+  assert.equal(otherFlags.status, 0, otherFlags.out);
+  assert.match(otherFlags.out, /code cache: rejected/, 'a cache V8 refuses only costs the compile');
+
   const fromBundle = run(dir, ['dist/probe/start.js']);
   assert.equal(fromBundle.status, 0, fromBundle.out);
   assert.match(fromBundle.stdout, /^TL_INTERNAL from js$/m);

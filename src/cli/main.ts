@@ -35,23 +35,29 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-const name = process.argv[2];
-const wanted =
-  name !== undefined && Object.hasOwn(MODULES, name) ? [MODULES[name] as () => Promise<CommandModule>] : Object.values(MODULES);
-const loaded = new Set<CommandModule>();
-for (const load of wanted) {
-  const mod = await load();
-  if (!loaded.has(mod)) mod.register(program);
-  loaded.add(mod);
-}
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  const wanted =
+    name !== undefined && Object.hasOwn(MODULES, name) ? [MODULES[name] as () => Promise<CommandModule>] : Object.values(MODULES);
+  const loaded = new Set<CommandModule>();
+  for (const load of wanted) {
+    const mod = await load();
+    if (!loaded.has(mod)) mod.register(program);
+    loaded.add(mod);
+  }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // --help and --version exit 0; usage errors exit 2 (docs/interface.md: bad arguments).
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else {
-    throw err;
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors exit 2 (docs/interface.md: bad arguments).
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else {
+      throw err;
+    }
   }
 }
+
+// No top-level await: the build bundles this file as CommonJS (scripts/build.mjs). A failure is an unhandled
+// rejection, which prints the error and exits 1, as a failed top-level await did.
+void main();
