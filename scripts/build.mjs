@@ -199,7 +199,8 @@ function write(stage, outputFiles, sourceStamp) {
 }
 
 // cli/main.js: runs cli/main.cjs through V8's code cache (cli/main.cjs.cache, made by trainCodeCache) when there is
-// one that fits this Node (V8 refuses one made by another version or with other flags; it is then compiled as usual).
+// one made for this file that fits this Node (V8 refuses one made by another version or with other flags; the file is
+// then compiled as usual).
 // TRADELOG_CODE_CACHE_OUT (the build only) names the file to write the cache to when the process exits;
 // TRADELOG_CODE_CACHE_CHECK=1 says on stderr whether the cache was used (tests).
 const LOADER = `// Made by scripts/build.mjs: runs main.cjs, the bundled command line, through V8's code cache when it fits.
@@ -211,14 +212,17 @@ import vm from 'node:vm';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const file = path.join(dir, 'main.cjs');
+// The cache starts with the path it was made for: V8 would accept it elsewhere, but name the old path in stack traces.
 let cachedData;
 try {
-  cachedData = fs.readFileSync(\`\${file}.cache\`);
+  const cache = fs.readFileSync(\`\${file}.cache\`);
+  const nl = cache.indexOf(10);
+  if (cache.subarray(0, nl).toString() === file) cachedData = cache.subarray(nl + 1);
 } catch {}
 const wrapped = \`(function (exports, require, module, __filename, __dirname, __tradelogRoot) {\${fs.readFileSync(file, 'utf8')}\\n})\`;
 const script = new vm.Script(wrapped, { filename: file, cachedData, importModuleDynamically: (specifier) => import(specifier) });
 const out = process.env.TRADELOG_CODE_CACHE_OUT;
-if (out) process.once('exit', () => fs.writeFileSync(out, script.createCachedData()));
+if (out) process.once('exit', () => fs.writeFileSync(out, Buffer.concat([Buffer.from(\`\${file}\\n\`), script.createCachedData()])));
 if (process.env.TRADELOG_CODE_CACHE_CHECK) process.stderr.write(\`code cache: \${cachedData ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'none'}\\n\`);
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(file), module, file, dir, pathToFileURL(\`\${path.join(dir, '..')}/\`));
@@ -240,12 +244,12 @@ function freePort() {
  * writes V8's code cache of everything a start compiled, which later starts load instead of compiling (about a
  * sixth of a start on two cores). Without loopback or a working install the build goes on without a cache.
  */
-async function trainCodeCache(stage) {
-  const cacheFile = path.join(stage, 'cli', 'main.cjs.cache');
+async function trainCodeCache(dir) {
+  const cacheFile = path.join(dir, 'cli', 'main.cjs.cache');
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-build-'));
   const port = await freePort();
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRADELOG_') && k !== 'NODE_OPTIONS'));
-  const args = [path.join(stage, 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', data];
+  const args = [path.join(dir, 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', data];
   const child = spawn(process.execPath, args, {
     env: { ...env, TRADELOG_CODE_CACHE_OUT: `${cacheFile}.tmp`, TRADELOG_LOG_LEVEL: 'silent', TRADELOG_SCHEDULER_INTERVAL_MINUTES: '0' },
     stdio: 'ignore',
@@ -268,8 +272,8 @@ async function trainCodeCache(stage) {
     child.kill('SIGTERM');
     if ((await exited) !== 0) throw new Error('the built server did not stop cleanly');
     // Readable by any user: the image runs the app as another user than the one who built it.
-    fs.writeFileSync(cacheFile, fs.readFileSync(`${cacheFile}.tmp`), { mode: 0o644 });
-    fs.chmodSync(cacheFile, 0o644);
+    fs.chmodSync(`${cacheFile}.tmp`, 0o644);
+    fs.renameSync(`${cacheFile}.tmp`, cacheFile);
     return fs.statSync(cacheFile).size;
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -341,15 +345,16 @@ async function main() {
   try {
     const copied = write(stage, [...cli.outputFiles, ...others.outputFiles], sourceStamp);
     fs.writeFileSync(path.join(stage, 'cli', 'main.js'), LOADER);
+    swapIn(stage);
+    // Made in place: the cache names the file it was made for (see LOADER).
     let cache = 'no code cache';
     if (!args.includes('--no-code-cache')) {
       try {
-        cache = `code cache ${Math.round((await trainCodeCache(stage)) / 1024)} kB`;
+        cache = `code cache ${Math.round((await trainCodeCache(outDir)) / 1024)} kB`;
       } catch (err) {
         console.error(`build: no code cache (${err instanceof Error ? err.message : err}); starts compile as usual`);
       }
     }
-    swapIn(stage);
     console.error(
       `build: bundled src/ into ${path.relative(process.cwd(), outDir) || '.'} (cli/main.cjs with ${cache}; ` +
         `workers: ${named.map(builtPath).join(', ') || 'none'}; ${unreached.length} module(s) no import reaches, each on its own) ` +

@@ -73,6 +73,11 @@ worker.once('message', (m) => {
   const otherFlags = run(dir, ['--max-old-space-size=999', 'dist/cli/main.js', '--version'], { TRADELOG_CODE_CACHE_CHECK: '1' });
   assert.equal(otherFlags.status, 0, otherFlags.out);
   assert.match(otherFlags.out, /code cache: rejected/, 'a cache V8 refuses only costs the compile');
+  // A moved build does not use a cache made for another path (V8 would name the old files in stack traces).
+  fs.cpSync(path.join(dir, 'dist'), path.join(dir, 'moved'), { recursive: true });
+  const moved = run(dir, ['moved/cli/main.js', '--version'], { TRADELOG_CODE_CACHE_CHECK: '1' });
+  assert.equal(moved.status, 0, moved.out);
+  assert.match(moved.out, /code cache: none/);
 
   const fromBundle = run(dir, ['dist/probe/start.js']);
   assert.equal(fromBundle.status, 0, fromBundle.out);
