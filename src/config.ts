@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import * as z from 'zod';
 import { AppError } from './errors.js';
@@ -20,6 +21,85 @@ function isValidZone(zone: string): boolean {
   }
 }
 
+/** Tokens: printable ASCII (so they work in a form and in an Authorization header), at least 12 characters. */
+export const TOKEN_MIN_LENGTH = 12;
+/** ... and at least this many different characters: "aaaaaaaaaaaa" or "abababababab" is not a secret. */
+export const TOKEN_MIN_DISTINCT = 6;
+
+/** Why `token` (already trimmed) is too weak to guard the journal, or undefined when it will do. */
+export function weakTokenReason(token: string): string | undefined {
+  if (token.length < TOKEN_MIN_LENGTH) return `must be at least ${TOKEN_MIN_LENGTH} characters`;
+  if (!/^[\x20-\x7e]+$/.test(token)) return 'may hold only printable ASCII characters (letters, digits, punctuation, spaces)';
+  if (new Set(token).size < TOKEN_MIN_DISTINCT) {
+    return `must use at least ${TOKEN_MIN_DISTINCT} different characters (use a random one, e.g. openssl rand -hex 32)`;
+  }
+  return undefined;
+}
+
+function checkToken(token: string, ctx: z.RefinementCtx): void {
+  const reason = weakTokenReason(token);
+  if (reason) ctx.addIssue({ code: 'custom', message: reason });
+}
+
+/** One TRADELOG_ALLOWED_HOSTS entry: a host name or IP address (IPv6 in brackets), optionally with a port. */
+const HOST_ENTRY = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*))(?::(\d{1,5}))?$/;
+
+function parseAllowedHosts(text: string, ctx: z.RefinementCtx): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    const m = HOST_ENTRY.exec(entry);
+    const port = m?.[3] === undefined ? undefined : Number(m[3]);
+    if (!m || (m[1] !== undefined && !net.isIPv6(m[1])) || (port !== undefined && (port < 1 || port > 65535))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry "${raw.trim()}" is not a host name with an optional port (journal.example.com, journal.example.com:8443, 192.168.1.10:5000, [fd00::1]:5000)`,
+      });
+      return z.NEVER;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR range (10.0.0.0/8, fd00::/8) or one of proxy-addr's names (loopback, linklocal, uniquelocal). */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [addr = '', bits, extra] = entry.split('/');
+  const family = net.isIP(addr);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function parseTrustProxy(value: boolean | string, ctx: z.RefinementCtx): boolean | string[] {
+  if (typeof value === 'boolean') return value;
+  const v = value.trim().toLowerCase();
+  if (v === 'false' || v === '0' || v === 'no' || v === '') return false;
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  const list = v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const bad = list.find((e) => !isProxyAddress(e));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${bad}" is not an address or range; use false, true, or the proxy's addresses (127.0.0.1, 10.0.0.0/8, loopback)`,
+    });
+    return z.NEVER;
+  }
+  return list;
+}
+
+/** A URL with its user:password@ part masked, for display ("https://****@host/"). Text without one is returned as is. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1****@');
+}
+
 const configSchema = z.object({
   dataDir: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
@@ -29,7 +109,11 @@ const configSchema = z.object({
   importTimezone: z.string().refine(isValidZone, { message: 'not an IANA time zone (e.g. America/Los_Angeles)' }),
   yahooBaseUrl: z.url(),
   /** Secret the web app requires when it listens beyond loopback. Never logged. */
-  authToken: z.string().min(12, { message: 'must be at least 12 characters' }).optional(),
+  authToken: z.string().trim().superRefine(checkToken).optional(),
+  /** Extra names the web app answers to (besides 127.0.0.1, localhost, [::1] and the bound host): `name[:port]`. */
+  allowedHosts: z.string().transform(parseAllowedHosts),
+  /** Which peers may set X-Forwarded-For/-Proto/-Host: false, true (any) or a list of addresses/CIDR ranges. */
+  trustProxy: z.union([z.boolean(), z.string()]).transform(parseTrustProxy),
   /** Minutes between scheduled market-data refreshes; 0 turns the scheduler off. */
   schedulerIntervalMinutes: z.coerce
     .number()
@@ -60,6 +144,8 @@ export const CONFIG_KEYS: Record<ConfigKey, KeySpec> = {
   importTimezone: { env: 'TRADELOG_IMPORT_TIMEZONE', default: 'America/Los_Angeles' },
   yahooBaseUrl: { env: 'TRADELOG_YAHOO_BASE_URL', default: 'https://query1.finance.yahoo.com' },
   authToken: { env: 'TRADELOG_AUTH_TOKEN', secret: true, fileVariant: true },
+  allowedHosts: { env: 'TRADELOG_ALLOWED_HOSTS', default: '' },
+  trustProxy: { env: 'TRADELOG_TRUST_PROXY', default: false },
   schedulerIntervalMinutes: { env: 'TRADELOG_SCHEDULER_INTERVAL_MINUTES', default: 0 },
   watchImport: { env: 'TRADELOG_WATCH_IMPORT', default: false },
 };
@@ -109,7 +195,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const key = (issue?.path[0] ?? 'unknown') as ConfigKey;
     const spec = CONFIG_KEYS[key];
     const where = origin[key] ?? (spec ? spec.env : key);
-    const shown = spec?.secret ? '(hidden)' : JSON.stringify(raw[key]);
+    const shown = spec?.secret ? '(hidden)' : maskUrlCredentials(JSON.stringify(raw[key]));
     throw new AppError('TL_CONFIG_INVALID', `Invalid setting ${where}: ${shown} ${issue?.message ?? ''}`.trim(), {
       remedy: `Fix or unset ${spec ? spec.env : key}${spec ? ` (or --${kebab(key)})` : ''}.`,
       details: { key, source: where },
@@ -130,7 +216,7 @@ export function flagsOverriddenByEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv 
     const flag = flags[key];
     const fromEnv = env[spec.env];
     if (flag === undefined || fromEnv === undefined || fromEnv === '' || String(flag) === fromEnv) continue;
-    const shown = spec.secret ? '(hidden)' : fromEnv;
+    const shown = spec.secret ? '(hidden)' : maskUrlCredentials(fromEnv);
     out.push(
       `--${kebab(key)} ${spec.secret ? '(hidden)' : String(flag)} is ignored: ${spec.env}=${shown} takes precedence. Unset ${spec.env} to use the flag.`,
     );
@@ -143,7 +229,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {
     const value = config[key];
-    out[key] = spec.secret && value !== undefined ? '****' : value;
+    out[key] = spec.secret && value !== undefined ? '****' : typeof value === 'string' ? maskUrlCredentials(value) : value;
   }
   return out;
 }

@@ -12,10 +12,20 @@ export function register(program: Command): void {
     .description('web app and background jobs in one process')
     .option('--port <port>', 'port (env TRADELOG_PORT, default 5000)')
     .option('--host <host>', 'address to bind (env TRADELOG_HOST, default 127.0.0.1)')
-    .action(async (opts: GlobalOptions & { port?: string; host?: string }) => {
+    .option(
+      '--allowed-hosts <list>',
+      'other names the web app answers to, comma-separated, each with an optional port (env TRADELOG_ALLOWED_HOSTS)',
+    )
+    .option('--trust-proxy <value>', "false, true, or the reverse proxy's addresses/ranges (env TRADELOG_TRUST_PROXY, default false)")
+    .action(async (opts: GlobalOptions & { port?: string; host?: string; allowedHosts?: string; trustProxy?: string }) => {
       let ctx: ReturnType<typeof makeContext>;
       try {
-        ctx = makeContext(opts, { port: opts.port, host: opts.host }, 'info', 1);
+        ctx = makeContext(
+          opts,
+          { port: opts.port, host: opts.host, allowedHosts: opts.allowedHosts, trustProxy: opts.trustProxy },
+          'info',
+          1,
+        );
       } catch (err) {
         if (!isAppError(err)) throw err;
         process.stderr.write(`error ${err.code}: ${err.message}\nfix: ${err.remedy}\n`);

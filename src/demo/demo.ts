@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
+import { type Session, sessionsBetween } from '../calendar/sessions.js';
 import { AppError } from '../errors.js';
 import type { Bar } from '../market-data/bars.repo.js';
 import type { MarketData } from '../market-data/service.js';
-import { type Session, sessionsBetween } from '../market-data/sessions.js';
 import type { TimeframeId } from '../market-data/timeframes.js';
 import type { TradesService } from '../trades/trades.service.js';
 

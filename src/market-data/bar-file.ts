@@ -1,7 +1,7 @@
 import { IANAZone } from 'luxon';
 import { AppError } from '../errors.js';
 import { type Bar, validateBar } from './bars.repo.js';
-import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
+import { barTime, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * Bar files a user exported from their platform (`tradelog ohlc import`). Two formats, told apart by the first
@@ -14,6 +14,11 @@ import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
  *    `yyyyMMdd HHmmss;open;high;low;close;volume` for minute bars and `yyyyMMdd;open;high;low;close;volume` for daily
  *    bars, wall-clock time in the zone NinjaTrader runs in. NinjaTrader stamps an intraday bar with the time it
  *    closes, so one bar length is subtracted to get the open (override with `barTime: 'open'`).
+ *
+ * Daily bars (`1d`) are labelled with their CME trading day (timeframes.ts `barTime`): a date alone
+ * (`2025-06-18`, NinjaTrader's `20250618`) is that trading day whatever the zone; a moment (Unix seconds, a time
+ * of day) is the trading day it falls in (a bar stamped at the 17:00 CT session open is the next day's). Two lines
+ * of one trading day are a duplicate (a Sunday-dated bar belongs to Monday).
  *
  * Every line is checked (format, numbers, the bar's own consistency via validateBar, duplicate times); problems are
  * reported with their line number. A wall-clock time that does not exist in the zone (the hour skipped when clocks
@@ -137,8 +142,9 @@ export function parseBarFile(text: string, options: BarFileOptions): ParsedBarFi
     format = 'csv';
     dataStart = firstIndex + 1;
   }
-  const barTime = options.barTime ?? (format === 'ninjatrader' ? 'close' : 'open');
-  const shift = barTime === 'close' && tf.id !== '1d' ? tf.seconds : 0;
+  const stamped = options.barTime ?? (format === 'ninjatrader' ? 'close' : 'open');
+  const daily = tf.id === '1d';
+  const shift = stamped === 'close' && !daily ? tf.seconds : 0;
 
   const bars: (Bar & { line: number })[] = [];
   const rejected: LineProblem[] = [];
@@ -159,7 +165,7 @@ export function parseBarFile(text: string, options: BarFileOptions): ParsedBarFi
         const f = m.slice(1).map((x) => Number(x ?? 0)) as number[];
         const [y, mo, d, h = 0, mi = 0, s = 0] = f as [number, number, number, number?, number?, number?];
         checkDate(y, mo, d, h, mi, s, t);
-        ms = toUtc(y, mo, d, h, mi, s);
+        ms = daily && m[4] === undefined ? Date.UTC(y, mo - 1, d) : toUtc(y, mo, d, h, mi, s);
       } else if (/^\d+$/.test(t)) {
         if (t.length > 11) throw new LineError(`time ${t} looks like milliseconds; give Unix seconds or ISO 8601`);
         ms = Number(t) * 1000;
@@ -181,13 +187,15 @@ export function parseBarFile(text: string, options: BarFileOptions): ParsedBarFi
           const zone = (z[8] as string).toUpperCase();
           const offsetMin = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
           ms = Date.UTC(y, mo - 1, d, h, mi, s) + frac - offsetMin * 60_000;
+        } else if (daily && m[4] === undefined) {
+          ms = Date.UTC(y, mo - 1, d);
         } else {
           ms = toUtc(y, mo, d, h, mi, s) + frac;
         }
       }
       if (ms % 1000 !== 0) throw new LineError(`time "${t}" has a fraction of a second`);
       const bar: Bar & { line: number } = {
-        time: ms / 1000 - shift,
+        time: daily ? barTime('1d', ms / 1000) : ms / 1000 - shift,
         open: num(cells[1], 'open'),
         high: num(cells[2], 'high'),
         low: num(cells[3], 'low'),
@@ -209,7 +217,8 @@ export function parseBarFile(text: string, options: BarFileOptions): ParsedBarFi
     const b = bars[i] as Bar & { line: number };
     const prev = bars[i - 1];
     if (prev && prev.time === b.time) {
-      rejected.push({ line: b.line, reason: `same bar time as line ${prev.line}` });
+      const what = daily ? `same trading day (${new Date(b.time * 1000).toISOString().slice(0, 10)})` : 'same bar time';
+      rejected.push({ line: b.line, reason: `${what} as line ${prev.line}` });
       continue;
     }
     unique.push({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume });

@@ -1,6 +1,6 @@
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
-import { badTimeframe, isTimeframeId, type TimeframeId } from './timeframes.js';
+import { badTimeframe, barTime, isTimeframeId, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * The bars store in market.db (table `bars`, migration market/0001).
@@ -13,6 +13,12 @@ import { badTimeframe, isTimeframeId, type TimeframeId } from './timeframes.js';
  * - **time = Unix seconds (UTC) of the bar's open.** Seconds because that is what the chart library and the
  *   `ohlc bars` output use, and it keeps the key compact; everything else in the program speaks epoch ms, so
  *   names carry the unit (`fromSec`, `time`).
+ * - **A daily bar's time is 00:00 UTC of its CME trading day** (timeframes.ts `barTime`): the session that opens
+ *   at 17:00 CT on Tuesday evening is Wednesday's bar, stored at Wednesday 00:00 UTC, so read as a UTC date the
+ *   key names the day the calendar and the statistics name. `upsert` applies this to every daily bar it is given,
+ *   whatever its source stamped it with, so no writer (download, file import, demo, legacy import) can store it
+ *   otherwise; two bars of one trading day in one call are one bar (the later wins). Migration market/0003 moved
+ *   the bars stored before.
  * - Prices as received (the Yahoo provider rounds to the instrument's tick); volume a whole number of contracts.
  * - `source`: 'yahoo' | 'csv' | 'legacy' | 'demo' | 'derived' (4h built from 1h). The last write wins.
  * - Every bar is validated before it is written (see `validateBar`); rejected bars are counted and reported, never
@@ -99,7 +105,10 @@ export interface BarsRepo {
   readColumnarJson(instrument: string, timeframe: TimeframeId, query?: RangeQuery): string;
   /** Open times (Unix seconds) stored in [fromSec, toSec), ascending. */
   times(instrument: string, timeframe: TimeframeId, fromSec: number, toSec: number): number[];
-  /** Count, oldest and newest bar per instrument and timeframe (all instruments when none is given). */
+  /**
+   * Count, oldest and newest bar per instrument and timeframe (all instruments when none is given), by instrument
+   * and then by bar length (1m, 5m, 15m, 30m, 1h, 4h, 1d).
+   */
   coverage(instrument?: string): CoverageRow[];
 }
 
@@ -194,6 +203,12 @@ function bounds(query: RangeQuery): [number, number] {
 
 type RawRow = [number, number, number, number, number, number];
 
+/** Order of timeframes by bar length; a name that is not a timeframe sorts last. */
+function byLength(a: string, b: string): number {
+  const rank = (tf: string) => (isTimeframeId(tf) ? TIMEFRAMES[tf].seconds : Number.POSITIVE_INFINITY);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 export function createBarsRepo(db: Db): BarsRepo {
   const conn = db.conn;
   // Upsert that only rewrites a row whose values or source differ, so `changes` counts real changes. Bars go in
@@ -260,6 +275,7 @@ export function createBarsRepo(db: Db): BarsRepo {
     upsert(instrument, timeframe, bars, source) {
       checkKey(instrument, timeframe);
       const result: UpsertResult = { received: bars.length, stored: 0, unchanged: 0, rejected: 0, rejections: [] };
+      const daily = timeframe === '1d';
       db.write(() => {
         let pending = 0;
         let valid = 0;
@@ -275,7 +291,7 @@ export function createBarsRepo(db: Db): BarsRepo {
           const o = pending * 9;
           batchArgs[o] = instrument;
           batchArgs[o + 1] = timeframe;
-          batchArgs[o + 2] = b.time;
+          batchArgs[o + 2] = daily ? barTime('1d', b.time) : b.time;
           batchArgs[o + 3] = b.open;
           batchArgs[o + 4] = b.high;
           batchArgs[o + 5] = b.low;
@@ -318,7 +334,9 @@ export function createBarsRepo(db: Db): BarsRepo {
 
     coverage(instrument) {
       if (instrument !== undefined) checkKey(instrument, '1h');
-      return db.read(() => (instrument === undefined ? coverageAll.all() : coverageOne.all(instrument))) as CoverageRow[];
+      const rows = db.read(() => (instrument === undefined ? coverageAll.all() : coverageOne.all(instrument))) as CoverageRow[];
+      // Timeframes by length (1m … 1h, 4h, 1d), not as text (which puts 1d before 1h).
+      return rows.sort((a, b) => (a.instrument < b.instrument ? -1 : a.instrument > b.instrument ? 1 : byLength(a.timeframe, b.timeframe)));
     },
   };
 }

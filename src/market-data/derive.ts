@@ -1,5 +1,5 @@
+import { fourHourBucket } from '../calendar/sessions.js';
 import type { Bar } from './bars.repo.js';
-import { fourHourBucket } from './sessions.js';
 
 /**
  * 4h bars from 1h bars, on CME session boundaries: each session (17:00 CT to 16:00 CT) is cut into buckets that

@@ -1,14 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { openRanges, sessionAnchor } from '../calendar/sessions.js';
 import { AppError, errorMessage, isAppError } from '../errors.js';
-import type { BarsRepo } from './bars.repo.js';
+import type { BarsRepo, UpsertResult } from './bars.repo.js';
 import type { CoverageRepo } from './coverage.repo.js';
 import { deriveFourHourBars } from './derive.js';
-import { type BarsProvider, cancelledError, isRetryable, retryAfterMs } from './provider.js';
+import { type BarsProvider, cancelledError, isRetryable, type ProviderBars, providerError, retryAfterMs } from './provider.js';
 import { alignRanges, intersectRanges, mergeRanges, type Range, rangeMeasure, splitRanges, subtractRanges } from './ranges.js';
-import { openRanges, sessionAnchor } from './sessions.js';
 import type { SymbolMapper } from './symbols.js';
-import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
+import { barSpan, DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * Downloads recent bars for one instrument, timeframe by timeframe (`tradelog ohlc update`, the web app's
@@ -28,7 +28,8 @@ import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId 
  * Failures: each timeframe is independent; a failing one is reported with its error code and the others go on.
  * Rate-limit and transient errors are retried with exponential backoff and jitter (capped per wait, a few attempts);
  * other errors are not retried. Requests to one provider start at least `requestSpacingMs` apart, across all
- * concurrent updates in the process.
+ * concurrent updates in the process. An answer whose every bar is refused (invalid, or outside the requested
+ * range) is TL_MARKET_BAD_RESPONSE and its range is not recorded as fetched, so it never passes for downloaded.
  *
  * 4h is not requested: the 1h bars of the 4h window are fetched (what is missing of them) and the 4h bars are
  * rebuilt from the stored 1h bars on CME session boundaries (derive.ts).
@@ -63,7 +64,7 @@ export interface TimeframeReport {
   fetched: number;
   /** Bars inserted or changed in the store (for 4h: 4h bars). */
   stored: number;
-  /** Bars that failed validation and were not stored. */
+  /** Bars not stored: they failed validation or lay outside the requested range. */
   rejected: number;
   /** Bars the feed listed without prices (no trade), skipped. */
   nullsSkipped: number;
@@ -170,6 +171,18 @@ function emptyReport(timeframe: TimeframeId): TimeframeReport {
 
 const toSecRanges = (ranges: Range[]): Range[] => ranges.map((r) => ({ start: Math.floor(r.start / 1000), end: Math.ceil(r.end / 1000) }));
 
+/** TL_MARKET_BAD_RESPONSE for an answer none of whose bars could be stored. */
+function allRefusedError(symbol: string, timeframe: TimeframeId, answer: ProviderBars, result: UpsertResult): AppError {
+  const received = answer.bars.length + answer.outOfRange;
+  const first = result.rejections[0];
+  const why = first ? `first: ${first.reason}` : `${answer.outOfRange} outside the requested range`;
+  return providerError('badResponse', `Every one of the ${received} ${timeframe} bars answered for ${symbol} was refused (${why}).`, {
+    remedy:
+      'Nothing of that answer was stored and the range will be asked for again. Retry later; if it persists check TRADELOG_YAHOO_BASE_URL.',
+    details: { symbol, timeframe, received, invalid: result.rejected, outOfRange: answer.outOfRange },
+  });
+}
+
 export function createDownloader(deps: DownloaderDeps): Downloader {
   const { bars, coverage, provider, symbols } = deps;
   const atomic = deps.transaction ?? (<T>(fn: () => T): T => fn());
@@ -209,7 +222,7 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
     const window = windowOf(timeframe, nowSec, days);
     if (window.end <= window.start) return { requests: [], complete: true };
     const open = mergeRanges(toSecRanges(openRanges(window.start * 1000, window.end * 1000)));
-    const stored = bars.times(root, timeframe, window.start - tf.seconds, window.end).map((t) => ({ start: t, end: t + tf.seconds }));
+    const stored = bars.times(root, timeframe, window.start - tf.seconds, window.end).map((t) => barSpan(timeframe, t));
     const covered = mergeRanges([...coverage.covered(root, timeframe, window.start, window.end), ...stored]);
     let missing = subtractRanges(open, covered);
     let fresh = false;
@@ -245,6 +258,21 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
     return { requests: splitRanges(joined, maxSpan), complete };
   }
 
+  /**
+   * Store one answer's bars and record its range as fetched, in one transaction. When the answer held bars and
+   * every one of them was refused (failed validation or lay outside the range), nothing is stored and the range
+   * is not recorded: it is asked for again next time instead of counting as downloaded.
+   */
+  function storeAnswer(root: string, timeframe: TimeframeId, answer: ProviderBars, covered: Range): UpsertResult & { allRefused: boolean } {
+    return atomic(() => {
+      const r = bars.upsert(root, timeframe, answer.bars, provider.source);
+      const received = answer.bars.length + answer.outOfRange;
+      const allRefused = received > 0 && r.stored + r.unchanged === 0;
+      if (!allRefused) coverage.addCovered(root, timeframe, covered);
+      return { ...r, allRefused };
+    });
+  }
+
   async function fetchTimeframe(
     root: string,
     symbol: string,
@@ -276,21 +304,18 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
             ...(tick === undefined ? {} : { tickSize: tick }),
             ...(options.signal ? { signal: options.signal } : {}),
           });
-          const result = atomic(() => {
-            const r = bars.upsert(root, timeframe, answer.bars, provider.source);
-            coverage.addCovered(root, timeframe, { start: range.start, end: Math.min(range.end, final) });
-            return r;
-          });
+          const result = storeAnswer(root, timeframe, answer, { start: range.start, end: Math.min(range.end, final) });
           report.fetched += answer.bars.length;
           report.nullsSkipped += answer.nullsSkipped;
-          report.rejected += result.rejected;
+          report.rejected += result.rejected + answer.outOfRange;
           if (reportAs === timeframe) report.stored += result.stored;
-          if (result.rejected > 0) {
+          if (result.rejected + answer.outOfRange > 0) {
             deps.logger?.warn(
-              { instrument: root, timeframe, rejections: result.rejections },
-              `${result.rejected} ${timeframe} bars failed validation`,
+              { instrument: root, timeframe, outOfRange: answer.outOfRange, rejections: result.rejections },
+              `${result.rejected + answer.outOfRange} ${timeframe} bars refused (failed validation or outside the requested range)`,
             );
           }
+          if (result.allRefused) throw allRefusedError(symbol, timeframe, answer, result);
           break;
         } catch (err) {
           if (options.signal?.aborted) throw cancelledError();

@@ -27,6 +27,8 @@ export interface ProviderBars {
   bars: Bar[];
   /** Bars the feed listed with no prices (no trade in that bar), left out. */
   nullsSkipped: number;
+  /** Bars outside the requested range (more than one bar before or after it), dropped. */
+  outOfRange: number;
 }
 
 export interface BarsProvider {

@@ -1,11 +1,10 @@
+import type { Range } from '../calendar/sessions.js';
+
 /**
  * Half-open time ranges [start, end) and the set operations the downloader needs to work out what is missing.
  * Pure; units are whatever the caller uses consistently (the downloader uses Unix seconds).
  */
-export interface Range {
-  start: number;
-  end: number;
-}
+export type { Range };
 
 /** Sorted, non-overlapping, non-empty; touching ranges are joined. */
 export function mergeRanges(ranges: readonly Range[]): Range[] {

@@ -1,3 +1,4 @@
+import { type Range, sessionFor, tradingDayNumber } from '../calendar/sessions.js';
 import { AppError } from '../errors.js';
 
 /**
@@ -104,6 +105,37 @@ export const TIMEFRAMES: Readonly<Record<TimeframeId, Timeframe>> = {
     refreshAfterSec: HOUR,
   },
 };
+
+const DAY_SEC = 86400;
+
+/**
+ * The stored time (bar key, Unix seconds) of a bar that a source stamped `sec`:
+ * - 1m … 1h: the bar's open on the interval's grid (a live bar stamped with its last trade moves to its open);
+ * - 1d: 00:00 UTC of the bar's CME trading day. A daily bar is labelled and placed on its trading day whatever
+ *   its source stamped it with (Yahoo and the demo: the 17:00 CT session open the evening before; other feeds:
+ *   midnight in Chicago, New York or UTC, or the close), so the chart, `ohlc bars`, the calendar and the
+ *   statistics all name the same day: read as a UTC date, the key is the trading day;
+ * - 4h: unchanged (built on session boundaries by derive.ts).
+ * Idempotent: a stored key maps to itself.
+ */
+export function barTime(timeframe: TimeframeId, sec: number): number {
+  const tf = TIMEFRAMES[timeframe];
+  if (tf.gridAligned) return Math.floor(sec / tf.seconds) * tf.seconds;
+  if (timeframe === '1d') return tradingDayNumber(sec * 1000) * DAY_SEC;
+  return sec;
+}
+
+/**
+ * The market time a stored bar stands for, in Unix seconds: [time, time + length) for intraday bars; for a daily
+ * bar, its trading day's session (17:00 CT the evening before to the close), since its key is that day's date.
+ */
+export function barSpan(timeframe: TimeframeId, time: number): Range {
+  if (timeframe === '1d') {
+    const session = sessionFor(new Date(time * 1000).toISOString().slice(0, 10));
+    if (session) return { start: session.open / 1000, end: session.close / 1000 };
+  }
+  return { start: time, end: time + TIMEFRAMES[timeframe].seconds };
+}
 
 export function isTimeframeId(value: string): value is TimeframeId {
   return (TIMEFRAME_IDS as readonly string[]).includes(value);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { zoneOffsets } from '../calendar/zone.js';
 import { AppError } from '../errors.js';
 import { type Book, createExecutionsRepo, INSERT_BATCH, type StoredFill } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
@@ -16,7 +17,6 @@ import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
 import type { DstResolution } from './time.js';
-import { zoneOffsets } from './zone.js';
 
 /**
  * Importing NinjaTrader CSVs. A file is one transaction: its executions and the rebuilt positions of the books it

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { zoneOffsets } from '../calendar/zone.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import type { BarsRepo } from '../market-data/bars.repo.js';
 import type { TimeframeId } from '../market-data/timeframes.js';
@@ -14,7 +15,6 @@ import type { Action, Validity } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 import { rebuildBooks, type TradesContext, uniqueBooks } from './rebuild.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
-import { zoneOffsets } from './zone.js';
 
 /**
  * Import a Futures Trading Log (the Python app this project replaces) database: reference-app.md §2.2.

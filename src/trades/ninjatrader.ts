@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import type { ZoneOffsets } from '../calendar/zone.js';
 import { isAppError } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
 import { CsvRecords } from './csv-records.js';
 import { parseCommissionCents, parsePriceUnits } from './money.js';
 import { type Action, actionSign, type Validity } from './positions.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
-import type { ZoneOffsets } from './zone.js';
 
 /**
  * NinjaTrader execution CSVs (reference-app.md §3.1): the add-on's 15-column file

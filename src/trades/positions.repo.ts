@@ -1,8 +1,8 @@
+import { tradingDay } from '../calendar/sessions.js';
 import type { Db } from '../db/open.js';
 import { placeRow } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import type { BuiltPosition, Validity } from './positions.js';
-import { tradingDay } from './session.js';
 import type { StatsPosition } from './stats.js';
 
 /**

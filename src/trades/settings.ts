@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { isValidZone } from '../calendar/zone.js';
 import type { SettingsRepo } from '../settings/settings.repo.js';
-import { isValidZone } from './zone.js';
 
 /**
  * The trades area's setting `import.timezone` (the zone NinjaTrader's wall-clock times are read in; when set it

@@ -1,6 +1,6 @@
+import { CME_ZONE, isoWeekOfDay, tradingDayNumber } from '../calendar/sessions.js';
+import { dayString, hourOfDay } from '../calendar/zone.js';
 import { centsToDollars, roundHalfAway } from './money.js';
-import { hourOfDay, isoWeekOfDay, SESSION_ZONE, tradingDayNumber } from './session.js';
-import { dayString } from './zone.js';
 
 /**
  * Performance statistics: pure functions over positions.
@@ -14,7 +14,7 @@ import { dayString } from './zone.js';
  * - avgWin / avgLoss = mean net of wins / of losses (avgLoss is negative); largestWin / largestLoss likewise;
  * - maxDrawdown = the largest fall of the cumulative net P&L from a previous peak (the curve starts at 0), ≥ 0;
  * - longest win / loss streak: consecutive wins / losses; a breakeven position ends both.
- * Groups: trading day (CME session, rolls at 17:00 America/Chicago; session.ts) of closedAt, its ISO week and
+ * Groups: trading day (CME session, rolls at 17:00 America/Chicago; src/calendar/sessions.ts) of closedAt, its ISO week and
  * month; instrument (root), contract, account, side; hour of day of openedAt in `hourZone` (default
  * America/Chicago, exchange time). Money is returned in dollars, exact to the cent.
  */
@@ -191,7 +191,7 @@ export function computeStats(positions: readonly StatsPosition[], options: Stats
     for (const p of closed) all.add(p);
     return all.result();
   }
-  const keyOf = keyFunction(options.by, options.hourZone ?? SESSION_ZONE);
+  const keyOf = keyFunction(options.by, options.hourZone ?? CME_ZONE);
   const groups = new Map<string, Acc>();
   for (const p of closed) {
     all.add(p);

@@ -1,4 +1,4 @@
-import type { ZoneOffsets } from './zone.js';
+import type { ZoneOffsets } from '../calendar/zone.js';
 
 /**
  * Execution times as NinjaTrader writes them, read as wall-clock time in the import zone

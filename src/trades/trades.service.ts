@@ -1,3 +1,4 @@
+import { tradingDay } from '../calendar/sessions.js';
 import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
 import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
@@ -17,7 +18,6 @@ import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
-import { tradingDay } from './session.js';
 import { importTimezone } from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, {
   type FastifyBaseLogger,
@@ -13,20 +12,24 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import { type Config, loadConfig } from '../config.js';
 import { type HealthReport, unavailableError } from '../db/startup.js';
 import type { Store } from '../db/store.js';
 import { AppError, isAppError, sqliteCode } from '../errors.js';
 import type { WebContext } from './context.js';
 import { HealthMonitor } from './health.js';
+import { HostPolicy } from './hosts.js';
 import { lazyCompilers } from './lazy-schemas.js';
 import { Metrics } from './metrics.js';
 import { RecentErrors } from './recent-errors.js';
 import { assetDir, createRenderer, type Render } from './render.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPageRoutes } from './routes/pages.js';
-import { assertSafeBinding, installSecurity, isApiPath, registerLogin } from './security.js';
+import { assertSafeBinding, dropUnreadBody, installSecurity, isApiPath, registerLogin, type SecurityOptions } from './security.js';
 import { createServices, displayZone, type Services } from './services.js';
+import { SessionStore, SignInThrottle } from './sessions.js';
+import { UPLOAD_LIMITS } from './uploads.js';
 import { installWarmUp } from './warm-up.js';
 
 export type { HealthReport } from '../db/startup.js';
@@ -45,10 +48,11 @@ export interface AppOptions {
    * 'fatal' = no store, every route but /health answers 503 with the finding and its fix.
    */
   health: () => HealthReport;
+  /** Now, for sessions and the sign-in throttle; the system clock when omitted. */
+  clock?: Clock;
 }
 
-/** Upload limits for the import page (per request). */
-export const UPLOAD_LIMITS = { fileBytes: 20 * 1024 * 1024, files: 20, rowsPerFile: 200_000 } as const;
+export { UPLOAD_LIMITS };
 
 const require = createRequire(import.meta.url);
 const CHARTS_FILE = path.join(
@@ -78,6 +82,16 @@ export function toAppError(err: unknown, req: FastifyRequest): AppError {
       remedy: 'Correct the value the message names and try again.',
     });
   }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new AppError(
+      'TL_WEB_BODY_TOO_LARGE',
+      `The request body is larger than ${req.method} ${req.routeOptions.url ?? 'this address'} takes.`,
+      {
+        remedy: 'Send the form from its page; files are uploaded on the Import page.',
+        details: { limitBytes: req.routeOptions.bodyLimit },
+      },
+    );
+  }
   if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_PARTS_LIMIT' || e.statusCode === 413) {
     return new AppError('TL_WEB_UPLOAD_TOO_LARGE', `The upload is too large (${e.message}).`, {
       remedy: `Upload at most ${UPLOAD_LIMITS.files} files of at most ${UPLOAD_LIMITS.fileBytes / 1024 / 1024} MB each; split bigger exports by date.`,
@@ -85,6 +99,13 @@ export function toAppError(err: unknown, req: FastifyRequest): AppError {
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError('TL_WEB_BAD_REQUEST', e.message, { status: e.statusCode, remedy: 'Check the request and try again.' });
+  }
+  if (req.isMultipart?.() && !req.uploadRead) {
+    // busboy's own errors (a missing boundary, a truncated part, a malformed header) carry no status: the body
+    // was at fault, not the server.
+    return new AppError('TL_WEB_BAD_REQUEST', `The upload is not a well-formed multipart form (${e.message}).`, {
+      remedy: 'Upload the files with the form on the Import page.',
+    });
   }
   req.log.error({ err, sqliteCode: sqliteCode(err), url: req.url }, 'unhandled error');
   return new AppError('TL_INTERNAL', 'Unexpected error while answering this request; nothing was changed by the failed step.', {
@@ -107,6 +128,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // Who may set X-Forwarded-For/-Proto/-Host (TRADELOG_TRUST_PROXY): then req.ip, req.protocol and req.host
+    // are the client's, so the session cookie is Secure behind a TLS proxy and the throttle counts per client.
+    trustProxy: config.trustProxy,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -157,6 +181,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       help: 'Market-data update jobs running now.',
       collect: () => [{ value: services.market.jobs.list().filter((j) => j.state === 'running').length }],
     });
+    metrics.addSource({
+      name: 'tradelog_market_jobs_queued',
+      help: 'Market-data update jobs waiting for a free slot.',
+      collect: () => [{ value: services.market.jobs.list().filter((j) => j.state === 'queued').length }],
+    });
     services.market.jobs.subscribe((job, event) => {
       if (event.type !== 'finished') return;
       metrics.inc('tradelog_market_jobs_total', 'Market-data update jobs finished, by who started them and outcome.', {
@@ -177,12 +206,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  installSecurity(app, { authToken: config.authToken });
+  const clock = options.clock ?? systemClock;
+  const security: SecurityOptions = {
+    authToken: config.authToken,
+    hosts: new HostPolicy({ bindHost: config.host, allowedHosts: config.allowedHosts }),
+    sessions: new SessionStore(clock),
+    throttle: new SignInThrottle(clock),
+  };
+  installSecurity(app, security);
   installWarmUp(app);
 
-  // Time spent in the server, for the browser's network panel and the benchmark (Server-Timing).
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // Time spent in the server, for the browser's network panel and the benchmark (Server-Timing). API answers are
+  // the trader's data: never stored by a browser or proxy unless the route says otherwise (bars: ETag revalidation).
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(3)}`);
+    if (isApiPath(req.url) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
 
@@ -211,16 +249,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  await app.register(multipart, {
-    attachFieldsToBody: true,
-    limits: {
-      fileSize: UPLOAD_LIMITS.fileBytes,
-      files: UPLOAD_LIMITS.files,
-      fields: 20,
-      parts: UPLOAD_LIMITS.files + 20,
-      fieldSize: 100_000,
-    },
-  });
   await app.register(fastifyStatic, {
     root: assetDir('public'),
     prefix: '/static/',
@@ -247,7 +275,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(ctx, render, req, reply, e);
   });
 
-  registerLogin(app, { authToken: config.authToken }, render);
+  registerLogin(app, security, render);
   registerOpsRoutes(app, ctx);
   registerPageRoutes(app, ctx);
 
@@ -259,7 +287,10 @@ function sendError(ctx: WebContext, render: Render, req: FastifyRequest, reply: 
     req.log.warn({ code: e.code, status: e.status, url: req.url }, e.message);
     ctx.recentErrors.add({ code: e.code, message: e.message, remedy: e.remedy, where: `${req.method} ${req.url.split('?')[0]}` });
   }
-  if (wantsJson(req)) {
+  // Refused before its body was read: the rest is dropped, never kept.
+  dropUnreadBody(req, reply);
+  // A refused Host gets no page: whoever sent it is not using this server by its name.
+  if (wantsJson(req) || e.code === 'TL_WEB_HOST_REFUSED') {
     return reply
       .code(e.status)
       .header('cache-control', 'no-store')

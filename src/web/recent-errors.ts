@@ -1,4 +1,9 @@
-/** The last errors the server answered with or saw in a background job, for the status page. */
+import { maskUrlCredentials } from '../config.js';
+
+/**
+ * The last errors the server answered with or saw in a background job, for the status page. A URL's user:password@
+ * in a message (a provider URL with credentials) is masked.
+ */
 export interface RecentError {
   at: string;
   code: string;
@@ -12,7 +17,12 @@ export class RecentErrors {
   constructor(private readonly max = 50) {}
 
   add(e: Omit<RecentError, 'at'>): void {
-    this.items.unshift({ at: new Date().toISOString(), ...e });
+    this.items.unshift({
+      at: new Date().toISOString(),
+      ...e,
+      message: maskUrlCredentials(e.message),
+      remedy: maskUrlCredentials(e.remedy),
+    });
     if (this.items.length > this.max) this.items.length = this.max;
   }
 

@@ -37,7 +37,7 @@ type Hooks = Pick<TestContext, 'after' | 'skip'> | { after: (fn: () => unknown) 
  * Launch Chromium with a fresh profile, or decide the test can't run: without chromium the test FAILS in CI
  * (CI=true) and is skipped with a printed reason elsewhere. Returns undefined when skipped.
  */
-export async function launchBrowser(t: Hooks): Promise<BrowserContext | undefined> {
+export async function launchBrowser(t: Hooks, extraArgs: string[] = []): Promise<BrowserContext | undefined> {
   if (!fs.existsSync(CHROMIUM)) {
     const reason = `chromium not found at ${CHROMIUM} (install it with "apt-get install -y chromium")`;
     if (process.env.CI === 'true') throw new Error(`${reason}; browser tests cannot be skipped in CI`);
@@ -49,7 +49,7 @@ export async function launchBrowser(t: Hooks): Promise<BrowserContext | undefine
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
     viewport: { width: 1360, height: 900 },
     timeout: 60_000,
   });

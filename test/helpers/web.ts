@@ -1,5 +1,6 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../src/clock.js';
 import { type Config, type DataPaths, loadConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/store.js';
 import { silentLogger } from '../../src/log.js';
@@ -21,14 +22,14 @@ export interface TestApp {
  */
 export async function buildTestApp(
   t: Hooks,
-  options: { env?: Record<string, string>; health?: () => HealthReport; noStore?: boolean; paths?: DataPaths } = {},
+  options: { env?: Record<string, string>; health?: () => HealthReport; noStore?: boolean; paths?: DataPaths; clock?: Clock } = {},
 ): Promise<TestApp> {
   const paths = options.paths ?? tempDataPaths(t);
   const config = loadConfig({ dataDir: paths.dataDir, logLevel: 'silent' }, { ...options.env });
   const logger = silentLogger();
   const store = options.noStore ? undefined : openStore(paths, { logger });
   const health = options.health ?? (() => ({ status: 'ok' as const, journalMode: store?.journal.journalMode, findings: [] }));
-  const app = await buildApp({ config, store, logger, health });
+  const app = await buildApp({ config, store, logger, health, ...(options.clock ? { clock: options.clock } : {}) });
   t.after(async () => {
     await app.close();
     store?.close();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import { CME_ZONE, isOpen, sessionFor } from '../../src/market-data/sessions.js';
+import { CME_ZONE, isOpen, sessionFor } from '../../src/calendar/sessions.js';
 
 /**
  * A local HTTP server that speaks the Yahoo Finance chart API (docs/interface.md), for tests and the browser test
@@ -48,13 +48,31 @@ export type FaultKind =
   /** Closes the connection without an answer. */
   | 'reset'
   /** A normal answer in which the first bar with prices has its high below its low. */
-  | 'inconsistent-bar';
+  | 'inconsistent-bar'
+  /** A normal answer in which every bar with prices has its high below its low. */
+  | 'all-inconsistent'
+  /** A normal answer whose timestamps are all moved by `shiftSec` (default 30 days back): outside the range asked. */
+  | 'shifted'
+  /** A normal answer that says it is for `symbol` (default ES=F) instead of the symbol asked. */
+  | 'wrong-symbol'
+  /** HTTP `status` (default 302) redirecting to `location`. */
+  | 'redirect'
+  /**
+   * An answer of `bytes` bytes (default 300 MiB) that starts like chart data, streamed in 64 KiB chunks as the
+   * client reads them (never held in memory); with `declareLength` it states its length in Content-Length.
+   */
+  | 'huge';
 
 export interface Fault {
   kind: FaultKind;
   status?: number;
   delayMs?: number;
   retryAfterSec?: number;
+  location?: string;
+  symbol?: string;
+  shiftSec?: number;
+  bytes?: number;
+  declareLength?: boolean;
 }
 
 export interface FaultMatch {
@@ -69,6 +87,8 @@ export interface StubRequest {
   period2: number;
   status: number;
   fault?: FaultKind;
+  /** Body bytes written (for 'huge': how much of it went out before the client stopped reading). */
+  bytesSent?: number;
 }
 
 export interface YahooStubOptions {
@@ -165,6 +185,34 @@ export function stubSeries(base: number, interval: string, period1: number, peri
   return slots(period1, period2, seconds, nowSec).map((t) => stubBar(base, t, seconds, nowSec, nullEvery));
 }
 
+const HUGE_CHUNK = Buffer.alloc(64 * 1024, '1,');
+
+/** Stream a 'huge' answer: a chart-shaped start, then `1,1,1,…` inside the timestamp array, while the client reads. */
+function streamHuge(res: http.ServerResponse, entry: StubRequest, fault: Fault, symbol: string): void {
+  const total = fault.bytes ?? 300 * 1024 * 1024;
+  res.writeHead(200, {
+    'content-type': 'application/json;charset=utf-8',
+    ...(fault.declareLength ? { 'content-length': String(total) } : {}),
+  });
+  const head = Buffer.from(`{"chart":{"result":[{"meta":{"symbol":${JSON.stringify(symbol)}},"timestamp":[`);
+  let sent = 0;
+  const write = (chunk: Buffer): boolean => {
+    const part = chunk.subarray(0, Math.max(0, total - sent));
+    sent += part.length;
+    entry.bytesSent = sent;
+    return res.write(part);
+  };
+  const pump = () => {
+    if (sent === 0 && !write(head)) return;
+    while (sent < total && !res.destroyed) {
+      if (!write(HUGE_CHUNK)) return;
+    }
+    if (sent >= total) res.end();
+  };
+  res.on('drain', pump);
+  pump();
+}
+
 export async function startYahooStub(options: YahooStubOptions = {}): Promise<YahooStub> {
   const template = JSON.parse(readFixture('chart-mnq-1h.json')) as {
     chart: { result: { meta: Record<string, unknown> }[] };
@@ -219,6 +267,12 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
         entry.status = -1;
         req.socket.destroy();
         return;
+      case 'redirect':
+        return send(f.fault.status ?? 302, '', { location: f.fault.location ?? '/' });
+      case 'huge':
+        entry.status = 200;
+        streamHuge(res, entry, f.fault, symbol);
+        return;
       default:
         break;
     }
@@ -249,6 +303,8 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
       const bars = stubSeries(base, interval, period1, period2, nowSec, nullEvery);
       const broken = f?.fault.kind === 'inconsistent-bar' ? bars.find((b) => b.open !== null) : undefined;
       if (broken && broken.low !== null) broken.high = broken.low - 1;
+      if (f?.fault.kind === 'all-inconsistent') for (const b of bars) if (b.low !== null) b.high = b.low - 1;
+      if (f?.fault.kind === 'shifted') for (const b of bars) b.time -= f.fault.shiftSec ?? 30 * 86400;
       const quote = {
         volume: bars.map((b) => b.volume),
         low: bars.map((b) => b.low),
@@ -257,7 +313,13 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
         close: bars.map((b) => b.close),
       };
       const result: Record<string, unknown> = {
-        meta: { ...meta, symbol, dataGranularity: interval, regularMarketTime: nowSec, range: '' },
+        meta: {
+          ...meta,
+          symbol: f?.fault.kind === 'wrong-symbol' ? (f.fault.symbol ?? 'ES=F') : symbol,
+          dataGranularity: interval,
+          regularMarketTime: nowSec,
+          range: '',
+        },
         ...(bars.length > 0 ? { timestamp: bars.map((b) => b.time) } : {}),
         indicators: {
           quote: [bars.length > 0 ? quote : {}],

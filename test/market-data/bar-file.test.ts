@@ -51,9 +51,10 @@ test('parseBarFile reads a NinjaTrader export in its zone and moves close-stampe
   );
   const asOpen = parseBarFile(text, { timeframe: '1m', timezone: 'America/New_York', barTime: 'open' });
   assert.equal(asOpen.bars[0]?.time, sec('2025-06-18T13:31:00Z'));
+  // A daily bar's date is its trading day, stored at 00:00 UTC of it (whatever the zone).
   const daily = parseBarFile('20250618;21700;21900;21650;21850.5;250000\n', { timeframe: '1d', timezone: 'America/Chicago' });
   assert.deepEqual(daily.bars, [
-    { time: sec('2025-06-18T05:00:00Z'), open: 21700, high: 21900, low: 21650, close: 21850.5, volume: 250000 },
+    { time: sec('2025-06-18T00:00:00Z'), open: 21700, high: 21900, low: 21650, close: 21850.5, volume: 250000 },
   ]);
 });
 

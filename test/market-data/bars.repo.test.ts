@@ -122,12 +122,14 @@ test('readColumnar and readColumnarJson give the newest bars as columns, oldest 
 test('coverage counts bars per instrument and timeframe with the oldest and newest time', (t) => {
   const repo = createBarsRepo(tempStore(t).market);
   repo.upsert('MNQ', '1h', hourly(10, 1000 * 3600), 'yahoo');
-  repo.upsert('MNQ', '1d', [bar(86400 * 100)], 'yahoo');
+  // A daily bar at 00:00 UTC of a Tuesday (1970-04-14) is already its trading day's key.
+  repo.upsert('MNQ', '1d', [bar(86400 * 103)], 'yahoo');
   repo.upsert('ES', '5m', hourly(2, 7200), 'csv');
+  // By instrument, then by bar length: 1h before 1d (as text 1d would come first).
   assert.deepEqual(repo.coverage(), [
     { instrument: 'ES', timeframe: '5m', count: 2, first: 7200, last: 10800 },
-    { instrument: 'MNQ', timeframe: '1d', count: 1, first: 8640000, last: 8640000 },
     { instrument: 'MNQ', timeframe: '1h', count: 10, first: 3600000, last: 3600000 + 9 * 3600 },
+    { instrument: 'MNQ', timeframe: '1d', count: 1, first: 8899200, last: 8899200 },
   ]);
   assert.equal(repo.coverage('ES').length, 1);
 });

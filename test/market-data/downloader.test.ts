@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { expectedBarTimes, findGaps, sessionAnchor } from '../../src/calendar/sessions.js';
 import { deriveFourHourBars } from '../../src/market-data/derive.js';
 import type { UpdateEvent } from '../../src/market-data/downloader.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
 import { createMarketData } from '../../src/market-data/service.js';
-import { expectedBarTimes, findGaps, sessionAnchor } from '../../src/market-data/sessions.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../src/market-data/symbols.js';
-import type { TimeframeId } from '../../src/market-data/timeframes.js';
+import { barTime, type TimeframeId } from '../../src/market-data/timeframes.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { tempStore } from '../helpers/tmp.js';
 import { startYahooStub, stubSeries, type YahooStubOptions } from '../helpers/yahoo-stub.js';
@@ -58,10 +58,11 @@ test('updateRecentData stores all six timeframes for one instrument, exactly the
     stub.requests.map((r) => r.interval),
     ['1m', '5m', '15m', '1h', '1d'],
   );
-  // Each stored series is exactly what the stub served for the request, without its null bars.
+  // Each stored series is exactly what the stub served for the request, without its null bars; daily bars (stamped
+  // 00:00 CT by the stub) under 00:00 UTC of their trading day.
   for (const req of stub.requests) {
     const served = stubSeries(21800, req.interval, req.period1, req.period2, WED / 1000);
-    const nonNull = served.filter((b) => b.open !== null);
+    const nonNull = served.filter((b) => b.open !== null).map((b) => ({ ...b, time: barTime(req.interval as TimeframeId, b.time) }));
     const tf = report.timeframes.find((r) => r.timeframe === req.interval);
     assert.ok(served.length > nonNull.length, `${req.interval} answer had null bars`);
     assert.equal(tf?.nullsSkipped, served.length - nonNull.length, `${req.interval} nulls counted`);
@@ -269,4 +270,37 @@ test('updateRecentData counts a bar that fails validation as rejected and stores
   const req = stub.requests[0];
   const served = stubSeries(21800, '15m', req?.period1 ?? 0, req?.period2 ?? 0, WED / 1000).filter((b) => b.open !== null);
   assert.deepEqual(market.readBars('MNQ', '15m'), served.slice(1), 'everything but the broken bar');
+});
+
+test('updateRecentData never counts a range as downloaded when every bar of the answer was refused', async (t) => {
+  const { stub, market, count } = await setup(t);
+  const plan = market.plan('MNQ', '1h');
+  assert.ok(plan.length > 0);
+  // Every bar invalid (high below low).
+  stub.fault({ interval: '1h' }, { kind: 'all-inconsistent' }, 1);
+  const invalid = (await market.updateRecentData('MNQ', ['1h'])).timeframes[0];
+  assert.equal(invalid?.status, 'error');
+  assert.equal(invalid?.error?.code, 'TL_MARKET_BAD_RESPONSE');
+  assert.match(invalid?.error?.message ?? '', /Every one of the \d+ 1h bars answered for MNQ=F was refused \(first: low \S+ is above high/);
+  assert.ok((invalid?.rejected ?? 0) > 100);
+  assert.equal(count('1h'), 0);
+  assert.deepEqual(market.plan('MNQ', '1h'), plan, 'the range is still missing');
+  // Every bar outside the range asked for (400 days earlier).
+  stub.fault({ interval: '1h' }, { kind: 'shifted', shiftSec: 400 * 86400 }, 1);
+  const outside = (await market.updateRecentData('MNQ', ['1h'])).timeframes[0];
+  assert.equal(outside?.error?.code, 'TL_MARKET_BAD_RESPONSE');
+  assert.match(outside?.error?.message ?? '', /outside the requested range/);
+  assert.equal(count('1h'), 0);
+  assert.deepEqual(market.plan('MNQ', '1h'), plan);
+  // Neither was retried; a good answer afterwards stores the range and then it counts as fetched.
+  assert.equal(stub.count({ interval: '1h' }), 2);
+  const good = (await market.updateRecentData('MNQ', ['1h'])).timeframes[0];
+  assert.equal(good?.status, 'ok');
+  assert.ok(count('1h') > 0);
+  assert.deepEqual(
+    stub.requests.map((r) => [r.period1, r.period2]),
+    [0, 1, 2].map(() => [plan[0]?.start, plan[0]?.end]),
+    'each run asked for the same range',
+  );
+  assert.deepEqual(market.plan('MNQ', '1h'), []);
 });

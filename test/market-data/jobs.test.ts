@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JobSnapshot } from '../../src/market-data/jobs.js';
+import { BUILT_IN_SPECS } from '../../src/instruments/specs.js';
+import { type JobSnapshot, MAX_RUNNING_JOBS } from '../../src/market-data/jobs.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
 import { SCHEDULER_KEY, schedulerSettingsSchema } from '../../src/market-data/scheduler.js';
 import { createMarketData } from '../../src/market-data/service.js';
@@ -10,8 +11,8 @@ import { startYahooStub } from '../helpers/yahoo-stub.js';
 
 const WED = Date.parse('2025-06-18T15:30:00Z');
 
-async function setup(t: { after: (fn: () => void | Promise<void>) => void }, latencyMs = 0) {
-  const stub = await startYahooStub({ now: () => WED, latencyMs });
+async function setup(t: { after: (fn: () => void | Promise<void>) => void }, latencyMs = 0, symbols?: Record<string, number>) {
+  const stub = await startYahooStub({ now: () => WED, latencyMs, ...(symbols ? { symbols } : {}) });
   t.after(() => stub.close());
   const store = tempStore(t);
   const market = createMarketData({
@@ -207,4 +208,63 @@ test('scheduler.stop cancels the job a cycle is waiting on', async (t) => {
   assert.ok(Date.now() - started < 1500);
   const summary = await run;
   assert.equal(summary.items[0]?.outcome, 'failed');
+});
+
+test('jobs run at most MAX_RUNNING_JOBS at once: of 20 requested the others wait queued, in order, and all finish', async (t) => {
+  const specs = BUILT_IN_SPECS.slice(0, 20);
+  assert.equal(specs.length, 20);
+  const { stub, market } = await setup(t, 15, Object.fromEntries(specs.map((s) => [s.yahooSymbol, 100])));
+  let mostRunning = 0;
+  const startOrder: string[] = [];
+  market.jobs.subscribe((job, event) => {
+    if (event.type === 'start') startOrder.push(job.id);
+    const running = market.jobs.list().filter((j) => j.state === 'running').length;
+    mostRunning = Math.max(mostRunning, running);
+  });
+  const started = specs.map((s) => market.jobs.start(s.root, { timeframes: ['1h'] }));
+  assert.equal(new Set(started.map((s) => s.id)).size, 20);
+  assert.ok(started.every((s) => !s.joined));
+  assert.deepEqual(
+    started.map((s) => s.job.state),
+    [...Array(MAX_RUNNING_JOBS).fill('running'), ...Array(20 - MAX_RUNNING_JOBS).fill('queued')],
+  );
+  assert.deepEqual(
+    started.slice(MAX_RUNNING_JOBS).map((s) => s.job.queuePosition),
+    Array.from({ length: 20 - MAX_RUNNING_JOBS }, (_, i) => i + 1),
+  );
+  const queued = started[19] as (typeof started)[number];
+  assert.equal(queued.job.startedAt, undefined, 'a queued job has not started');
+  assert.equal(market.jobs.get(queued.id)?.state, 'queued');
+  // Asking again for a queued instrument joins its job.
+  const again = market.jobs.start(specs[19]?.root as string, { timeframes: ['1h'] });
+  assert.deepEqual([again.joined, again.id, again.job.state], [true, queued.id, 'queued']);
+
+  const done = await Promise.all(started.map((s) => market.jobs.wait(s.id)));
+  assert.ok(done.every((j) => j.state === 'done' && j.outcome === 'ok'));
+  assert.equal(mostRunning, MAX_RUNNING_JOBS, 'never more than that many at once, and that many did run together');
+  assert.deepEqual(
+    startOrder,
+    started.map((s) => s.id),
+    'started in the order they were asked for',
+  );
+  assert.ok(done.every((j) => j.startedAt !== undefined && j.requestedAt <= (j.startedAt as string)));
+  assert.equal(stub.requests.length, 20);
+});
+
+test('jobs.cancel of a queued job ends it without ever running it', async (t) => {
+  const { stub, market } = await setup(t, 10);
+  const first = market.jobs.start('MNQ', { timeframes: ['1h'] });
+  const second = market.jobs.start('ES', { timeframes: ['1h'] });
+  const third = market.jobs.start('NQ', { timeframes: ['1h', '1d'] });
+  assert.deepEqual([first.job.state, second.job.state, third.job.state], ['running', 'running', 'queued']);
+  market.jobs.cancel(third.id);
+  const cancelled = await market.jobs.wait(third.id);
+  assert.equal(cancelled.state, 'failed');
+  assert.equal(cancelled.error?.code, 'TL_MARKET_CANCELLED');
+  assert.deepEqual(
+    cancelled.timeframes.map((x) => x.status),
+    ['skipped', 'skipped'],
+  );
+  await Promise.all([market.jobs.wait(first.id), market.jobs.wait(second.id)]);
+  assert.equal(stub.count({ symbol: 'NQ=F' }), 0, 'the cancelled job never asked the provider');
 });

@@ -76,7 +76,20 @@ test('ohlc update, bars and coverage print the documented JSON and exit 0; a rer
     first: new Date((bars[0]?.time ?? 0) * 1000).toISOString(),
     last: new Date((bars.at(-1)?.time ?? 0) * 1000).toISOString(),
   });
-  assert.deepEqual(rows.map((r) => r.timeframe).sort(), ['15m', '1d', '1h', '1m', '4h', '5m']);
+  // Timeframes by length, in the JSON and in the text.
+  assert.deepEqual(
+    rows.map((r) => r.timeframe),
+    ['1m', '5m', '15m', '1h', '4h', '1d'],
+  );
+  const text = await runCliAsync(['ohlc', 'coverage', 'MNQ'], env);
+  assert.equal(text.status, 0);
+  assert.deepEqual(
+    text.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[1]),
+    ['1m', '5m', '15m', '1h', '4h', '1d'],
+  );
 });
 
 test('ohlc update exits 1 and lists the failed timeframe while storing the others', async (t) => {

@@ -59,7 +59,7 @@ test('yahoo provider answers no bars (not an error) for a range with no trading'
     fromSec: sec('2025-06-14T00:00:00Z'),
     toSec: sec('2025-06-15T00:00:00Z'),
   });
-  assert.deepEqual(got, { symbol: 'MNQ=F', bars: [], nullsSkipped: 0 });
+  assert.deepEqual(got, { symbol: 'MNQ=F', bars: [], nullsSkipped: 0, outOfRange: 0 });
 });
 
 test('yahoo provider throws typed errors for each way the API fails', async (t) => {
@@ -179,6 +179,129 @@ test('yahoo provider reports an unreachable server as transient', async () => {
       code: 'TL_MARKET_TRANSIENT',
     },
   );
+});
+
+test('yahoo provider refuses an answer over the byte cap the moment it passes it, naming the cap', async (t) => {
+  const stub = await startYahooStub({ now: () => NOW });
+  t.after(() => stub.close());
+  const provider = createYahooProvider({ baseUrl: stub.url, maxAnswerBytes: 256 * 1024 });
+  const req = { symbol: 'MNQ=F', timeframe: '1h' as const, fromSec: sec('2025-06-16T00:00:00Z'), toSec: sec('2025-06-17T00:00:00Z') };
+  // Streamed without a length: 50 MB offered, the provider stops reading past 256 KiB.
+  stub.fault({}, { kind: 'huge', bytes: 50_000_000 });
+  await assert.rejects(provider.fetchBars(req), (err: { code: string; message: string; details: { capBytes: number } }) => {
+    assert.equal(err.code, 'TL_MARKET_BAD_RESPONSE');
+    assert.match(err.message, /larger than the 0\.25 MiB cap/);
+    assert.equal(err.details.capBytes, 256 * 1024);
+    return true;
+  });
+  const sent = stub.requests[0]?.bytesSent ?? 0;
+  assert.ok(sent < 10_000_000, `the stub sent only ${sent} of 50,000,000 bytes before the provider stopped reading`);
+  // With a Content-Length over the cap, nothing is read at all.
+  stub.fault({}, { kind: 'huge', bytes: 50_000_000, declareLength: true });
+  await assert.rejects(provider.fetchBars(req), { code: 'TL_MARKET_BAD_RESPONSE' });
+  // The cap is not retried by the provider: one request each, and a normal answer after them works.
+  assert.equal(stub.requests.length, 2);
+  assert.ok((await provider.fetchBars(req)).bars.length > 0);
+});
+
+test('yahoo provider refuses a redirect to another host and follows one within its own origin', async (t) => {
+  const stub = await startYahooStub({ now: () => NOW });
+  t.after(() => stub.close());
+  let elsewhere = 0;
+  const other = http.createServer((_req, res) => {
+    elsewhere++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(readFixture('chart-mnq-1h.json'));
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => other.close(() => resolve())));
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const provider = createYahooProvider({ baseUrl: stub.url });
+  const req = { symbol: 'MNQ=F', timeframe: '1h' as const, fromSec: sec('2025-06-16T00:00:00Z'), toSec: sec('2025-06-17T00:00:00Z') };
+
+  stub.fault({}, { kind: 'redirect', location: `${otherUrl}/v8/finance/chart/MNQ=F?interval=1h` });
+  await assert.rejects(provider.fetchBars(req), (err: { code: string; message: string; details: { location: string } }) => {
+    assert.equal(err.code, 'TL_MARKET_BAD_RESPONSE');
+    assert.match(err.message, /redirected the request for MNQ=F 1h to another host \(127\.0\.0\.1:\d+\)/);
+    assert.match(err.details.location, /^http:\/\/127\.0\.0\.1:\d+\/v8/);
+    return true;
+  });
+  assert.equal(elsewhere, 0, 'the other host was never asked');
+
+  // A redirect within the stub's own origin is followed (a path-relative Location).
+  const path = `/v8/finance/chart/MNQ%3DF?interval=1h&period1=${req.fromSec}&period2=${req.toSec}&includePrePost=false`;
+  stub.fault({}, { kind: 'redirect', status: 307, location: path });
+  const got = await provider.fetchBars(req);
+  assert.ok(got.bars.length > 0);
+  assert.deepEqual(
+    stub.requests.slice(-2).map((r) => [r.status, r.fault ?? null]),
+    [
+      [307, 'redirect'],
+      [200, null],
+    ],
+  );
+});
+
+test('yahoo provider refuses an answer for another symbol than asked', async (t) => {
+  const stub = await startYahooStub({ now: () => NOW });
+  t.after(() => stub.close());
+  const provider = createYahooProvider({ baseUrl: stub.url });
+  stub.fault({}, { kind: 'wrong-symbol', symbol: 'ES=F' });
+  await assert.rejects(
+    provider.fetchBars({ symbol: 'MNQ=F', timeframe: '1h', fromSec: sec('2025-06-16T00:00:00Z'), toSec: sec('2025-06-17T00:00:00Z') }),
+    (err: { code: string; message: string }) => {
+      assert.equal(err.code, 'TL_MARKET_BAD_RESPONSE');
+      assert.match(err.message, /answered bars of ES=F when MNQ=F was asked for/);
+      return true;
+    },
+  );
+});
+
+test('yahoo provider keeps only bars inside the requested range, give or take one bar', async (t) => {
+  // The recorded answer holds 1h bars from 12:00 to 15:30 UTC on 18 June 2025; ask for 14:00–15:00 only.
+  const base = await fixedServer(t, 200, readFixture('chart-mnq-1h.json'));
+  const got = await createYahooProvider({ baseUrl: base }).fetchBars({
+    symbol: 'MNQ=F',
+    timeframe: '1h',
+    fromSec: sec('2025-06-18T14:00:00Z'),
+    toSec: sec('2025-06-18T15:00:00Z'),
+  });
+  // 13:00 (one bar before) and 15:00/15:30 (the bar after) stay; 12:00 is dropped (the null 14:00 row is not counted).
+  assert.deepEqual(
+    got.bars.map((b) => new Date(b.time * 1000).toISOString()),
+    ['2025-06-18T13:00:00.000Z', '2025-06-18T15:00:00.000Z'],
+  );
+  assert.equal(got.outOfRange, 1);
+  const none = await createYahooProvider({ baseUrl: base }).fetchBars({ symbol: 'MNQ=F', timeframe: '1h', fromSec: 0, toSec: 3600 });
+  assert.deepEqual(none.bars, []);
+  assert.equal(none.outOfRange, 4, 'every priced row of the answer, the live one included');
+});
+
+test('yahoo provider sends credentials of the base URL as Basic auth and never shows them', async (t) => {
+  const seen: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(500, { 'content-type': 'text/plain' }).end('down');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+  const provider = createYahooProvider({ baseUrl: `http://trader:s3cret-pass@127.0.0.1:${port}/` });
+  const req = { symbol: 'MNQ=F', timeframe: '1h' as const, fromSec: 0, toSec: 3600 };
+  await assert.rejects(provider.fetchBars(req), (err: { code: string; message: string; remedy: string; details: unknown }) => {
+    assert.equal(err.code, 'TL_MARKET_TRANSIENT');
+    const shown = JSON.stringify({ message: err.message, remedy: err.remedy, details: err.details });
+    assert.doesNotMatch(shown, /s3cret|trader/);
+    assert.match(shown, /http:\/\/\*\*\*\*@127\.0\.0\.1/);
+    return true;
+  });
+  assert.deepEqual(seen, [`Basic ${Buffer.from('trader:s3cret-pass').toString('base64')}`]);
+  // Unreachable: the network error names the masked URL only.
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await assert.rejects(provider.fetchBars(req), (err: { code: string; message: string; remedy: string; details: unknown }) => {
+    assert.equal(err.details && (err.details as { reason: string }).reason, 'network');
+    assert.doesNotMatch(JSON.stringify({ m: err.message, r: err.remedy, d: err.details }), /s3cret/);
+    return true;
+  });
 });
 
 test('roundToStep removes feed float artefacts for every tick size in use', () => {

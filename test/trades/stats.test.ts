@@ -1,46 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tradingDay as marketTradingDay } from '../../src/market-data/sessions.js';
-import { hourOfDay, isoWeekOfDay, tradingDay, tradingDayNumber } from '../../src/trades/session.js';
 import { computeStats, type StatsPosition } from '../../src/trades/stats.js';
-
-test('tradingDay rolls at 17:00 Chicago, in summer and in winter time', () => {
-  // Tuesday 2025-10-28, CDT (UTC-5): 16:59 CT → Tuesday; 17:00 and 17:05 CT → Wednesday
-  assert.equal(tradingDay(Date.parse('2025-10-28T21:59:00Z')), '2025-10-28');
-  assert.equal(tradingDay(Date.parse('2025-10-28T22:00:00Z')), '2025-10-29');
-  assert.equal(tradingDay(Date.parse('2025-10-28T22:05:00Z')), '2025-10-29');
-  // Tuesday 2025-11-04, CST (UTC-6): 17:05 CT is 23:05Z
-  assert.equal(tradingDay(Date.parse('2025-11-04T22:05:00Z')), '2025-11-04');
-  assert.equal(tradingDay(Date.parse('2025-11-04T23:05:00Z')), '2025-11-05');
-  // Sunday evening after the DST change belongs to Monday
-  assert.equal(tradingDay(Date.parse('2025-11-02T23:30:00Z')), '2025-11-03');
-  // late evening UTC that is still afternoon in Chicago
-  assert.equal(tradingDay(Date.parse('2025-11-05T04:00:00Z')), '2025-11-05');
-  // no session from Friday 17:00 to Sunday 17:00 CT: those times belong to Monday
-  assert.equal(tradingDay(Date.parse('2025-10-31T20:59:00Z')), '2025-10-31'); // Friday 15:59 CDT
-  assert.equal(tradingDay(Date.parse('2025-10-31T22:30:00Z')), '2025-11-03'); // Friday 17:30 CDT
-  assert.equal(tradingDay(Date.parse('2025-11-01T15:00:00Z')), '2025-11-03'); // Saturday
-  assert.equal(tradingDay(Date.parse('2025-11-02T20:00:00Z')), '2025-11-03'); // Sunday 14:00 CST
-});
-
-test('tradingDay buckets every instant as the market-data session calendar does', () => {
-  // one bucketing everywhere (statistics, charts, calendar): every 15 minutes over two years with four DST changes
-  let differences = 0;
-  for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2026, 0, 1); t += 15 * 60_000) {
-    if (tradingDay(t) !== marketTradingDay(t)) differences++;
-  }
-  assert.equal(differences, 0);
-});
-
-test('isoWeekOfDay and hourOfDay label groups as people read them', () => {
-  const day = (s: string) => tradingDayNumber(Date.parse(`${s}T15:00:00Z`));
-  assert.equal(isoWeekOfDay(day('2025-10-29')), '2025-W44');
-  assert.equal(isoWeekOfDay(day('2025-12-29')), '2026-W01'); // Monday of ISO week 1 of 2026
-  assert.equal(isoWeekOfDay(day('2021-01-01')), '2020-W53'); // a Friday in ISO week 53 of 2020
-  assert.equal(hourOfDay(Date.parse('2025-10-28T14:30:00Z'), 'America/Chicago'), 9);
-  assert.equal(hourOfDay(Date.parse('2025-11-04T14:30:00Z'), 'America/Chicago'), 8);
-  assert.equal(hourOfDay(Date.parse('2025-11-04T14:30:00Z'), 'America/Los_Angeles'), 6);
-});
 
 function pos(net: number, closedAt: string, extra: Partial<StatsPosition> = {}): StatsPosition {
   const commission = extra.commissionCents ?? 104;

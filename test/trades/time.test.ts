@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { zoneOffsets } from '../../src/calendar/zone.js';
 import { parseWallTime, toUtc, type WallTime } from '../../src/trades/time.js';
-import { zoneOffsets } from '../../src/trades/zone.js';
 
 const la = zoneOffsets('America/Los_Angeles');
 const utc = (text: string, dst: 'reject' | 'earlier' | 'later' = 'reject') => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { DateTime } from 'luxon';
 import type { BrowserContext, Page } from 'playwright-core';
-import { sessionsBetween } from '../../src/market-data/sessions.js';
+import { sessionsBetween } from '../../src/calendar/sessions.js';
 import { NAV } from '../../src/web/render.js';
 import { fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { isValidZone } from '../../calendar/zone.js';
 import { AppError } from '../../errors.js';
-import { isValidZone } from '../zone.js';
 import { normName } from './columns.js';
 
 /**

@@ -1,5 +1,5 @@
+import { type ZoneOffsets, zoneOffsets } from '../../calendar/zone.js';
 import { type DstResolution, toUtc, type WallTime } from '../time.js';
-import { type ZoneOffsets, zoneOffsets } from '../zone.js';
 import { bad, ok, type Parsed } from './columns.js';
 import type { DateOrder, ZoneUsed } from './types.js';
 

@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseTimeParam } from '../../market-data/query.js';
+import { tradingDay } from '../../calendar/sessions.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { BarsCache } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
+import { ID_PARAMS, idParam } from '../ids.js';
 import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
+import { parseTimeRange } from '../time-param.js';
 
 /**
  * The JSON API (docs/interface.md "HTTP"). Errors are `{error:{code, message, remedy}}` with a 4xx/5xx status.
@@ -15,15 +17,11 @@ import { type Services, sideOfAction } from '../services.js';
  * at most 100,000) of [from, to] (Unix seconds or ISO 8601, inclusive), oldest first, as columns:
  * `{"instrument":"MNQ","timeframe":"1h","t":[…],"o":[…],"h":[…],"l":[…],"c":[…],"v":[…]}` where `t[i]` is the bar's
  * open in Unix seconds (UTC). Answers carry an ETag (If-None-Match → 304) and are gzip-compressed when accepted.
+ * `from`/`to` are read strictly (src/web/time-param.ts). Every other API answer is `Cache-Control: no-store`.
  */
 export const INSTRUMENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 =._^-]{0,39}$';
 /** The same, or empty (a form's "all" option). */
 export const OPTIONAL_INSTRUMENT_PATTERN = `^$|${INSTRUMENT_PATTERN}`;
-
-/** An optional `from`/`to` query value: Unix seconds or ISO 8601 (src/market-data/query.ts `parseTimeParam`). */
-function timeParam(value: string | undefined, field: 'from' | 'to'): number | undefined {
-  return value === undefined || value === '' ? undefined : parseTimeParam(value, field, field === 'to');
-}
 
 const positionFilterProps = {
   account: { type: 'string', maxLength: 100 },
@@ -56,6 +54,8 @@ export interface ExecutionMarker {
   id: number;
   positionId: number;
   time: string;
+  /** CME trading day of `time`: where the fill sits on a daily chart (a daily bar's time is that day, 00:00 UTC). */
+  tradingDay: string;
   action: string;
   side: 'buy' | 'sell';
   role: 'entry' | 'exit';
@@ -92,6 +92,7 @@ export function executionsInRange(
         id: e.id,
         positionId: p.id,
         time: e.time,
+        tradingDay: tradingDay(Date.parse(e.time)),
         action: e.action,
         side: sideOfAction(e.action),
         role: e.role,
@@ -135,8 +136,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     async (req, reply) => {
       const { instrument } = req.params as { instrument: string };
       const q = req.query as { timeframe: TimeframeId; limit: number; from?: string; to?: string };
-      const from = timeParam(q.from, 'from');
-      const to = timeParam(q.to, 'to');
+      const { from, to } = parseTimeRange(q);
       const services = requireServices(ctx);
       barsCache ??= new BarsCache(requireStore(ctx).market);
       const key = `${instrument}\u001f${q.timeframe}\u001f${from ?? ''}\u001f${to ?? ''}\u001f${q.limit}`;
@@ -157,15 +157,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     return listPositionsPage(requireServices(ctx).trades, q);
   });
 
-  app.get(
-    '/api/positions/:id',
-    {
-      schema: {
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 9_007_199_254_740_991 } } },
-      },
-    },
-    async (req) => requireServices(ctx).trades.getPosition((req.params as { id: number }).id),
-  );
+  app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => requireServices(ctx).trades.getPosition(idParam(req)));
 
   app.get(
     '/api/stats',
@@ -196,8 +188,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     async (req) => {
       const q = req.query as { instrument: string; from?: string; to?: string };
       const services = requireServices(ctx);
-      const from = timeParam(q.from, 'from');
-      const to = timeParam(q.to, 'to');
+      const { from, to } = parseTimeRange(q);
       return services.journalMemo.get(`executions\u001f${q.instrument}\u001f${from}\u001f${to}`, () =>
         executionsInRange(services, q.instrument, from, to),
       );

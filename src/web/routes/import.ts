@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
+import { ID_PARAMS, idParam } from '../ids.js';
 
 /**
  * Import page: upload one or more NinjaTrader CSVs, see what would be added, skipped as duplicate and rejected
@@ -73,7 +74,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', async (req, reply) => {
+  app.post('/import/preview', { config: { upload: true } }, async (req, reply) => {
     const services = requireServices(ctx);
     if (!req.isMultipart()) {
       throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
@@ -160,13 +161,9 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post(
-    '/import/:id/undo',
-    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } } },
-    async (req, reply) => {
-      const id = (req.params as { id: number }).id;
-      requireServices(ctx).trades.undoImport(id);
-      return reply.redirect(`/import?undone=${id}`, 303);
-    },
-  );
+  app.post('/import/:id/undo', { schema: { params: ID_PARAMS } }, async (req, reply) => {
+    const id = idParam(req);
+    requireServices(ctx).trades.undoImport(id);
+    return reply.redirect(`/import?undone=${id}`, 303);
+  });
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.js';
-import { isLoopbackHost, parseCookies, SESSION_COOKIE, sessionValue } from '../security.js';
+import { isLoopbackHost } from '../security.js';
 
 const findingSchema = {
   type: 'object',
@@ -52,7 +52,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
       const report = monitor.report();
       const code = report.status === 'ok' ? 200 : 503;
       // With a token set, strangers learn only the verdict; the findings name paths and uids.
-      const trusted = !ctx.config.authToken || req.bearerAuth || isLoopbackHost(req.ip) || hasSession(req.headers.cookie, ctx);
+      const trusted = !ctx.config.authToken || req.signedIn || isLoopbackHost(req.ip);
       // Sent as text, so that /health never waits for the schema compilers (see lazy-schemas.ts).
       const body = trusted ? report : { status: report.status, checkedAt: report.checkedAt, findings: [] };
       return reply.code(code).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(JSON.stringify(body));
@@ -93,9 +93,4 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get('/metrics', async (_req, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(metrics.render());
   });
-}
-
-function hasSession(cookieHeader: string | undefined, ctx: WebContext): boolean {
-  if (!ctx.config.authToken) return false;
-  return parseCookies(cookieHeader)[SESSION_COOKIE] === sessionValue(ctx.config.authToken);
 }

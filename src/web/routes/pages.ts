@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.js';
+import { registerUploadRoutes } from '../uploads.js';
 import { registerApiRoutes } from './api.js';
 import { registerChartRoutes } from './charts.js';
 import { registerDashboardRoutes } from './dashboard.js';
@@ -17,7 +18,8 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
   registerPositionRoutes(app, ctx);
   registerChartRoutes(app, ctx);
   registerStatisticsRoutes(app, ctx);
-  registerImportRoutes(app, ctx);
+  // The import routes live where multipart is parsed; only the upload itself takes one.
+  registerUploadRoutes(app, (scope) => registerImportRoutes(scope, ctx));
   registerSettingsRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerApiRoutes(app, ctx);

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { tradingDay } from '../../calendar/sessions.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
+import { ID_PARAMS, idParam } from '../ids.js';
 import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
@@ -15,12 +17,6 @@ export function idealTimeframe(durationSec: number): TimeframeId {
   if (durationSec <= 90 * 86400) return '4h';
   return '1d';
 }
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, maximum: 9_007_199_254_740_991 } },
-} as const;
 
 /** Positions list (filters, sort, pages) and one position (summary, executions, FIFO pairs, journal, chart). */
 export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -47,10 +43,10 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
 
   app.get(
     '/positions/:id',
-    { schema: { params: idParams, querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 10 } } } } },
+    { schema: { params: ID_PARAMS, querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 10 } } } } },
     async (req, reply) => {
       const { trades, market } = requireServices(ctx);
-      const id = (req.params as { id: number }).id;
+      const id = idParam(req);
       const p = trades.getPosition(id);
       const journal = trades.getJournal(id);
       const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
@@ -82,6 +78,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         executions: p.executions.map((e) => ({
           id: e.id,
           time: e.time,
+          tradingDay: tradingDay(Date.parse(e.time)),
           side: sideOfAction(e.action),
           quantity: e.quantity,
           price: e.price,
@@ -112,7 +109,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     '/positions/:id/journal',
     {
       schema: {
-        params: idParams,
+        params: ID_PARAMS,
         body: {
           type: 'object',
           properties: {
@@ -127,7 +124,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     async (req, reply) => {
       const { trades } = requireServices(ctx);
       const store = requireStore(ctx);
-      const id = (req.params as { id: number }).id;
+      const id = idParam(req);
       const body = req.body as { note?: string; tags?: string; reviewed?: string; validity?: '' | 'valid' | 'invalid' };
       const wanted = [
         ...new Set(

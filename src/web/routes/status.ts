@@ -68,12 +68,14 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: WebContext): voi
         errors: ctx.recentErrors.list(),
         jobs: (ctx.services?.market.jobs.list() ?? []).slice(0, 20).map((j) => ({
           label: `${j.instrument} (${j.origin})`,
-          startedAt: j.startedAt,
-          status: j.state === 'running' ? 'running' : j.outcome === 'ok' ? 'ok' : 'error',
+          startedAt: j.startedAt ?? j.requestedAt,
+          status: j.state === 'running' || j.state === 'queued' ? j.state : j.outcome === 'ok' ? 'ok' : 'error',
           summary:
-            j.state === 'running'
-              ? `${Math.round(j.progress * 100)}%`
-              : j.timeframes.map((t) => `${t.timeframe} ${t.status === 'ok' ? `+${t.stored}` : (t.error?.code ?? t.status)}`).join(', '),
+            j.state === 'queued'
+              ? `waiting for a free slot (${j.queuePosition ?? 1} in line)`
+              : j.state === 'running'
+                ? `${Math.round(j.progress * 100)}%`
+                : j.timeframes.map((t) => `${t.timeframe} ${t.status === 'ok' ? `+${t.stored}` : (t.error?.code ?? t.status)}`).join(', '),
         })),
         scheduler: ctx.services?.scheduler?.status(),
       });

@@ -1,5 +1,6 @@
 // Candlestick charts on lightweight-charts 5 (standalone build, global LightweightCharts).
-// Bars come from GET /api/bars/:instrument as columns {t, o, h, l, c, v} (t = bar open, Unix seconds).
+// Bars come from GET /api/bars/:instrument as columns {t, o, h, l, c, v} (t = bar open, Unix seconds; a daily bar's t is
+// 00:00 UTC of its CME trading day).
 (() => {
   const LC = window.LightweightCharts;
   const TIMEFRAME_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14400, '1d': 86400 };
@@ -49,13 +50,17 @@
   }
 
   /**
-   * Markers for executions [{time (ISO or ms), side 'buy'|'sell', quantity, price, label?}], each placed on the
+   * Markers for executions [{time (ISO or ms), tradingDay?, side 'buy'|'sell', quantity, price, label?}], each placed on the
    * candle that contains it: buys (Buy, BuyToCover) below the bar pointing up, sells (Sell, SellShort) above it.
    */
   function executionMarkers(bars, timeframe, executions, options = {}) {
     const out = [];
     for (const e of executions) {
-      const sec = Math.floor((typeof e.time === 'number' ? e.time : Date.parse(e.time)) / 1000);
+      // On a daily chart a fill sits on its trading day's bar (a fill at 18:00 CT belongs to the next day).
+      const sec =
+        timeframe === '1d' && e.tradingDay
+          ? Date.parse(`${e.tradingDay}T00:00:00Z`) / 1000
+          : Math.floor((typeof e.time === 'number' ? e.time : Date.parse(e.time)) / 1000);
       const i = barIndexAt(bars.t, sec, timeframe);
       if (i < 0) continue;
       const buy = e.side === 'buy';
@@ -104,7 +109,14 @@
         data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
       candles.setData(data);
       if (volume) setVolume(true);
-      chart.applyOptions({ timeScale: { timeVisible: timeframe !== '1d', secondsVisible: false } });
+      // A daily bar's time is 00:00 UTC of its trading day: its label is that date, read in UTC (in the trader's
+      // zone it would be the evening before).
+      const daily = timeframe === '1d';
+      const labelZone = daily ? 'UTC' : zone;
+      chart.applyOptions({
+        timeScale: { timeVisible: !daily, secondsVisible: false, tickMarkFormatter: tickFormatter(labelZone) },
+        localization: { timeFormatter: zoneFormatter(labelZone, !daily) },
+      });
       chart.timeScale().fitContent();
     }
 

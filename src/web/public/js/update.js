@@ -8,6 +8,7 @@
   function statusText(tf) {
     if (tf.status === 'running') return tf.requests > 0 ? `downloading ${tf.done}/${tf.requests}` : 'downloading';
     if (tf.status === 'pending') return 'waiting';
+    if (tf.status === 'skipped') return 'skipped';
     if (tf.status === 'ok') return 'done';
     if (tf.status === 'error') return 'failed';
     return tf.status;
@@ -34,13 +35,15 @@
       );
     });
     const title =
-      job.state === 'running'
-        ? `Updating ${job.instrument} from the market-data provider… ${Math.round(job.progress * 100)}%`
-        : job.outcome === 'ok'
-          ? `Update of ${job.instrument} finished: every timeframe is up to date.`
-          : job.outcome === 'partial'
-            ? `Update of ${job.instrument} finished with errors in some timeframes (the others were stored).`
-            : `Update of ${job.instrument} failed.`;
+      job.state === 'queued'
+        ? `Update of ${job.instrument} is queued (number ${job.queuePosition ?? 1} in line) behind other updates that are running; it starts by itself.`
+        : job.state === 'running'
+          ? `Updating ${job.instrument} from the market-data provider… ${Math.round(job.progress * 100)}%`
+          : job.outcome === 'ok'
+            ? `Update of ${job.instrument} finished: every timeframe is up to date.`
+            : job.outcome === 'partial'
+              ? `Update of ${job.instrument} finished with errors in some timeframes (the others were stored).`
+              : `Update of ${job.instrument} failed.`;
     const table = el(
       'table',
       { id: 'update-table' },
@@ -77,7 +80,7 @@
         return undefined;
       }
       render(container, job);
-      if (job.state !== 'running') {
+      if (job.state !== 'running' && job.state !== 'queued') {
         if (onDone) await onDone(job);
         return job;
       }

@@ -110,3 +110,9 @@ export function dayString(day: number): string {
 }
 
 export const MS_PER_DAY = DAY;
+
+/** Hour of day (0–23) of a UTC instant in `zone`. */
+export function hourOfDay(utcMs: number, zone: string): number {
+  const local = utcMs + zoneOffsets(zone).offsetAt(utcMs) * 60_000;
+  return Math.floor((((local % DAY) + DAY) % DAY) / 3_600_000);
+}

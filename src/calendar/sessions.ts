@@ -1,10 +1,12 @@
-import { DateTime } from 'luxon';
-import type { Range } from './ranges.js';
+import { dayString, MS_PER_DAY, zoneOffsets } from './zone.js';
 
 /**
- * CME Globex session calendar for equity index futures (ES, NQ, MNQ, MES, YM, RTY and their micros). Pure: every
- * function takes times and returns data; wall-clock times exist only inside, always in America/Chicago through
- * the time-zone database (luxon), so daylight-saving changes come from tzdata, never from fixed UTC offsets.
+ * The one CME Globex session calendar (trading day, sessions, holidays, early closes) for equity index futures
+ * (ES, NQ, MNQ, MES, YM, RTY and their micros). Every domain uses it: market data (what to download, 4h buckets,
+ * daily bar labels), trades (a position's trading day), statistics and the web calendar. It imports no domain.
+ * Pure: every function takes times and returns data; wall-clock times exist only inside, always in
+ * America/Chicago through the time-zone database (zone.ts over luxon), so daylight-saving changes come from
+ * tzdata, never from fixed UTC offsets.
  *
  * Market facts, with sources:
  * - Trading week: Sunday 17:00 to Friday 16:00 Central Time, with a daily 60-minute break 16:00–17:00 CT; the
@@ -27,8 +29,17 @@ import type { Range } from './ranges.js';
  *   falls on it); such one-off changes are not modelled.
  * - CME clears trades made during a holiday's shortened session under the next business day's trade date; a
  *   journal groups them under the day they happened, so `tradingDay` does not move them.
+ *
+ * A position's trading day is that of its closedAt (the day its P&L is realized); an open position's is that of
+ * its openedAt. A daily bar is labelled with its trading day (see `dailyBarTime`).
  */
 export const CME_ZONE = 'America/Chicago';
+
+/** A range of times, `start` inclusive, `end` exclusive (the unit is the caller's). */
+export interface Range {
+  start: number;
+  end: number;
+}
 
 /** `YYYY-MM-DD`. */
 export type IsoDate = string;
@@ -154,22 +165,12 @@ export function holidayOn(date: IsoDate): Holiday | undefined {
 }
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-const offsetCache = new Map<number, number>();
+const DAY_MS = MS_PER_DAY;
+const chicago = zoneOffsets(CME_ZONE);
 
-/**
- * UTC offset of Chicago in ms at `ms`, from the time-zone database. Offsets change only at whole UTC hours
- * (02:00 local), so one lookup per hour is cached.
- */
+/** UTC offset of Chicago in ms at `ms`, from the time-zone database (cached per UTC day by zone.ts). */
 export function chicagoOffsetMs(ms: number): number {
-  const hourKey = Math.floor(ms / HOUR_MS);
-  let offset = offsetCache.get(hourKey);
-  if (offset === undefined) {
-    offset = DateTime.fromMillis(hourKey * HOUR_MS, { zone: CME_ZONE }).offset * 60_000;
-    if (offsetCache.size > 100_000) offsetCache.clear();
-    offsetCache.set(hourKey, offset);
-  }
-  return offset;
+  return chicago.offsetAt(ms) * 60_000;
 }
 
 function ctMillis(date: IsoDate, hour: number, minute = 0): number {
@@ -208,16 +209,44 @@ export function sessionFor(tradingDay: IsoDate): Session | null {
   return result;
 }
 
+const dayNames = new Map<number, IsoDate>();
+
+function named(day: number): IsoDate {
+  let s = dayNames.get(day);
+  if (s === undefined) {
+    s = dayString(day);
+    dayNames.set(day, s);
+  }
+  return s;
+}
+
 /**
- * The trading day a moment belongs to: the day rolls at 17:00 CT, and Friday-evening to Sunday-afternoon times
- * belong to Monday. Holidays are not skipped (no trade happens in a closed session). `ms` is epoch milliseconds.
+ * Trading day number (days since 1970-01-01) of a moment: the day rolls at 17:00 CT, and Friday-evening to
+ * Sunday-afternoon times belong to Monday. Holidays are not skipped (no trade happens in a closed session).
+ * `utcMs` is epoch milliseconds. Offsets are cached per day, which statistics over 100,000 positions need.
  */
-export function tradingDay(ms: number): IsoDate {
-  // Chicago wall-clock time as if it were UTC; +7 h moves 17:00 to the next midnight.
-  const shifted = new Date(ms + chicagoOffsetMs(ms) + (24 - SESSION_OPEN_HOUR) * HOUR_MS);
-  const dow = shifted.getUTCDay();
-  const t = dow === 6 ? shifted.getTime() + 2 * DAY_MS : dow === 0 ? shifted.getTime() + DAY_MS : shifted.getTime();
-  return new Date(t).toISOString().slice(0, 10);
+export function tradingDayNumber(utcMs: number): number {
+  const local = utcMs + chicagoOffsetMs(utcMs);
+  const day = Math.floor(local / DAY_MS);
+  const rolled = local - day * DAY_MS >= SESSION_OPEN_HOUR * HOUR_MS ? day + 1 : day;
+  // 1970-01-01 was a Thursday (Sunday = 0): Saturday → Monday, Sunday → Monday.
+  const weekday = (rolled + 4) % 7;
+  return weekday === 6 ? rolled + 2 : weekday === 0 ? rolled + 1 : rolled;
+}
+
+/** The trading day of a moment (`tradingDayNumber`) as `YYYY-MM-DD`. */
+export function tradingDay(utcMs: number): IsoDate {
+  return named(tradingDayNumber(utcMs));
+}
+
+/** ISO 8601 week (`2025-W44`) of a trading day number; weeks start on Monday. */
+export function isoWeekOfDay(day: number): string {
+  const weekday = (day + 3) % 7; // 1970-01-01 was a Thursday; Monday = 0
+  const thursday = day - weekday + 3;
+  const year = new Date(thursday * DAY_MS).getUTCFullYear();
+  const jan1 = Math.floor(Date.UTC(year, 0, 1) / DAY_MS);
+  const week = Math.floor((thursday - jan1) / 7) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
 /** Whether the market is open at `ms` (epoch milliseconds). */
