@@ -76,8 +76,10 @@ async function oneStart(args: string[]): Promise<{ ms: number; cpu: number }> {
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
+    const deadline = t0 + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
+      if (performance.now() > deadline) throw new Error(`no 200 from /health within 60 s: ${stderr}`);
       if ((await healthStatus(port)) === 200) break;
       await new Promise((r) => setTimeout(r, 2));
     }

@@ -1,16 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import { chicagoOffsetMs } from '../calendar/sessions.js';
 import { loadSchemaCompilers } from './lazy-schemas.js';
 import { numberFormats } from './render.js';
 
 /**
  * What start-up leaves for later: loading what the first `/health` does not need (the schema compilers; see
- * lazy-schemas.ts; the number formats, render.ts) and the steps `afterFirstAnswer` adds (serve: market.db's quick_check) happen once the server
+ * lazy-schemas.ts; the number formats, render.ts; the CME zone's offsets, calendar/sessions.ts) and the steps `afterFirstAnswer` adds (serve: market.db's quick_check) happen once the server
  * listens, after its first answer or after `idleMs`, whichever comes first, so they never delay the first request
  * (a container's health check, the benchmark) and a page's first request finds them done. Each step runs in its
  * own turn of the event loop, between requests. A server built for `inject()` never listens and loads these on
  * first use instead.
  */
-export const WARM_UP_STEPS: ReadonlyArray<() => unknown> = [loadSchemaCompilers, numberFormats];
+export const WARM_UP_STEPS: ReadonlyArray<() => unknown> = [loadSchemaCompilers, numberFormats, () => chicagoOffsetMs(0)];
 
 const added = new WeakMap<FastifyInstance, (() => unknown)[]>();
 
