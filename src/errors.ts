@@ -84,6 +84,7 @@ export const ERROR_CATALOGUE = {
   TL_MARKET_JOB_NOT_FOUND: { status: 404, section: 'market' },
   TL_WEB_TOKEN_REQUIRED: { status: 500, section: 'web' },
   TL_WEB_LISTEN: { status: 500, section: 'web' },
+  TL_WEB_ALREADY_RUNNING: { status: 409, section: 'web' },
   TL_WEB_UNAUTHORIZED: { status: 401, section: 'web' },
   TL_WEB_CSRF: { status: 403, section: 'web' },
   TL_WEB_BAD_REQUEST: { status: 400, section: 'web' },

@@ -55,6 +55,7 @@ test('flagsOverriddenByEnv reports a flag the environment replaces, and the CLI 
   const [warning] = flagsOverriddenByEnv({ dataDir: '/a' }, { TRADELOG_DATA_DIR: '/b' });
   assert.match(warning ?? '', /--data-dir \/a is ignored: TRADELOG_DATA_DIR=\/b/);
   const dir = tempDir(t);
+  fs.mkdirSync(path.join(dir, 'env'));
   const r = runCli(['backups', '--data-dir', path.join(dir, 'flag')], { TRADELOG_DATA_DIR: path.join(dir, 'env') });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /warning: --data-dir .*flag is ignored: TRADELOG_DATA_DIR=.*env takes precedence/);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { backupDatabase, listBackups, pruneBackups, restoreBackup } from '../db/backup.js';
 import { formatBytes } from '../db/fs-info.js';
-import { openStore } from '../db/store.js';
+import { openStore, requireDataDir } from '../db/store.js';
 import { AppError } from '../errors.js';
 import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
 
@@ -43,6 +43,7 @@ export function register(program: Command): void {
     .description('list backups, newest first')
     .action((opts: GlobalOptions) =>
       runCommand(opts, (ctx) => {
+        requireDataDir(ctx.paths, 'dir');
         const list = listBackups(ctx.paths.backupsDir);
         return {
           json: list.map((b) => ({

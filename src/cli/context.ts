@@ -64,7 +64,8 @@ export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, l
   };
 }
 
-function printError(err: unknown, json: boolean): void {
+/** `error TL_…: message` and `fix: remedy` on stderr (`{error}` on stdout under --json); a bug also prints its stack. */
+export function printError(err: unknown, json: boolean): void {
   const app: AppError = isAppError(err)
     ? err
     : new AppError('TL_INTERNAL', `Unexpected error: ${sqliteCode(err) ? `${sqliteCode(err)} ` : ''}${errorMessage(err)}`, {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { AppError } from '../errors.js';
 import type { ImportFileResult } from '../trades/import.service.js';
 import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
-import { dstOf, withTradesService, withTradesServiceAsync } from './trades-shared.js';
+import { dstOf, withExistingJournal, withTradesServiceAsync } from './trades-shared.js';
 
 interface ImportOpts extends GlobalOptions {
   skipInvalid?: boolean;
@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .action((files: string[], opts: ImportOpts) =>
       runCommand<unknown>(opts, async (ctx) => {
         if (opts.history) {
-          return withTradesService(ctx, (service) => {
+          return withExistingJournal(ctx, (service) => {
             const list = service.listImports();
             return {
               json: list,
@@ -73,7 +73,7 @@ export function register(program: Command): void {
           const id = Number(opts.undo);
           if (!Number.isSafeInteger(id) || id <= 0)
             throw usageError(`--undo ${opts.undo} is not an import id.`, 'See "tradelog import --history".');
-          return withTradesService(ctx, (service) => {
+          return withExistingJournal(ctx, (service) => {
             const r = service.undoImport(id);
             return {
               json: r,

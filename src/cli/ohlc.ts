@@ -205,7 +205,7 @@ export function register(program: Command): void {
     .action((instrument: string, opts: GlobalOptions & { timeframe: string; from?: string; to?: string; limit?: string }) =>
       runCommand(opts, (ctx) => {
         const { timeframe, query } = parseBarsQuery({ timeframe: opts.timeframe, limit: opts.limit, from: opts.from, to: opts.to }, null);
-        const store = openStore(ctx.paths, { logger: ctx.logger });
+        const store = openStore(ctx.paths, { logger: ctx.logger, create: false });
         try {
           const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
           const rows = market.readBars(instrument, timeframe, query);
@@ -229,7 +229,7 @@ export function register(program: Command): void {
     .argument('[instrument]', 'contract or root (default: all)')
     .action((instrument: string | undefined, opts: GlobalOptions) =>
       runCommand(opts, (ctx) => {
-        const store = openStore(ctx.paths, { logger: ctx.logger });
+        const store = openStore(ctx.paths, { logger: ctx.logger, create: false });
         try {
           const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
           const rows = market.coverage(instrument);

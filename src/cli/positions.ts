@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { positionFilterOf } from '../trades/trades.service.js';
 import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
-import { type FilterOptions, money, table, withFilterOptions, withTradesService } from './trades-shared.js';
+import { type FilterOptions, money, table, withExistingJournal, withFilterOptions } from './trades-shared.js';
 
 export function register(program: Command): void {
   withFilterOptions(withGlobalOptions(program.command('positions')))
@@ -16,7 +16,7 @@ export function register(program: Command): void {
             throw usageError(`--status ${opts.status} is not open or closed.`, 'Use --status open or --status closed.');
           filter.status = opts.status;
         }
-        return withTradesService(ctx, (service) => {
+        return withExistingJournal(ctx, (service) => {
           if (opts.rebuild) {
             const r = service.rebuildAll();
             ctx.note(`rebuilt ${r.positions} positions in ${r.books} books`);

@@ -5,7 +5,7 @@ import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
 import { afterFirstAnswer } from '../web/warm-up.js';
-import { type GlobalOptions, makeContext, withGlobalOptions } from './context.js';
+import { type GlobalOptions, makeContext, printError, withGlobalOptions } from './context.js';
 
 export function register(program: Command): void {
   withGlobalOptions(program.command('serve'))
@@ -33,14 +33,25 @@ export function register(program: Command): void {
         return;
       }
       const { appLogger, logger } = ctx;
-      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits.
-      // market.db's quick_check (a worker thread) waits until the server has answered: it is not on the start path.
-      const storage = startStorage(ctx.paths, {
-        logger,
-        logFile: ctx.config.logFile,
-        logStatus: appLogger.status,
-        marketCheckAfterMs: null,
-      });
+      // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits. A second
+      // server on the same data directory is refused (exit 2). market.db's quick_check (a worker thread) waits until
+      // the server has answered: it is not on the start path.
+      let storage: ReturnType<typeof startStorage>;
+      try {
+        storage = startStorage(ctx.paths, {
+          logger,
+          logFile: ctx.config.logFile,
+          logStatus: appLogger.status,
+          marketCheckAfterMs: null,
+        });
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        logger.fatal({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
+        printError(err, false);
+        appLogger.close();
+        process.exitCode = 2;
+        return;
+      }
       let address: string;
       try {
         const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });

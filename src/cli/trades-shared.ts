@@ -1,18 +1,27 @@
 import type { Command } from 'commander';
-import { openStore, type Store } from '../db/store.js';
+import { type OpenStoreOptions, openStore, type Store } from '../db/store.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
 import type { DstResolution } from '../trades/time.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import { type CommandContext, usageError } from './context.js';
 
 /** What the trades commands share: opening the store with the service, and the position filter options. */
-export function withTradesService<T>(ctx: CommandContext, body: (service: TradesService, store: Store) => T): T {
-  const store = openStore(ctx.paths, { logger: ctx.logger });
+export function withTradesService<T>(
+  ctx: CommandContext,
+  body: (service: TradesService, store: Store) => T,
+  open: Pick<OpenStoreOptions, 'create'> = {},
+): T {
+  const store = openStore(ctx.paths, { logger: ctx.logger, ...open });
   try {
     return body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
   } finally {
     store.close();
   }
+}
+
+/** The same for commands that need a journal to be there (reading it, undoing an import): TL_DB_MISSING otherwise, nothing created. */
+export function withExistingJournal<T>(ctx: CommandContext, body: (service: TradesService, store: Store) => T): T {
+  return withTradesService(ctx, body, { create: false });
 }
 
 export async function withTradesServiceAsync<T>(

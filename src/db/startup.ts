@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DataPaths } from '../config.js';
@@ -9,6 +10,7 @@ import { processesHolding } from './holders.js';
 import type { Db, JournalMode } from './open.js';
 import { quickCheckInWorker } from './quick-check.js';
 import { quarantineStrays } from './repair.js';
+import { acquireServeLock } from './serve-lock.js';
 import { openStore, type Store } from './store.js';
 
 /**
@@ -24,6 +26,8 @@ import { openStore, type Store } from './store.js';
  * 4. health() is live: a write refused at run time (SQLITE_READONLY*, a corrupt page) or a log file that failed
  *    later turns it from ok to degraded without a restart;
  * 5. the daily verified backup of journal.db runs on a timer in this process.
+ * Before all of it, the server's lock on the data directory (serve-lock.ts): a second server on the same directory
+ * is refused with TL_WEB_ALREADY_RUNNING, the one error startStorage throws; the lock is held until close().
  */
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'fatal';
@@ -65,6 +69,8 @@ export interface StartStorageOptions {
    * comes first; null = only then (`serve` runs it once it has answered its first request).
    */
   marketCheckAfterMs?: number | null;
+  /** Take the one-server lock on the data directory (default true). */
+  lock?: boolean;
 }
 
 function asFinding(err: unknown): Finding {
@@ -80,6 +86,18 @@ function asFinding(err: unknown): Finding {
   };
 }
 
+/**
+ * The report once the store has opened: the databases it just created exist now, so the doctor's "does not exist
+ * yet" (seen before they were created) no longer holds and is dropped (issue 9 §3.4).
+ */
+function afterOpen(report: DoctorReport): DoctorReport {
+  const created = report.findings.filter((f) => f.code === 'TL_DB_MISSING' && f.path !== undefined && fs.existsSync(f.path));
+  if (created.length === 0) return report;
+  const findings = report.findings.filter((f) => !created.includes(f));
+  const databases = report.databases.map((d) => (d.exists || !fs.existsSync(d.file) ? d : { ...d, exists: true }));
+  return { ...report, findings, databases, status: statusOf(findings) };
+}
+
 /** Which databases a degraded finding concerns: the one its path names, both for directory-level findings. */
 function dbsFor(f: Finding, store: Store): Db[] {
   const p = f.path ?? '';
@@ -90,6 +108,9 @@ function dbsFor(f: Finding, store: Store): Db[] {
 
 export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
   const { logger } = options;
+  const lock = options.lock === false ? undefined : acquireServeLock(paths);
+  if (lock && !lock.held)
+    logger.warn({ file: lock.file }, `no lock on the data directory (${lock.problem}): a second server would not be refused`);
   const doctor = () =>
     runDoctor(paths, {
       logFile: options.logFile,
@@ -125,6 +146,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     }
   }
   if (store) {
+    report = afterOpen(report);
     for (const f of report.findings.filter((x) => x.severity === 'degraded')) {
       for (const db of dbsFor(f, store)) if (!db.writeRefused) db.refuseWrites(findingError(f));
     }
@@ -224,6 +246,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
       if (marketCheck) clearTimeout(marketCheck);
       backups?.stop();
       store?.close();
+      lock?.release();
     },
   };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
+import type { Snapshot } from '../db/snapshot.js';
 import { AppError, errorMessage, systemCode } from '../errors.js';
 import { loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
@@ -17,6 +18,7 @@ import {
   type UpdateReport,
 } from './downloader.js';
 import { createJobRegistry, type JobRegistry } from './jobs.js';
+import { importLegacyBars, type LegacyBarsResult } from './legacy-bars.js';
 import type { BarsProvider } from './provider.js';
 import { createYahooProvider } from './providers/yahoo.provider.js';
 import { createScheduler, SCHEDULER_KEY, type Scheduler, type SchedulerOptions, schedulerSettingsSchema } from './scheduler.js';
@@ -98,6 +100,8 @@ export interface MarketData {
   plan: Downloader['plan'];
   importBarFile(file: string, options: ImportBarsOptions): ImportBarsResult;
   importBarText(text: string, options: ImportBarsOptions): ImportBarsResult;
+  /** The bars of a Futures Trading Log database (its `ohlc_data`), for `import-legacy` (src/legacy/). */
+  importLegacyBars(source: Snapshot): LegacyBarsResult;
   /** Stored bars of any contract spelling, oldest first (newest `limit` of the range). */
   readBars(instrument: string, timeframe: TimeframeId, query?: RangeQuery): Bar[];
   /**
@@ -207,6 +211,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
       }
       return importBarText(text, o, file);
     },
+    importLegacyBars: (source) => importLegacyBars(source, { bars, registry: loadInstrumentRegistry(settings) }),
     readBars: (instrument, timeframe, query) => bars.read(symbols().barInstrument(instrument), timeframe, query),
     chartBarsJson(instrument, timeframe, query) {
       const root = symbols().barInstrument(instrument);

@@ -13,7 +13,7 @@ import {
   undoImport,
 } from './import.service.js';
 import { createJournalRepo, type JournalEntry } from './journal.repo.js';
-import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
+import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
@@ -231,7 +231,9 @@ export function createTradesService(deps: TradesServiceDeps) {
     listImports: (limit?: number): ImportRecord[] => executions.listImports(limit),
     getImport: (importId: number): ImportRecord | undefined => executions.getImport(importId),
 
-    importLegacy: (file: string, options: LegacyImportOptions = {}): LegacyImportResult => importLegacyDatabase(context(), file, options),
+    /** The trades, positions and journal data of an old database (its bars: src/legacy/ hands them to market data). */
+    importLegacy: (legacy: LegacyDatabase, options: LegacyImportOptions = {}): LegacyTradesResult =>
+      importLegacyTrades(context(), legacy, options),
 
     listPositions(filter: PositionFilter = {}): PositionJson[] {
       return positions.list(toQuery(filter, service.registry())).map(positionJson);

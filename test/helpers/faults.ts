@@ -156,6 +156,7 @@ export async function holdOpen(t: TestContext, file: string, uid: number = APP.u
 
 export interface Server {
   address: string;
+  pid: number;
   get(url: string, headers?: Record<string, string>): Promise<{ status: number; body: string; json: () => unknown }>;
   post(url: string): Promise<{ status: number; body: string; json: () => unknown }>;
   /** SIGTERM, then the exit code. */
@@ -188,6 +189,7 @@ export async function startServer(
   };
   return {
     address,
+    pid: s.child.pid as number,
     get: (url, headers) => call('GET', url, headers),
     post: (url) => call('POST', url),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {

@@ -111,13 +111,14 @@ test('tradelog import exits 2 on an unreadable file and on bad arguments, storin
   const by = runCli(['stats', '--by', 'fortnight', '--data-dir', dataDir]);
   assert.equal(by.status, 2);
   assert.match(by.stderr, /TL_CLI_USAGE/);
-  const from = runCli(['positions', '--from', 'last tuesday', '--json', '--data-dir', dataDir]);
-  assert.equal(from.status, 2);
-  assert.equal(JSON.parse(from.stdout).error.code, 'TL_TRADES_BAD_FILTER');
   const dry = runCli(['import', fixture('reversal.csv'), '--dry-run', '--json', '--data-dir', dataDir]);
   assert.equal(dry.status, 0, dry.stderr);
   const out = JSON.parse(dry.stdout);
   assert.equal(out.files[0].preview.added.length, 3);
+  // (before anything created the data directory, positions would have said TL_DB_MISSING first)
+  const from = runCli(['positions', '--from', 'last tuesday', '--json', '--data-dir', dataDir]);
+  assert.equal(from.status, 2);
+  assert.equal(JSON.parse(from.stdout).error.code, 'TL_TRADES_BAD_FILTER');
   assert.equal(JSON.parse(runCli(['positions', '--json', '--data-dir', dataDir]).stdout).length, 0);
 });
 
