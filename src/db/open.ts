@@ -59,12 +59,15 @@ export function probeWal(dir: string, fresh = false): WalProbeResult {
   try {
     removeScratch();
     a = new Database(file, { timeout: 1000 });
+    // The probe tests shared memory, not durability: no fsync (it cost tens of ms of every start on a busy disk).
+    a.pragma('synchronous = OFF');
     const mode = a.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {
       result = { ok: false, code: 'WAL_REFUSED', message: `journal_mode=WAL answered "${String(mode)}"`, walUnusable: true };
     } else {
       a.exec('CREATE TABLE probe(x); INSERT INTO probe VALUES (1);');
       b = new Database(file, { timeout: 1000 });
+      b.pragma('synchronous = OFF');
       const n = b.prepare('SELECT count(*) FROM probe').pluck().get();
       result =
         n === 1

@@ -46,6 +46,8 @@ export interface StorageRuntime {
   actions: RepairAction[];
   health(): HealthReport;
   backups: BackupSchedule | undefined;
+  /** Starts the checks left for after start (market.db's quick_check) now, if they have not started. */
+  runDeferredChecks(): void;
   /** Stop the backup timer, checkpoint and close the databases. Never throws. */
   close(): void;
 }
@@ -65,6 +67,11 @@ export interface StartStorageOptions {
    * the file can be large; a damaged market.db then refuses writes and turns health degraded.
    */
   deferMarketCheck?: boolean;
+  /**
+   * When the deferred check starts: this many ms after start (default 50), or at `runDeferredChecks()` if that
+   * comes first; null = only then (`serve` runs it once it has answered its first request).
+   */
+  marketCheckAfterMs?: number | null;
   /** Take the one-server lock on the data directory (default true). */
   lock?: boolean;
 }
@@ -150,9 +157,14 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   }
 
   let marketCheck: NodeJS.Timeout | undefined;
+  let runDeferredChecks = () => {};
   if (store && options.deferMarketCheck !== false) {
     const market = store.market;
-    marketCheck = setTimeout(() => {
+    let started = false;
+    runDeferredChecks = () => {
+      if (started || !market.isOpen) return;
+      started = true;
+      if (marketCheck) clearTimeout(marketCheck);
       void quickCheckInWorker(market.file).then((result) => {
         if ('error' in result) {
           logger.error({ sqliteCode: result.error.code, file: market.file }, `market.db quick_check failed: ${result.error.message}`);
@@ -169,8 +181,12 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
         );
         logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
       });
-    }, 50);
-    marketCheck.unref();
+    };
+    const after = options.marketCheckAfterMs === undefined ? 50 : options.marketCheckAfterMs;
+    if (after !== null) {
+      marketCheck = setTimeout(runDeferredChecks, after);
+      marketCheck.unref();
+    }
   }
 
   const backups =
@@ -227,6 +243,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     actions,
     health,
     backups,
+    runDeferredChecks: () => runDeferredChecks(),
     close() {
       if (closed) return;
       closed = true;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Clock, systemClock } from '../clock.js';
 import { errorMessage, isAppError } from '../errors.js';
 import { type ErrorSummary, errorSummary } from './downloader.js';

@@ -30,6 +30,7 @@ import { assertSafeBinding, dropUnreadBody, installSecurity, isApiPath, register
 import { createServices, displayZone, type Services } from './services.js';
 import { SessionStore, SignInThrottle } from './sessions.js';
 import { UPLOAD_LIMITS } from './uploads.js';
+import { installWarmUp } from './warm-up.js';
 
 export type { HealthReport } from '../db/startup.js';
 
@@ -221,6 +222,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throttle: new SignInThrottle(clock),
   };
   installSecurity(app, security);
+  installWarmUp(app);
 
   // Time spent in the server, for the browser's network panel and the benchmark (Server-Timing). API answers are
   // the trader's data: never stored by a browser or proxy unless the route says otherwise (bars: ETag revalidation).
