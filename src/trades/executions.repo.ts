@@ -34,6 +34,8 @@ export interface StoredExecution extends Omit<ParsedExecution, 'line'> {
   importId: number;
   /** Line in the CSV (for a legacy import: the old `trades` row id). */
   sourceLine: number | null;
+  /** The source stated no costs for this fill (a fee schedule may fill them in). */
+  costsMissing: boolean;
 }
 
 /** What an import writes for one execution (a parsed CSV row, or one made from a legacy row). */
@@ -61,14 +63,17 @@ const IMPORT_COLUMNS = `id, kind, file_name AS fileName, file_path AS filePath, 
   executions_added AS executionsAdded, duplicates_skipped AS duplicatesSkipped, rows_rejected AS rowsRejected, problems,
   imported_at AS importedAt, undone_at AS undoneAt`;
 const EXECUTION_COLUMNS = `id, account, exec_key AS key, native_id AS nativeId, instrument, contract, root, action, quantity, price,
-  time, commission_cents AS commissionCents, validation, order_id AS orderId, import_id AS importId, source_line AS sourceLine`;
+  time, commission_cents AS commissionCents, validation, order_id AS orderId, import_id AS importId, source_line AS sourceLine,
+  costs_missing AS costsMissing`;
 
 function toImport(r: Omit<ImportRecord, 'problems'> & { problems: string }): ImportRecord {
   return { ...r, problems: JSON.parse(r.problems) as RowProblem[] };
 }
 
-function toExecution(r: Omit<StoredExecution, 'nativeId' | 'priceUnits'> & { nativeId: number }): StoredExecution {
-  return { ...r, nativeId: r.nativeId === 1, priceUnits: priceToUnits(r.price) };
+function toExecution(
+  r: Omit<StoredExecution, 'nativeId' | 'priceUnits' | 'costsMissing'> & { nativeId: number; costsMissing: number },
+): StoredExecution {
+  return { ...r, nativeId: r.nativeId === 1, costsMissing: r.costsMissing === 1, priceUnits: priceToUnits(r.price) };
 }
 
 const INSERT_COLUMNS = `account, exec_key, native_id, instrument, contract, root, action, quantity, price, time, commission_cents,
@@ -133,17 +138,34 @@ export function createExecutionsRepo(db: Db) {
   const fillStmt = c
     .prepare('SELECT import_id, source_line, action, quantity, price, time FROM executions WHERE account = ? AND exec_key = ?')
     .raw();
+  const BOOK_COLUMNS = 'id, exec_key, action, quantity, price, time, commission_cents, validation, costs_missing';
   const bookStmt = c
     .prepare(
-      `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation FROM executions
+      `SELECT ${BOOK_COLUMNS} FROM executions
        WHERE account = ? AND contract = ? AND (time, id) > (?, ?) ORDER BY time, id LIMIT ?`,
     )
     .raw();
+  // a book whose account has several spellings (account_aliases): one statement per number of spellings
+  const multiBookStmts = new Map<number, ReturnType<typeof c.prepare>>();
+  const multiBookStmt = (n: number) => {
+    let stmt = multiBookStmts.get(n);
+    if (!stmt) {
+      stmt = c
+        .prepare(
+          `SELECT ${BOOK_COLUMNS} FROM executions
+           WHERE account IN (${new Array(n).fill('?').join(', ')}) AND contract = ? AND (time, id) > (?, ?) ORDER BY time, id LIMIT ?`,
+        )
+        .raw();
+      multiBookStmts.set(n, stmt);
+    }
+    return stmt;
+  };
   const rangeStmt = c.prepare(
     `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND contract = ? AND (time, id) >= (?, ?) AND (time, id) <= (?, ?)
      ORDER BY time, id`,
   );
   const byIdStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`);
+  const booksWithoutCostsStmt = c.prepare('SELECT DISTINCT account, contract FROM executions WHERE account = ? AND costs_missing = 1');
   const booksOfImportStmt = c.prepare('SELECT DISTINCT account, contract FROM executions WHERE import_id = ?');
   const deleteOfImportStmt = c.prepare('DELETE FROM executions WHERE import_id = ?');
   const importStmt = c.prepare(`SELECT ${IMPORT_COLUMNS} FROM imports WHERE id = ?`);
@@ -254,17 +276,20 @@ export function createExecutionsRepo(db: Db) {
     },
 
     /** A book's executions in builder order (time, id), a page at a time: those after `after`, at most `limit`. */
-    bookPage(account: string, contract: string, after: { time: number; id: number } | null, limit: number): BookExecution[] {
-      const rows = bookStmt.all(account, contract, after?.time ?? Number.MIN_SAFE_INTEGER, after?.id ?? 0, limit) as [
-        number,
-        string,
-        Action,
-        number,
-        number,
-        number,
-        number,
-        Validity | null,
-      ][];
+    bookPage(
+      account: string | readonly string[],
+      contract: string,
+      after: { time: number; id: number } | null,
+      limit: number,
+    ): BookExecution[] {
+      const time = after?.time ?? Number.MIN_SAFE_INTEGER;
+      const id = after?.id ?? 0;
+      const spellings = typeof account === 'string' ? [account] : account;
+      const raw =
+        spellings.length === 1
+          ? bookStmt.all(spellings[0], contract, time, id, limit)
+          : multiBookStmt(spellings.length).all([...spellings, contract, time, id, limit]);
+      const rows = raw as [number, string, Action, number, number, number, number, Validity | null, number][];
       const out: BookExecution[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i] as (typeof rows)[number];
@@ -277,13 +302,14 @@ export function createExecutionsRepo(db: Db) {
           time: r[5],
           commissionCents: r[6],
           validation: r[7],
+          costsMissing: r[8] === 1,
         };
       }
       return out;
     },
 
-    /** Every execution of a book, in builder order, read a page at a time. */
-    *book(account: string, contract: string, pageSize = 10_000): Generator<BookExecution> {
+    /** Every execution of a book (one account spelling, or all of an account's), in builder order, a page at a time. */
+    *book(account: string | readonly string[], contract: string, pageSize = 10_000): Generator<BookExecution> {
       let after: BookExecution | undefined;
       for (;;) {
         const page = this.bookPage(account, contract, after ?? null, pageSize);
@@ -294,10 +320,26 @@ export function createExecutionsRepo(db: Db) {
     },
 
     /** The executions of a book from `first` to `last` inclusive, in builder order. */
-    range(account: string, contract: string, first: { id: number; time: number }, last: { id: number; time: number }): StoredExecution[] {
-      return (rangeStmt.all(account, contract, first.time, first.id, last.time, last.id) as Parameters<typeof toExecution>[0][]).map(
-        toExecution,
-      );
+    range(
+      account: string | readonly string[],
+      contract: string,
+      first: { id: number; time: number },
+      last: { id: number; time: number },
+    ): StoredExecution[] {
+      const spellings = typeof account === 'string' ? [account] : account;
+      const out: StoredExecution[] = [];
+      for (const s of spellings) {
+        for (const r of rangeStmt.all(s, contract, first.time, first.id, last.time, last.id) as Parameters<typeof toExecution>[0][])
+          out.push(toExecution(r));
+      }
+      return spellings.length === 1 ? out : out.sort((a, b) => a.time - b.time || a.id - b.id);
+    },
+
+    /** The books (account spelling, contract) holding fills whose source stated no costs, of these spellings. */
+    booksWithoutCosts(spellings: readonly string[]): Book[] {
+      const out: Book[] = [];
+      for (const s of spellings) out.push(...(booksWithoutCostsStmt.all(s) as Book[]));
+      return out;
     },
 
     booksOfImport(importId: number): Book[] {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { zoneOffsets } from '../calendar/zone.js';
 import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
+import { createAccountsRepo } from './accounts.repo.js';
 import { type Book, createExecutionsRepo, INSERT_BATCH, type StoredFill } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from './ninjatrader.js';
 import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
+import { removeOrdersOfImport } from './orders.service.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
 import type { DstResolution } from './time.js';
 
@@ -128,6 +130,7 @@ export async function importNinjaTraderFile(
   const csv: CsvSource = 'path' in source ? { path: source.path } : { content: source.content };
   const repo = createExecutionsRepo(ctx.db);
   const positions = createPositionsRepo(ctx.db);
+  const accounts = createAccountsRepo(ctx.db);
   const dryRun = options.dryRun === true;
   // A preview runs as if invalid rows were skipped, so it can show all three: added, duplicate, rejected.
   const skipInvalid = options.skipInvalid === true || dryRun;
@@ -285,7 +288,7 @@ export async function importNinjaTraderFile(
           if (!live.has(book)) {
             live.set(
               book,
-              repo.hasBook(row.account, row.contract)
+              repo.hasBook(row.account, row.contract) || !accounts.standsAlone(row.account)
                 ? null
                 : { builder: builderFor(ctx, row), writer: positions.beginBook(row.account, row.contract), ordered: true },
             );
@@ -410,6 +413,7 @@ export function undoImport(ctx: TradesContext, importId: number): UndoResult {
     }
     const books = repo.booksOfImport(importId);
     const removed = repo.deleteOfImport(importId);
+    removeOrdersOfImport(ctx.db, importId);
     const positionsRebuilt = rebuildBooks(ctx, books);
     repo.markUndone(importId);
     return { importId, executionsRemoved: removed, positionsRebuilt, books };
