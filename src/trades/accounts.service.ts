@@ -50,7 +50,11 @@ function badInput(field: string, message: string, remedy: string): AppError {
 export function accountText(field: string, raw: string): string {
   const t = raw.trim();
   if (t === '' || t.length > MAX_NAME || CONTROL.test(t)) {
-    throw badInput(field, `"${raw}" is not usable as ${field}: it must be 1–${MAX_NAME} printable characters.`, `Give ${field} as it appears in your files, e.g. TEST-ACCT-001.`);
+    throw badInput(
+      field,
+      `"${raw}" is not usable as ${field}: it must be 1–${MAX_NAME} printable characters.`,
+      `Give ${field} as it appears in your files, e.g. TEST-ACCT-001.`,
+    );
   }
   return t;
 }
@@ -101,10 +105,12 @@ export function createAccountsService(deps: AccountsServiceDeps) {
 
   /** The account a name or spelling denotes. */
   const resolve = (nameOrSpelling: string): AccountRecord => {
-    const a = repo.get(nameOrSpelling) ?? (() => {
-      const s = repo.ofSpelling(nameOrSpelling);
-      return s ? repo.getById(s.id) : undefined;
-    })();
+    const a =
+      repo.get(nameOrSpelling) ??
+      (() => {
+        const s = repo.ofSpelling(nameOrSpelling);
+        return s ? repo.getById(s.id) : undefined;
+      })();
     if (!a) throw notFound(nameOrSpelling);
     return a;
   };

@@ -15,9 +15,9 @@ import {
   readNinjaTraderCsv,
   sameFill,
 } from './ninjatrader.js';
+import { removeOrdersOfImport } from './orders.service.js';
 import type { BookBuilder, BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
-import { removeOrdersOfImport } from './orders.service.js';
 import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
 import type { DstResolution } from './time.js';
 
@@ -286,6 +286,7 @@ export async function importNinjaTraderFile(
           if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
           const book = bookId(row);
           if (!live.has(book)) {
+            accounts.ensure([row.account]);
             live.set(
               book,
               repo.hasBook(row.account, row.contract) || !accounts.standsAlone(row.account)

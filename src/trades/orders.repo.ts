@@ -90,8 +90,16 @@ function values(o: NewOrder, importId: number): unknown[] {
 
 export function createOrdersRepo(db: Db) {
   const c = db.conn;
-  const insert = c.prepare(`INSERT INTO orders (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')}) ON CONFLICT (account, order_key) DO NOTHING`);
-  const insertWithId = c.prepare(`INSERT INTO orders (id, ${COLUMNS}) VALUES (?, ${COLUMNS.split(',').map(() => '?').join(', ')})`);
+  const insert = c.prepare(
+    `INSERT INTO orders (${COLUMNS}) VALUES (${COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')}) ON CONFLICT (account, order_key) DO NOTHING`,
+  );
+  const insertWithId = c.prepare(
+    `INSERT INTO orders (id, ${COLUMNS}) VALUES (?, ${COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`,
+  );
   const insertMove = c.prepare('INSERT OR IGNORE INTO order_stop_moves (order_id, at, stop_price) VALUES (?, ?, ?)');
   const deleteOfImport = c.prepare('DELETE FROM orders WHERE import_id = ?');
   const deleteMovesOfImport = c.prepare('DELETE FROM order_stop_moves WHERE order_id IN (SELECT id FROM orders WHERE import_id = ?)');

@@ -160,7 +160,8 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       }
       if (parsed.orders.length === 0) {
         throw new AppError('TL_ORDERS_NONE', `${path.basename(file)} (${parsed.format}) holds no orders. Nothing was imported.`, {
-          remedy: 'Import fills with "tradelog import"; give this command an orders report (Tradovate Orders, TopstepX Orders, Rithmic, Sierra Chart).',
+          remedy:
+            'Import fills with "tradelog import"; give this command an orders report (Tradovate Orders, TopstepX Orders, Rithmic, Sierra Chart).',
           details: { file, format: parsed.format },
         });
       }
@@ -202,10 +203,14 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       return db.write(() => {
         const p = mustGet(id);
         if (!Number.isSafeInteger(at) || at < p.openedAt || (p.closedAt !== null && at > p.closedAt)) {
-          throw new AppError('TL_JOURNAL_BAD_INPUT', `A stop move at ${new Date(at).toISOString()} is outside position ${id}, which was open from ${new Date(p.openedAt).toISOString()}${p.closedAt === null ? '' : ` to ${new Date(p.closedAt).toISOString()}`}.`, {
-            remedy: 'Give the time the stop was moved, while the position was open.',
-            details: { field: 'at', positionId: id },
-          });
+          throw new AppError(
+            'TL_JOURNAL_BAD_INPUT',
+            `A stop move at ${new Date(at).toISOString()} is outside position ${id}, which was open from ${new Date(p.openedAt).toISOString()}${p.closedAt === null ? '' : ` to ${new Date(p.closedAt).toISOString()}`}.`,
+            {
+              remedy: 'Give the time the stop was moved, while the position was open.',
+              details: { field: 'at', positionId: id },
+            },
+          );
         }
         stops.addMove(id, at, value);
         return stopsOf(p);

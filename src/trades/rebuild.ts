@@ -49,7 +49,9 @@ export function* bookFeed(
   schedules: readonly FeeSchedule[],
 ): Generator<BookExecution> {
   const account = repos.accounts.get(b.account);
-  const fill = costFiller(schedulesFor(schedules, { accountId: account?.id ?? null, firm: account?.firm ?? null, root: rootOfContract(b.contract) }));
+  const fill = costFiller(
+    schedulesFor(schedules, { accountId: account?.id ?? null, firm: account?.firm ?? null, root: rootOfContract(b.contract) }),
+  );
   for (const e of repos.executions.book(repos.accounts.spellingsOf(b.account), b.contract)) yield fill(e);
 }
 

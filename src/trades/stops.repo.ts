@@ -54,7 +54,13 @@ export function createStopsRepo(db: Db) {
     },
     /** Positions with typed stops, in id order, a page at a time (the journal export). */
     page(afterId: number, limit: number): StopsRow[] {
-      const rows = page.all(afterId, limit) as { positionId: number; key: string; stopPrice: number | null; updatedAt: number | null; moves: string }[];
+      const rows = page.all(afterId, limit) as {
+        positionId: number;
+        key: string;
+        stopPrice: number | null;
+        updatedAt: number | null;
+        moves: string;
+      }[];
       return rows.map((r) => ({
         positionId: r.positionId,
         key: r.key,

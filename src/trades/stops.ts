@@ -62,7 +62,9 @@ export function initialStopOrder(p: StopPosition, orders: readonly OrderRow[]): 
 
 /** The stop's history from orders, starting with the initial stop order (empty without one). */
 export function stopHistory(p: StopPosition, orders: readonly OrderRow[], initial: OrderRow & { stopPrice: number }): StopPoint[] {
-  const out: StopPoint[] = [{ at: initial.placedAt ?? p.openedAt, stopPrice: initial.stopPrice, source: 'order', orderId: initial.orderKey }];
+  const out: StopPoint[] = [
+    { at: initial.placedAt ?? p.openedAt, stopPrice: initial.stopPrice, source: 'order', orderId: initial.orderKey },
+  ];
   for (const m of initial.stopMoves) out.push({ at: m.at, stopPrice: m.stopPrice, source: 'order', orderId: initial.orderKey });
   for (const o of orders) {
     if (o.id === initial.id || !usable(p, o) || o.placedAt <= (initial.placedAt ?? p.openedAt)) continue;
