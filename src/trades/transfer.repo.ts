@@ -42,6 +42,8 @@ export interface ExecutionRow {
   orderId: string | null;
   importId: number;
   sourceLine: number | null;
+  /** The source stated no costs (a fee schedule fills them in). */
+  costsMissing: boolean;
 }
 
 export interface PositionIdRow {
@@ -72,9 +74,9 @@ export interface TradesCounts {
 }
 
 const EXECUTION_COLUMNS = `id, account, exec_key, native_id, instrument, contract, root, action, quantity, price, time, commission_cents,
-  validation, order_id, import_id, source_line`;
-const EXECUTION_COLUMN_COUNT = 16;
-/** Executions per insert statement (16 × 200 parameters, under SQLite's limit of 32,766). */
+  validation, order_id, import_id, source_line, costs_missing`;
+const EXECUTION_COLUMN_COUNT = 17;
+/** Executions per insert statement (17 × 200 parameters, under SQLite's limit of 32,766). */
 const EXECUTION_BATCH = 200;
 const EXECUTION_ROW = `(${new Array(EXECUTION_COLUMN_COUNT).fill('?').join(', ')})`;
 
@@ -95,6 +97,7 @@ type RawExecution = [
   string | null,
   number,
   number | null,
+  number,
 ];
 
 function executionValues(e: ExecutionRow): unknown[] {
@@ -115,6 +118,7 @@ function executionValues(e: ExecutionRow): unknown[] {
     e.orderId,
     e.importId,
     e.sourceLine,
+    e.costsMissing ? 1 : 0,
   ];
 }
 
@@ -201,6 +205,7 @@ export function createTransferRepo(db: Db) {
           orderId: r[13],
           importId: r[14],
           sourceLine: r[15],
+          costsMissing: r[16] === 1,
         };
       }
       return out;

@@ -87,6 +87,8 @@ export function executionItem(r: ExecutionRow) {
     orderId: r.orderId,
     importId: r.importId,
     line: r.sourceLine,
+    // written only when set, so a journal without such fills exports as before
+    ...(r.costsMissing ? { costsMissing: true as const } : {}),
   };
 }
 
@@ -186,6 +188,7 @@ export const executionItemSchema = z.strictObject({
   orderId: z.string().max(1000).nullable(),
   importId: id,
   line: count.nullable(),
+  costsMissing: z.literal(true).optional(),
 });
 
 export const positionIdItemSchema = z.strictObject({ id, ...positionRef.shape });
@@ -294,6 +297,7 @@ export function restoreTrades(ctx: TradesContext, s: TradesSections, repo: Trans
       orderId: e.orderId,
       importId: e.importId,
       sourceLine: e.line,
+      costsMissing: e.costsMissing === true,
     })),
   );
   for (const p of s.positionIds) repo.insertPositionId(p.id, keyOf(p));
