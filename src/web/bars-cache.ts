@@ -1,40 +1,46 @@
 import crypto from 'node:crypto';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { Db } from '../db/open.js';
-import { VersionMemo } from './memo.js';
+import { LRUCache } from 'lru-cache';
 
 /**
- * Serialised chart answers, kept while market.db is unchanged (VersionMemo). A chart is redrawn far more often
- * than bars are written, and a 2,000-bar answer costs a few milliseconds to read and serialise; a cached one
- * costs nothing. The ETag names the query and the database version (not a hash of the body, which would cost a
- * pass over 80 KB on every miss), so a browser revalidating an unchanged chart gets a 304.
+ * What `GET /api/bars/:instrument` keeps besides the chart cache (src/market-data/chart-cache.ts, which holds the
+ * bars): the ETag of an answer and the gzip form of recent JSON answers.
+ *
+ * The ETag names the query, the form (JSON or binary) and the version of the instrument's bars in that timeframe
+ * (not a hash of the body, which would cost a pass over it), so a browser revalidating an unchanged chart gets a
+ * 304 and a chart whose bars changed gets the new ones.
+ *
+ * Compressing 80 KB of JSON costs a few milliseconds: it runs on libuv's thread pool, never on the event loop, and
+ * the result is kept (8 MiB of compressed answers at most, least recently used out) so a chart asked again costs
+ * nothing. The binary form is not compressed (see docs/web.md).
  */
-export interface CachedBody {
-  etag: string;
-  body: string;
-  gzip?: Buffer;
+export const GZIP_CACHE_BYTES = 8 * 1024 * 1024;
+
+const gzip = promisify(zlib.gzip);
+
+export class BarsAnswers {
+  private readonly gzipped = new LRUCache<string, Buffer>({ maxSize: GZIP_CACHE_BYTES, sizeCalculation: (b) => b.length + 100 });
+
+  etag(version: string, key: string, format: string): string {
+    return `"${crypto.createHash('sha1').update(`${version}\u001f${format}\u001f${key}`).digest('base64url').slice(0, 27)}"`;
+  }
+
+  /** The gzip form of the JSON answer named `etag`, made by `body()` and compressed off the event loop on first demand. */
+  async gzip(etag: string, body: () => Buffer): Promise<Buffer> {
+    const held = this.gzipped.get(etag);
+    if (held) return held;
+    const made = await gzip(body(), { level: 6 });
+    this.gzipped.set(etag, made);
+    return made;
+  }
 }
 
-/** Versions restart with the process; this keeps an ETag of an earlier run from matching a later one. */
-const BOOT = crypto.randomBytes(8).toString('base64url');
-
-export class BarsCache {
-  private readonly memo: VersionMemo;
-
-  constructor(db: Db, maxEntries = 200) {
-    this.memo = new VersionMemo(db, maxEntries);
-  }
-
-  get(key: string, build: () => string): CachedBody {
-    return this.memo.get(key, () => ({
-      etag: `"${crypto.createHash('sha1').update(`${BOOT}\u001f${this.memo.current}\u001f${key}`).digest('base64url').slice(0, 27)}"`,
-      body: build(),
-    }));
-  }
-
-  /** The gzip form of a cached body, made once. */
-  gzip(entry: CachedBody): Buffer {
-    entry.gzip ??= zlib.gzipSync(entry.body, { level: 6 });
-    return entry.gzip;
-  }
+/** Whether an If-None-Match header (`"a"`, `W/"a", "b"` or `*`) matches `etag`. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const tag = part.trim().replace(/^W\//, '');
+    return tag === etag || tag === '*';
+  });
 }

@@ -54,7 +54,7 @@ export function createServices(store: Store, config: Config, logger: Logger): Se
   const journalMemo = new VersionMemo(store.journal, 200);
   const trades = memoizedTrades(createTradesService({ journal: store.journal, importTimezone: config.importTimezone }), journalMemo);
   const market = memoizedMarket(
-    createMarketData({ market: store.market, journal: store.journal, config, logger }),
+    createMarketData({ market: store.market, journal: store.journal, config, logger, chartCacheBytes: config.chartCacheMb * 1024 * 1024 }),
     new VersionMemo(store.market, 20),
   );
   const services: Services = {
