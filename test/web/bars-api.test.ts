@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import zlib from 'node:zlib';
+import type { Bar } from '../../src/market-data/bars.repo.js';
+import { runCliAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { buildTestApp } from '../helpers/web.js';
+import { columnsOf } from '../market-data/columns.js';
+
+// GET /api/bars/:instrument in its two forms (JSON, the documented shape; binary, what the chart page reads) through
+// the app as `serve` builds it: both carry exactly the bars the database holds for the window, revalidation gives
+// 304 until the bars change, and a change made by another process (`tradelog ohlc import`) is served at once.
+
+const START = Date.UTC(2025, 0, 6) / 1000;
+
+/** Hourly bars, weekdays only, `n` of them from START. */
+function hourly(n: number, priceOffset = 0): Bar[] {
+  const out: Bar[] = [];
+  for (let t = START; out.length < n; t += 3600) {
+    const day = new Date(t * 1000).getUTCDay();
+    if (day === 0 || day === 6) continue;
+    const open = 21000 + priceOffset + (out.length % 40) * 0.25;
+    out.push({ time: t, open, high: open + 5.5, low: open - 3.25, close: open + 1.75, volume: 100 + (out.length % 17) });
+  }
+  return out;
+}
+
+/** The binary form decoded: header checked, columns as plain arrays. */
+function decodeBinary(body: Buffer): Record<'t' | 'o' | 'h' | 'l' | 'c' | 'v', number[]> {
+  assert.equal(body.toString('latin1', 0, 4), 'TLB1');
+  const n = body.readUInt32LE(4);
+  assert.equal(body.readUInt32LE(8), 0);
+  assert.equal(body.length, 16 + 48 * n);
+  const col = (k: number) => Array.from({ length: n }, (_, i) => body.readDoubleLE(16 + 8 * (k * n + i)));
+  return { t: col(0), o: col(1), h: col(2), l: col(3), c: col(4), v: col(5) };
+}
+
+test('api bars answers the same bars as JSON and in binary (format=binary or Accept), equal to what the database holds', async (t) => {
+  const { app } = await buildTestApp(t);
+  const market = app.tradelog.services?.market;
+  assert.ok(market);
+  const bars = hourly(3000);
+  market.bars.upsert('MNQ', '1h', bars, 'csv');
+  const cases: [string, Bar[]][] = [
+    ['limit=2000', bars.slice(1000)],
+    [`limit=10&to=${bars[20]?.time}`, bars.slice(11, 21)],
+    [`from=${bars[100]?.time}&to=${(bars[2500]?.time ?? 0) - 1}&limit=100000`, bars.slice(100, 2500)],
+    [`from=${(bars[2999]?.time ?? 0) + 1}`, []],
+  ];
+  for (const [q, expected] of cases) {
+    const json = await app.inject({ url: `/api/bars/MNQ%2012-25?timeframe=1h&${q}` });
+    assert.equal(json.statusCode, 200, json.body);
+    assert.match(String(json.headers['content-type']), /^application\/json/);
+    assert.deepEqual(json.json(), { instrument: 'MNQ', timeframe: '1h', ...columnsOf(expected) }, q);
+    const bin = await app.inject({ url: `/api/bars/MNQ?timeframe=1h&${q}&format=binary` });
+    assert.equal(bin.statusCode, 200);
+    assert.equal(bin.headers['content-type'], 'application/vnd.tradelog.bars');
+    assert.equal(bin.headers['content-encoding'], undefined, 'the binary form is never compressed');
+    assert.deepEqual(decodeBinary(bin.rawPayload), columnsOf(expected), q);
+    const byAccept = await app.inject({ url: `/api/bars/MNQ?timeframe=1h&${q}`, headers: { accept: 'application/vnd.tradelog.bars' } });
+    assert.deepEqual(byAccept.rawPayload, bin.rawPayload);
+    assert.notEqual(byAccept.headers.etag, json.headers.etag, 'each form has its own ETag');
+    assert.equal(json.headers.vary, 'accept, accept-encoding');
+  }
+  // gzip when asked for: the same JSON.
+  const gz = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&limit=2000', headers: { 'accept-encoding': 'gzip, br' } });
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(JSON.parse(zlib.gunzipSync(gz.rawPayload).toString('utf8')), {
+    instrument: 'MNQ',
+    timeframe: '1h',
+    ...columnsOf(bars.slice(1000)),
+  });
+  const format = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&format=csv' });
+  assert.equal(format.statusCode, 400);
+  assert.match(format.body, /format/);
+});
+
+test('api bars revalidation gives 304 until another process imports bars, then the new bars in both forms', async (t) => {
+  const { app, paths } = await buildTestApp(t);
+  const market = app.tradelog.services?.market;
+  assert.ok(market);
+  const bars = hourly(3000);
+  market.bars.upsert('ES', '1h', bars, 'csv');
+  const window = `/api/bars/ES?timeframe=1h&limit=500&to=${bars[1999]?.time}`;
+  const first = await app.inject({ url: window });
+  const firstBin = await app.inject({ url: `${window}&format=binary` });
+  const etag = String(first.headers.etag);
+  assert.equal((await app.inject({ url: window, headers: { 'if-none-match': etag } })).statusCode, 304);
+  assert.equal((await app.inject({ url: window, headers: { 'if-none-match': `W/"other", ${etag}` } })).statusCode, 304);
+  assert.equal(
+    (await app.inject({ url: `${window}&format=binary`, headers: { 'if-none-match': String(firstBin.headers.etag) } })).statusCode,
+    304,
+  );
+
+  // Another process rewrites part of that history (new prices for bars 1,700–1,799).
+  const changed = hourly(3000, 50).slice(1700, 1800);
+  const file = path.join(tempDir(t), 'es.csv');
+  fs.writeFileSync(
+    file,
+    ['time,open,high,low,close,volume', ...changed.map((b) => `${b.time},${b.open},${b.high},${b.low},${b.close},${b.volume}`)].join('\n'),
+  );
+  const r = await runCliAsync(['ohlc', 'import', file, '--instrument', 'ES', '--timeframe', '1h', '--json'], {
+    TRADELOG_DATA_DIR: paths.dataDir,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).stored, 100);
+
+  const expected = [...bars.slice(1500, 1700), ...changed, ...bars.slice(1800, 2000)];
+  const again = await app.inject({ url: window, headers: { 'if-none-match': etag } });
+  assert.equal(again.statusCode, 200, 'the bars changed: the old ETag no longer matches');
+  assert.notEqual(again.headers.etag, etag);
+  assert.deepEqual(again.json(), { instrument: 'ES', timeframe: '1h', ...columnsOf(expected) });
+  const bin = await app.inject({ url: `${window}&format=binary`, headers: { 'if-none-match': String(firstBin.headers.etag) } });
+  assert.equal(bin.statusCode, 200);
+  assert.deepEqual(decodeBinary(bin.rawPayload), columnsOf(expected));
+  assert.deepEqual(
+    columnsOf(market.readBars('ES', '1h', { limit: 500, to: bars[1999]?.time })),
+    columnsOf(expected),
+    'as the database holds them',
+  );
+});
