@@ -267,8 +267,12 @@ export class ChartCache {
   private jsonOf(chunk: Chunk): JsonColumns {
     if (chunk.json) return chunk.json;
     chunk.json = jsonColumns(chunk);
-    // Count the new bytes against the bound, unless the chunk has meanwhile left the cache (then it stays out).
-    if (this.chunks?.peek(chunk.key) === chunk) this.chunks.set(chunk.key, chunk);
+    // Count the new bytes against the bound (set() of the same object would keep the old size), unless the chunk
+    // has meanwhile left the cache (then it stays out).
+    if (this.chunks?.peek(chunk.key) === chunk) {
+      this.chunks.delete(chunk.key);
+      this.chunks.set(chunk.key, chunk);
+    }
     return chunk.json;
   }
 }

@@ -256,4 +256,12 @@ test('chart cache stays within its memory bound and counts hits and misses', (t)
   }
   const s = cache.stats();
   assert.ok(s.chunks > 5 && s.hits > 0 && s.misses > s.chunks, `it evicted and kept answering: ${JSON.stringify(s)}`);
+  // The JSON text counts against the bound too: the same chunks cost about twice as much once asked for in JSON.
+  const large = new ChartCache(repo);
+  large.window('MNQ', '1m', { limit: 100_000 }).binary();
+  const binaryOnly = large.stats();
+  large.window('MNQ', '1m', { limit: 100_000 }).json();
+  const both = large.stats();
+  assert.equal(both.chunks, binaryOnly.chunks);
+  assert.ok(both.bytes > 1.6 * binaryOnly.bytes, `${binaryOnly.bytes} bytes, then ${both.bytes} with the JSON text`);
 });
