@@ -149,7 +149,7 @@ interface ServerProcess {
 interface ServerReport {
   times: number[];
   cpuMs: number;
-  cache?: { chunks: number; bytes: number; maxBytes: number; hits: number; misses: number };
+  cache?: { entries: number; bytes: number; maxBytes: number; hits: number; misses: number };
 }
 
 async function startServer(dir: string): Promise<ServerProcess> {
@@ -399,7 +399,7 @@ async function chartBench(server: ServerProcess): Promise<void> {
 function cacheText(r: ServerReport): string {
   const c = r.cache;
   if (!c) return '?';
-  return `${c.chunks} chunks, ${(c.bytes / 1024 ** 2).toFixed(1)} of ${(c.maxBytes / 1024 ** 2).toFixed(0)} MiB, ${c.hits} hits, ${c.misses} misses since start`;
+  return `${c.entries} entries, ${(c.bytes / 1024 ** 2).toFixed(1)} of ${(c.maxBytes / 1024 ** 2).toFixed(0)} MiB, ${c.hits} hits, ${c.misses} misses since start`;
 }
 
 async function fetchOk(url: string): Promise<void> {

@@ -15,27 +15,33 @@ import type { TimeframeId } from './timeframes.js';
  * generation (one index seek) and, when it moved, drops exactly the chunks changed since, whoever wrote them (this
  * connection, a CLI import in another process, a download job). History that nobody rewrites stays cached.
  *
- * Memory is bounded: chunks are dropped least recently used first once their bytes pass `maxBytes` (about 48 bytes
- * a bar for the columns, about 50 more for the JSON text); 64 MiB by default holds about 650,000 bars in both forms
- * (1.3 million in the binary form alone). `maxBytes` 0 keeps nothing: every window is read from the database.
+ * Memory is bounded: columns and JSON texts are dropped least recently used first once their bytes pass `maxBytes`
+ * (48 bytes a bar for the columns, about 50 more for the JSON text); 64 MiB by default holds about 1.3 million bars
+ * in the binary form alone, about 650,000 in both. `maxBytes` 0 keeps nothing: every window is read from the
+ * database.
  */
 export const DEFAULT_CHART_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** A chunk's bars. Shared with answers being built: never changed once stored, except for the JSON text added once. */
+/** A chunk's bars. Shared with answers being built: never changed once stored (but for the link to the previous). */
 interface Chunk {
+  readonly kind: 'columns';
   readonly key: string;
   readonly start: number;
   readonly n: number;
   /** t, o, h, l, c, v: `n` values each, one column after another; t ascending. */
   readonly cols: Float64Array;
-  json?: JsonColumns;
   /** Start of the newest chunk before this one that holds bars (null: none), while `linkGen` is its series' gen. */
   prev?: number | null;
   linkGen?: number;
 }
 
-/** The JSON text of a chunk's six columns (`1750000000,1750003600,…` each), one after another. */
+/**
+ * The JSON text of a chunk's six columns (`1750000000,1750003600,…` each), one after another: its own cache entry
+ * (key: the chunk's + JSON_SUFFIX), so that under memory pressure the text of chunks asked for in JSON can go while
+ * the columns the chart page reads stay, or the other way round, by what was used last.
+ */
 interface JsonColumns {
+  readonly kind: 'json';
   readonly text: Buffer;
   /** Per column, the byte offset of every MARK_EVERY-th value, then the column's end: `marksPerColumn` each. */
   readonly marks: Uint32Array;
@@ -83,14 +89,15 @@ export const BARS_BINARY_TYPE = 'application/vnd.tradelog.bars';
 const COLUMNS = ['t', 'o', 'h', 'l', 'c', 'v'] as const;
 const MARK_EVERY = 16;
 const COMMA = 0x2c;
-/** Bytes of bookkeeping per chunk besides its arrays (objects, key, cache entry), for the memory bound. */
-const CHUNK_OVERHEAD = 400;
+/** Bytes of bookkeeping per cache entry besides its arrays (objects, key, list nodes), for the memory bound. */
+const ENTRY_OVERHEAD = 400;
 /** A change row spanning more chunks than this (not written by this version) drops the whole series instead. */
 const MAX_CHUNKS_PER_CHANGE = 4096;
 const BIG_ENDIAN = os.endianness() === 'BE';
 
 export interface ChartCacheStats {
-  chunks: number;
+  /** Chunks' columns and JSON texts held. */
+  entries: number;
   bytes: number;
   maxBytes: number;
   /** Chunks found in memory / read from the database, since start. */
@@ -99,7 +106,7 @@ export interface ChartCacheStats {
 }
 
 export class ChartCache {
-  private readonly chunks: LRUCache<string, Chunk> | undefined;
+  private readonly chunks: LRUCache<string, Chunk | JsonColumns> | undefined;
   private readonly series = new Map<string, Series>();
   /** The highest bar_changes generation applied; undefined until the first window. */
   private seenGen: number | undefined;
@@ -112,7 +119,7 @@ export class ChartCache {
     private readonly repo: BarsRepo,
     readonly maxBytes = DEFAULT_CHART_CACHE_BYTES,
   ) {
-    this.chunks = maxBytes > 0 ? new LRUCache<string, Chunk>({ maxSize: maxBytes, sizeCalculation: (c) => chunkBytes(c) }) : undefined;
+    this.chunks = maxBytes > 0 ? new LRUCache<string, Chunk | JsonColumns>({ maxSize: maxBytes, sizeCalculation: entryBytes }) : undefined;
   }
 
   /** The newest `limit` bars (default 2,000) of [from, to] of a root and timeframe, oldest first. */
@@ -138,7 +145,7 @@ export class ChartCache {
 
   stats(): ChartCacheStats {
     return {
-      chunks: this.chunks?.size ?? 0,
+      entries: this.chunks?.size ?? 0,
       bytes: this.chunks?.calculatedSize ?? 0,
       maxBytes: this.maxBytes,
       hits: this.hits,
@@ -176,6 +183,7 @@ export class ChartCache {
     }
     for (let start = chunkStart(timeframe, change.start); start < change.end; start += span) {
       this.chunks.delete(`${seriesKey}\u001f${start}`);
+      this.chunks.delete(`${seriesKey}\u001f${start}${JSON_SUFFIX}`);
     }
   }
 
@@ -225,13 +233,13 @@ export class ChartCache {
   private chunk(seriesKey: string, instrument: string, timeframe: TimeframeId, start: number, span: number): Chunk {
     const key = `${seriesKey}\u001f${start}`;
     const held = this.chunks?.get(key);
-    if (held) {
+    if (held?.kind === 'columns') {
       this.hits++;
       return held;
     }
     this.misses++;
     const { n, cols } = this.repo.readColumns(instrument, timeframe, start, start + span - 1);
-    const chunk: Chunk = { key, start, n, cols };
+    const chunk: Chunk = { kind: 'columns', key, start, n, cols };
     this.chunks?.set(key, chunk);
     return chunk;
   }
@@ -263,17 +271,14 @@ export class ChartCache {
     return Buffer.concat(parts, length);
   }
 
-  /** The JSON text of a chunk's columns, made on first demand (the chunk's size in the cache grows with it). */
+  /** The JSON text of a chunk's columns, made on first demand and kept as an entry of its own. */
   private jsonOf(chunk: Chunk): JsonColumns {
-    if (chunk.json) return chunk.json;
-    chunk.json = jsonColumns(chunk);
-    // Count the new bytes against the bound (set() of the same object would keep the old size), unless the chunk
-    // has meanwhile left the cache (then it stays out).
-    if (this.chunks?.peek(chunk.key) === chunk) {
-      this.chunks.delete(chunk.key);
-      this.chunks.set(chunk.key, chunk);
-    }
-    return chunk.json;
+    const key = `${chunk.key}${JSON_SUFFIX}`;
+    const held = this.chunks?.get(key);
+    if (held?.kind === 'json') return held;
+    const json = jsonColumns(chunk);
+    this.chunks?.set(key, json);
+    return json;
   }
 }
 
@@ -282,8 +287,10 @@ const COMMA_BUFFER = Buffer.from(',');
 const CLOSE_ARRAY = Buffer.from(']');
 const CLOSE_OBJECT = Buffer.from('}');
 
-function chunkBytes(c: Chunk): number {
-  return CHUNK_OVERHEAD + c.cols.byteLength + (c.json ? c.json.text.length + c.json.marks.byteLength : 0);
+const JSON_SUFFIX = '\u001fjson';
+
+function entryBytes(e: Chunk | JsonColumns): number {
+  return ENTRY_OVERHEAD + (e.kind === 'columns' ? e.cols.byteLength : e.text.length + e.marks.byteLength);
 }
 
 /** Index of the first of t[lo..hi) that is ≥ x (hi when none). */
@@ -327,7 +334,7 @@ function jsonColumns(chunk: Chunk): JsonColumns {
     }
     marks[k * marksPerColumn + marksPerColumn - 1] = text.length;
   }
-  return { text: Buffer.from(text, 'latin1'), marks, marksPerColumn };
+  return { kind: 'json', text: Buffer.from(text, 'latin1'), marks, marksPerColumn };
 }
 
 /** Byte offset in `json.text` where value `i` of column `k` starts (i < n), or where the column ends (i = n). */

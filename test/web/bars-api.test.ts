@@ -64,14 +64,17 @@ test('api bars answers the same bars as JSON and in binary (format=binary or Acc
     assert.notEqual(byAccept.headers.etag, json.headers.etag, 'each form has its own ETag');
     assert.equal(json.headers.vary, 'accept, accept-encoding');
   }
-  // gzip when asked for: the same JSON.
-  const gz = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&limit=2000', headers: { 'accept-encoding': 'gzip, br' } });
+  // Compressed when the client takes it (brotli first, else gzip; not what it refuses with q=0): the same JSON.
+  const newest = { instrument: 'MNQ', timeframe: '1h', ...columnsOf(bars.slice(1000)) };
+  const br = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&limit=2000', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.deepEqual(JSON.parse(zlib.brotliDecompressSync(br.rawPayload).toString('utf8')), newest);
+  const gz = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&limit=2000', headers: { 'accept-encoding': 'gzip, br;q=0' } });
   assert.equal(gz.headers['content-encoding'], 'gzip');
-  assert.deepEqual(JSON.parse(zlib.gunzipSync(gz.rawPayload).toString('utf8')), {
-    instrument: 'MNQ',
-    timeframe: '1h',
-    ...columnsOf(bars.slice(1000)),
-  });
+  assert.deepEqual(JSON.parse(zlib.gunzipSync(gz.rawPayload).toString('utf8')), newest);
+  const plain = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&limit=2000', headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.deepEqual(plain.json(), newest);
   const format = await app.inject({ url: '/api/bars/MNQ?timeframe=1h&format=csv' });
   assert.equal(format.statusCode, 400);
   assert.match(format.body, /format/);

@@ -4,7 +4,7 @@ import { BARS_BINARY_TYPE, type ChartWindow } from '../../market-data/chart-cach
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
-import { BarsAnswers, etagMatches } from '../bars-cache.js';
+import { BarsAnswers, chooseEncoding, etagMatches } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
 import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
@@ -128,10 +128,9 @@ async function sendBars(
   if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
   if (format === 'binary') return reply.type(BARS_BINARY_TYPE).send(window.binary());
   reply.type('application/json; charset=utf-8');
-  // Anything but a tiny answer is compressed when the client takes gzip (its JSON shrinks to a fifth).
-  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && window.count > 16) {
-    return reply.header('content-encoding', 'gzip').send(await answers.gzip(etag, () => window.json()));
-  }
+  // Anything but a tiny answer is compressed when the client takes brotli or gzip (its JSON shrinks to a fifth).
+  const encoding = window.count > 16 ? chooseEncoding(req.headers['accept-encoding']) : undefined;
+  if (encoding) return reply.header('content-encoding', encoding).send(await answers.compress(etag, encoding, () => window.json()));
   return reply.send(window.json());
 }
 
