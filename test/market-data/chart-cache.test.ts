@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStore } from '../../src/db/store.js';
 import { type Bar, type BarsRepo, chunkSeconds, chunkStart, createBarsRepo, type RangeQuery } from '../../src/market-data/bars.repo.js';
-import { BARS_BINARY_HEADER, ChartCache, type ChartWindow } from '../../src/market-data/chart-cache.js';
+import { ChartCache, type ChartWindow } from '../../src/market-data/chart-cache.js';
 import { parseBarsQuery } from '../../src/market-data/query.js';
 import type { TimeframeId } from '../../src/market-data/timeframes.js';
 import { tempStore } from '../helpers/tmp.js';
-import { columnsOf } from './columns.js';
+import { columnsOf, decodeBinaryBars } from './columns.js';
 
 // Every window the chart cache answers must be the window the database answers: the newest `limit` bars of
 // [from, to], oldest first. Checked on windows of every kind (random, at chunk edges, empty, beyond the data), in
@@ -53,15 +53,9 @@ function fromDb(repo: BarsRepo, instrument: string, timeframe: TimeframeId, quer
 /** Both forms of a window, decoded to plain columns. */
 function decoded(w: ChartWindow) {
   const json = JSON.parse(w.json().toString('utf8'));
-  const bin = w.binary();
-  assert.equal(bin.toString('latin1', 0, 4), 'TLB1');
-  const n = bin.readUInt32LE(4);
-  assert.equal(bin.length, BARS_BINARY_HEADER + 48 * n);
-  const copy = new Uint8Array(bin); // aligned for the Float64Array views
-  const col = (k: number) => Array.from(new Float64Array(copy.buffer, BARS_BINARY_HEADER + 8 * k * n, n));
-  const binary = { instrument: w.instrument, timeframe: w.timeframe, t: col(0), o: col(1), h: col(2), l: col(3), c: col(4), v: col(5) };
-  assert.equal(w.count, n);
-  return { json, binary };
+  const { types: _, ...cols } = decodeBinaryBars(w.binary());
+  assert.equal(w.count, cols.t.length);
+  return { json, binary: { instrument: w.instrument, timeframe: w.timeframe, ...cols } };
 }
 
 function assertSame(
@@ -264,4 +258,58 @@ test('chart cache stays within its memory bound and counts hits and misses', (t)
   const both = large.stats();
   assert.ok(both.entries > binaryOnly.entries);
   assert.ok(both.bytes > 1.6 * binaryOnly.bytes, `${binaryOnly.bytes} bytes, then ${both.bytes} with the JSON text`);
+});
+
+test('chart cache binary form stores each column in the narrowest type that holds it exactly', (t) => {
+  const repo = createBarsRepo(tempStore(t).market);
+  const start = Date.UTC(2025, 0, 6) / 1000;
+  // Quarter-point prices are float32s; 6E's are not; one volume needs more than 32 bits.
+  const quarter = Array.from({ length: 3000 }, (_, i) => ({
+    time: start + i * 60,
+    open: 21000.25,
+    high: 21001.5,
+    low: 20999.75,
+    close: 21000,
+    volume: i,
+  }));
+  repo.upsert('MNQ', '1m', quarter, 'csv');
+  const euro = quarter.map((b, i) => ({ ...b, open: 1.0835 + i * 0.00005, high: 1.3, low: 1, close: 1.0836 }));
+  repo.upsert('6E', '1m', euro, 'csv');
+  repo.upsert(
+    'ES',
+    '1m',
+    quarter.map((b, i) => (i === 2500 ? { ...b, volume: 2 ** 40 } : b)),
+    'csv',
+  );
+  const cache = new ChartCache(repo);
+  const mnq = cache.window('MNQ', '1m', {});
+  assert.deepEqual(decodeBinaryBars(mnq.binary()).types, [3, 2, 2, 2, 2, 3]);
+  assert.equal(mnq.binary().length, 24 + 2000 * 4 * 6, 'half the bytes of float64 columns');
+  const sixE = decodeBinaryBars(cache.window('6E', '1m', {}).binary());
+  assert.deepEqual(sixE.types, [3, 1, 1, 1, 1, 3]);
+  assert.deepEqual(
+    sixE.o,
+    euro.slice(1000).map((b) => b.open),
+    'prices that are no float32 come as float64, exactly',
+  );
+  // The volume of 2^40 is in the newest window but not in an older one.
+  assert.deepEqual(decodeBinaryBars(cache.window('ES', '1m', {}).binary()).types, [3, 2, 2, 2, 2, 1]);
+  assert.deepEqual(decodeBinaryBars(cache.window('ES', '1m', { to: start + 2000 * 60 }).binary()).types, [3, 2, 2, 2, 2, 3]);
+  // An odd count: 4-byte columns are padded to 8 bytes, so the next column stays aligned.
+  const odd = cache.window('MNQ', '1m', { limit: 3 });
+  assert.equal(odd.binary().length, 24 + 6 * 16);
+  assert.deepEqual(
+    decodeBinaryBars(odd.binary()).t,
+    quarter.slice(-3).map((b) => b.time),
+  );
+  // Nothing stored: the header alone.
+  assert.deepEqual(decodeBinaryBars(cache.window('NQ', '1m', {}).binary()), {
+    t: [],
+    o: [],
+    h: [],
+    l: [],
+    c: [],
+    v: [],
+    types: [3, 2, 2, 2, 2, 3],
+  });
 });

@@ -7,7 +7,7 @@ import type { Bar } from '../../src/market-data/bars.repo.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildTestApp } from '../helpers/web.js';
-import { columnsOf } from '../market-data/columns.js';
+import { columnsOf, decodeBinaryBars } from '../market-data/columns.js';
 
 // GET /api/bars/:instrument in its two forms (JSON, the documented shape; binary, what the chart page reads) through
 // the app as `serve` builds it: both carry exactly the bars the database holds for the window, revalidation gives
@@ -27,14 +27,10 @@ function hourly(n: number, priceOffset = 0): Bar[] {
   return out;
 }
 
-/** The binary form decoded: header checked, columns as plain arrays. */
-function decodeBinary(body: Buffer): Record<'t' | 'o' | 'h' | 'l' | 'c' | 'v', number[]> {
-  assert.equal(body.toString('latin1', 0, 4), 'TLB1');
-  const n = body.readUInt32LE(4);
-  assert.equal(body.readUInt32LE(8), 0);
-  assert.equal(body.length, 16 + 48 * n);
-  const col = (k: number) => Array.from({ length: n }, (_, i) => body.readDoubleLE(16 + 8 * (k * n + i)));
-  return { t: col(0), o: col(1), h: col(2), l: col(3), c: col(4), v: col(5) };
+/** The binary form decoded, without the column types. */
+function decodeBinary(body: Buffer) {
+  const { types: _, ...cols } = decodeBinaryBars(body);
+  return cols;
 }
 
 test('api bars answers the same bars as JSON and in binary (format=binary or Accept), equal to what the database holds', async (t) => {
