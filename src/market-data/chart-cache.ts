@@ -426,6 +426,9 @@ function narrowTypes(n: number, cols: Float64Array): { pricesF32: boolean; volum
   let pricesF32 = true;
   for (let i = n; i < 5 * n && pricesF32; i++) pricesF32 = Math.fround(cols[i] as number) === cols[i];
   let volumesU32 = true;
-  for (let i = 5 * n; i < 6 * n && volumesU32; i++) volumesU32 = (cols[i] as number) <= 0xffffffff;
+  for (let i = 5 * n; i < 6 * n && volumesU32; i++) {
+    const v = cols[i] as number;
+    volumesU32 = Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+  }
   return { pricesF32, volumesU32 };
 }
