@@ -16,6 +16,12 @@ test('loadConfig takes the environment over flags over defaults', () => {
   assert.equal(loadConfig({ port: '6000' }, { TRADELOG_PORT: '7000' }).port, 7000);
 });
 
+test('loadConfig accepts canonical time zones, their aliases and UTC as the import zone', () => {
+  for (const zone of ['America/Chicago', 'Europe/Berlin', 'US/Pacific', 'Asia/Calcutta', 'UTC', 'Etc/GMT+5']) {
+    assert.equal(loadConfig({}, { TRADELOG_IMPORT_TIMEZONE: zone }).importTimezone, zone);
+  }
+});
+
 test('loadConfig names the variable and the value when a setting is invalid', () => {
   assert.throws(
     () => loadConfig({}, { TRADELOG_PORT: 'eighty' }),
@@ -49,6 +55,7 @@ test('flagsOverriddenByEnv reports a flag the environment replaces, and the CLI 
   const [warning] = flagsOverriddenByEnv({ dataDir: '/a' }, { TRADELOG_DATA_DIR: '/b' });
   assert.match(warning ?? '', /--data-dir \/a is ignored: TRADELOG_DATA_DIR=\/b/);
   const dir = tempDir(t);
+  fs.mkdirSync(path.join(dir, 'env'));
   const r = runCli(['backups', '--data-dir', path.join(dir, 'flag')], { TRADELOG_DATA_DIR: path.join(dir, 'env') });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /warning: --data-dir .*flag is ignored: TRADELOG_DATA_DIR=.*env takes precedence/);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { createBarsRepo } from '../market-data/bars.repo.js';
-import { storeBarsIn } from '../trades/legacy-import.js';
+import { importLegacy } from '../legacy/legacy-import.js';
+import { createMarketData } from '../market-data/service.js';
 import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
 import { dstOf, withTradesService } from './trades-shared.js';
 
@@ -15,8 +15,9 @@ export function register(program: Command): void {
     .action((dbfile: string, opts: GlobalOptions & { dst?: string }) =>
       runCommand(opts, (ctx) => {
         const dst = dstOf(opts.dst);
-        return withTradesService(ctx, (service, store) => {
-          const r = service.importLegacy(dbfile, { dst, storeBars: storeBarsIn(createBarsRepo(store.market)) });
+        return withTradesService(ctx, (trades, store) => {
+          const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
+          const r = importLegacy({ trades, market }, dbfile, { dst });
           const lines = [
             `${r.file}: ${r.executions} executions added, ${r.duplicatesSkipped} already stored; ${r.positions} positions; ${r.bars} bars (import #${r.importId})`,
             `old app's total net P&L of its round trips: ${r.check.legacyNetPnl ?? '-'}; tradelog's net P&L of these books: ${r.check.netPnl}`,

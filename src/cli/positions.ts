@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { positionFilterOf } from '../trades/trades.service.js';
 import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
-import { type FilterOptions, money, table, withFilterOptions, withTradesService } from './trades-shared.js';
+import { type FilterOptions, filterOf, money, table, withExistingJournal, withFilterOptions } from './trades-shared.js';
 
 export function register(program: Command): void {
   withFilterOptions(withGlobalOptions(program.command('positions')))
@@ -10,13 +9,13 @@ export function register(program: Command): void {
     .option('--rebuild', 'rebuild every position from the executions first (after changing instrument settings)')
     .action((opts: GlobalOptions & FilterOptions & { status?: string; rebuild?: boolean }) =>
       runCommand(opts, (ctx) => {
-        const filter = positionFilterOf(opts);
+        const filter = filterOf(opts);
         if (opts.status !== undefined) {
           if (opts.status !== 'open' && opts.status !== 'closed')
             throw usageError(`--status ${opts.status} is not open or closed.`, 'Use --status open or --status closed.');
           filter.status = opts.status;
         }
-        return withTradesService(ctx, (service) => {
+        return withExistingJournal(ctx, (service) => {
           if (opts.rebuild) {
             const r = service.rebuildAll();
             ctx.note(`rebuilt ${r.positions} positions in ${r.books} books`);

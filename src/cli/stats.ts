@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { Stats } from '../trades/stats.js';
-import { positionFilterOf } from '../trades/trades.service.js';
 import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
-import { type FilterOptions, groupByOf, money, table, withFilterOptions, withTradesService } from './trades-shared.js';
+import { type FilterOptions, filterOf, groupByOf, money, table, withExistingJournal, withFilterOptions } from './trades-shared.js';
 
 function summary(s: Stats): string {
   const pct = s.winRate === null ? '-' : `${(s.winRate * 100).toFixed(1)}%`;
@@ -22,8 +21,8 @@ export function register(program: Command): void {
     .action((opts: GlobalOptions & FilterOptions & { by?: string }) =>
       runCommand(opts, (ctx) => {
         const by = groupByOf(opts.by);
-        return withTradesService(ctx, (service) => {
-          const s = service.stats(positionFilterOf(opts), by ? { by } : {});
+        return withExistingJournal(ctx, (service) => {
+          const s = service.stats(filterOf(opts), by ? { by } : {});
           const groups = s.groups
             ? `\n\n${table(
                 [by ?? '', 'positions', 'win rate', 'gross', 'comm.', 'net', 'profit f.', 'max DD'],

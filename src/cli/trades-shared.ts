@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
-import { openStore, type Store } from '../db/store.js';
+import { escapeControls } from '../control-chars.js';
+import { type OpenStoreOptions, openStore, type Store } from '../db/store.js';
+import { AppError } from '../errors.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
 import type { DstResolution } from '../trades/time.js';
-import { createTradesService, type TradesService } from '../trades/trades.service.js';
+import { createTradesService, type PositionFilter, parseDayBound, positionFilterOf, type TradesService } from '../trades/trades.service.js';
 import { type CommandContext, usageError } from './context.js';
 
 /** What the trades commands share: opening the store with the service, and the position filter options. */
-export function withTradesService<T>(ctx: CommandContext, body: (service: TradesService, store: Store) => T): T {
-  const store = openStore(ctx.paths, { logger: ctx.logger });
+export function withTradesService<T>(
+  ctx: CommandContext,
+  body: (service: TradesService, store: Store) => T,
+  open: Pick<OpenStoreOptions, 'create'> = {},
+): T {
+  const store = openStore(ctx.paths, { logger: ctx.logger, ...open });
   try {
     return body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
   } finally {
@@ -15,11 +21,17 @@ export function withTradesService<T>(ctx: CommandContext, body: (service: Trades
   }
 }
 
+/** The same for commands that need a journal to be there (reading it, undoing an import): TL_DB_MISSING otherwise, nothing created. */
+export function withExistingJournal<T>(ctx: CommandContext, body: (service: TradesService, store: Store) => T): T {
+  return withTradesService(ctx, body, { create: false });
+}
+
 export async function withTradesServiceAsync<T>(
   ctx: CommandContext,
   body: (service: TradesService, store: Store) => Promise<T>,
+  open: Pick<OpenStoreOptions, 'create'> = {},
 ): Promise<T> {
-  const store = openStore(ctx.paths, { logger: ctx.logger });
+  const store = openStore(ctx.paths, { logger: ctx.logger, ...open });
   try {
     return await body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
   } finally {
@@ -44,6 +56,20 @@ export function withFilterOptions(cmd: Command): Command {
     .option('--tag <tag>', 'only positions with this tag');
 }
 
+/** The position filter of the --account/--instrument/--from/--to/--tag options; a bad date names its flag. */
+export function filterOf(opts: FilterOptions): PositionFilter {
+  for (const flag of ['from', 'to'] as const) {
+    const value = opts[flag];
+    if (value && !parseDayBound(value).ok) {
+      throw new AppError('TL_TRADES_BAD_FILTER', `--${flag} "${value}" is not a date.`, {
+        remedy: `Give --${flag} a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant (2025-06-20T14:30:00Z).`,
+        details: { flag: `--${flag}`, value },
+      });
+    }
+  }
+  return positionFilterOf(opts);
+}
+
 /** The --dst option of the import commands: how to read a local time a DST change skips or repeats (default reject). */
 export function dstOf(dst: string | undefined): DstResolution {
   if (dst === undefined) return 'reject';
@@ -59,9 +85,9 @@ export function groupByOf(by: string | undefined): GroupBy | undefined {
   return by as GroupBy;
 }
 
-/** Plain text table: columns padded, numbers right-aligned. */
+/** Plain text table: columns padded, numbers right-aligned; control characters in a cell are escaped (one line a row). */
 export function table(headers: string[], rows: (string | number | null)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null ? '' : String(c))));
+  const cells = rows.map((r) => r.map((c) => (c === null ? '' : escapeControls(String(c)))));
   // a loop, not Math.max(...column): spreading 100,000+ rows as arguments overflows the stack
   const widths = headers.map((h) => h.length);
   for (const r of cells) {

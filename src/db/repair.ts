@@ -7,6 +7,7 @@ import { tableCounts } from './backup.js';
 import {
   type DoctorOptions,
   type DoctorReport,
+  type Finding,
   fileSize,
   findStraySidecars,
   type RepairAction,
@@ -107,6 +108,45 @@ function fixOwnership(paths: DataPaths, owner: Who, actions: RepairAction[]): vo
     actions.push(action('TL_REPAIR_CHOWN', `chown ${owner.uid}:${owner.gid} ${c}`, p));
   }
   for (const f of failed) actions.push(action('TL_REPAIR_CHOWN', `could not change ${f}`, f.split(':')[0], false));
+}
+
+/**
+ * Take the world-write bit off what the doctor found world-writable (the data dir, db/, backups/, database files).
+ * Safe while tradelog runs: nobody loses access it needs. A directory with the sticky bit is a shared one (like
+ * /tmp), left as it is.
+ */
+function closeWorldWritable(findings: readonly Finding[]): RepairAction[] {
+  const actions: RepairAction[] = [];
+  for (const f of findings) {
+    const p = f.path;
+    if (f.code !== 'TL_DB_MODE_TOO_OPEN' || !p) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink() || (st.mode & 0o002) === 0) continue;
+    if (st.isDirectory() && (st.mode & 0o1000) !== 0) {
+      actions.push(
+        action(
+          'TL_REPAIR_CHMOD',
+          `left ${p} as it is: its sticky bit marks a shared directory; give tradelog a directory of its own`,
+          p,
+          false,
+        ),
+      );
+      continue;
+    }
+    const mode = st.mode & 0o7777 & ~0o002;
+    try {
+      fs.chmodSync(p, mode);
+      actions.push(action('TL_REPAIR_CHMOD', `removed the world-write bit of ${p}: mode ${modeString(st.mode)} → ${modeString(mode)}`, p));
+    } catch (err) {
+      actions.push(action('TL_REPAIR_CHMOD', `could not remove the world-write bit of ${p}: ${errorMessage(err)}`, p, false));
+    }
+  }
+  return actions;
 }
 
 /** Move stray sidecars (database missing) into quarantine/strays-<time>/. */
@@ -235,7 +275,11 @@ export function repairDataDir(paths: DataPaths, options: RepairOptions = {}): Do
   const openBefore = processesHolding(rewritten.flatMap((f) => [f, `${f}-wal`, `${f}-shm`]));
   if (openBefore.size === 0) for (const f of rewritten) actions.push(snapshot(f, paths.quarantineDir, now, ownerForNew));
 
-  const first = runDoctor(paths, options);
+  const checked = runDoctor(paths, options);
+  // Safe with the files in use, so done even when the rest is refused; the checks run again to show the result.
+  const opened = closeWorldWritable(checked.findings);
+  actions.push(...opened);
+  const first = opened.length > 0 ? { ...runDoctor(paths, options), status: checked.status } : checked;
   const codes = new Set<string>(first.findings.map((f) => f.code));
   const wantChown =
     me.uid === 0 &&
@@ -261,7 +305,7 @@ export function repairDataDir(paths: DataPaths, options: RepairOptions = {}): Do
   }
 
   if (!wantChown && strays.length === 0 && toCheckpoint.length === 0 && toConvert.length === 0) {
-    if (actions.some((a) => a.code === 'TL_REPAIR_CHECKPOINT'))
+    if (actions.some((a) => a.code === 'TL_REPAIR_CHECKPOINT' || a.code === 'TL_REPAIR_CHMOD'))
       return { ...runDoctor(paths, options), actions, repair: { before: first.status } };
     return { ...first, actions, repair: { before: first.status } };
   }

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { DataPaths } from '../config.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import type { LogFileStatus } from '../log.js';
@@ -9,6 +11,7 @@ import { processesHolding } from './holders.js';
 import type { Db, JournalMode } from './open.js';
 import { quickCheckInWorker } from './quick-check.js';
 import { quarantineStrays } from './repair.js';
+import { acquireServeLock } from './serve-lock.js';
 import { openStore, type Store } from './store.js';
 
 /**
@@ -24,6 +27,8 @@ import { openStore, type Store } from './store.js';
  * 4. health() is live: a write refused at run time (SQLITE_READONLY*, a corrupt page) or a log file that failed
  *    later turns it from ok to degraded without a restart;
  * 5. the daily verified backup of journal.db runs on a timer in this process.
+ * Before all of it, the server's lock on the data directory (serve-lock.ts): a second server on the same directory
+ * is refused with TL_WEB_ALREADY_RUNNING, the one error startStorage throws; the lock is held until close().
  */
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'fatal';
@@ -41,6 +46,8 @@ export interface StorageRuntime {
   actions: RepairAction[];
   health(): HealthReport;
   backups: BackupSchedule | undefined;
+  /** Starts the checks left for after start (market.db's quick_check) now, if they have not started. */
+  runDeferredChecks(): void;
   /** Stop the backup timer, checkpoint and close the databases. Never throws. */
   close(): void;
 }
@@ -50,7 +57,9 @@ export interface StartStorageOptions {
   logFile?: string | undefined;
   logStatus?: () => LogFileStatus;
   /** Daily backup timer settings; false turns it off (tests, read-only tools). */
-  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger' | 'clock'> | false;
+  /** Stamps quarantined files and daily backups. Default the system clock. */
+  clock?: Clock;
   /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
   journalMode?: JournalMode;
   /**
@@ -58,6 +67,13 @@ export interface StartStorageOptions {
    * the file can be large; a damaged market.db then refuses writes and turns health degraded.
    */
   deferMarketCheck?: boolean;
+  /**
+   * When the deferred check starts: this many ms after start (default 50), or at `runDeferredChecks()` if that
+   * comes first; null = only then (`serve` runs it once it has answered its first request).
+   */
+  marketCheckAfterMs?: number | null;
+  /** Take the one-server lock on the data directory (default true). */
+  lock?: boolean;
 }
 
 function asFinding(err: unknown): Finding {
@@ -73,6 +89,18 @@ function asFinding(err: unknown): Finding {
   };
 }
 
+/**
+ * The report once the store has opened: the databases it just created exist now, so the doctor's "does not exist
+ * yet" (seen before they were created) no longer holds and is dropped (issue 9 §3.4).
+ */
+function afterOpen(report: DoctorReport): DoctorReport {
+  const created = report.findings.filter((f) => f.code === 'TL_DB_MISSING' && f.path !== undefined && fs.existsSync(f.path));
+  if (created.length === 0) return report;
+  const findings = report.findings.filter((f) => !created.includes(f));
+  const databases = report.databases.map((d) => (d.exists || !fs.existsSync(d.file) ? d : { ...d, exists: true }));
+  return { ...report, findings, databases, status: statusOf(findings) };
+}
+
 /** Which databases a degraded finding concerns: the one its path names, both for directory-level findings. */
 function dbsFor(f: Finding, store: Store): Db[] {
   const p = f.path ?? '';
@@ -83,6 +111,10 @@ function dbsFor(f: Finding, store: Store): Db[] {
 
 export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const lock = options.lock === false ? undefined : acquireServeLock(paths, new Date(clock.now()));
+  if (lock && !lock.held)
+    logger.warn({ file: lock.file }, `no lock on the data directory (${lock.problem}): a second server would not be refused`);
   const doctor = () =>
     runDoctor(paths, {
       logFile: options.logFile,
@@ -95,7 +127,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   const ours = new Set([paths.journalDb, paths.marketDb]);
   const ownStrays = findStraySidecars([paths.dbDir]).filter((p) => ours.has(p.replace(/-(wal|shm|journal)$/, '')));
   if (ownStrays.length > 0 && processesHolding(ownStrays).size === 0) {
-    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date()));
+    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date(clock.now())));
     for (const a of actions) logger.warn({ code: a.code, path: a.path }, a.description);
     report = doctor();
   }
@@ -118,15 +150,21 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     }
   }
   if (store) {
+    report = afterOpen(report);
     for (const f of report.findings.filter((x) => x.severity === 'degraded')) {
       for (const db of dbsFor(f, store)) if (!db.writeRefused) db.refuseWrites(findingError(f));
     }
   }
 
   let marketCheck: NodeJS.Timeout | undefined;
+  let runDeferredChecks = () => {};
   if (store && options.deferMarketCheck !== false) {
     const market = store.market;
-    marketCheck = setTimeout(() => {
+    let started = false;
+    runDeferredChecks = () => {
+      if (started || !market.isOpen) return;
+      started = true;
+      if (marketCheck) clearTimeout(marketCheck);
       void quickCheckInWorker(market.file).then((result) => {
         if ('error' in result) {
           logger.error({ sqliteCode: result.error.code, file: market.file }, `market.db quick_check failed: ${result.error.message}`);
@@ -143,13 +181,17 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
         );
         logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
       });
-    }, 50);
-    marketCheck.unref();
+    };
+    const after = options.marketCheckAfterMs === undefined ? 50 : options.marketCheckAfterMs;
+    if (after !== null) {
+      marketCheck = setTimeout(runDeferredChecks, after);
+      marketCheck.unref();
+    }
   }
 
   const backups =
     store && options.backup !== false
-      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger })
+      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger, clock })
       : undefined;
 
   const health = (): HealthReport => {
@@ -201,12 +243,14 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     actions,
     health,
     backups,
+    runDeferredChecks: () => runDeferredChecks(),
     close() {
       if (closed) return;
       closed = true;
       if (marketCheck) clearTimeout(marketCheck);
       backups?.stop();
       store?.close();
+      lock?.release();
     },
   };
 }

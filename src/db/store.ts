@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { DataPaths } from '../config.js';
 import { AppError } from '../errors.js';
@@ -24,12 +25,38 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
   journalMode?: JournalMode;
+  /**
+   * Create the data directory and the databases when they are missing (default true: serve, import, demo, migrate,
+   * ohlc update/import). Commands that only read pass false: without a journal they fail with TL_DB_MISSING and
+   * create nothing (a command run in the wrong folder must not make an empty ./data and print zeros).
+   */
+  create?: boolean;
+}
+
+const WHERE =
+  'Point --data-dir or TRADELOG_DATA_DIR at your data directory (the default is ./data in the current folder). "tradelog serve", "import", "demo" or "migrate" create a new one.';
+
+/** TL_DB_MISSING unless the data directory exists (and, with `journal`, holds journal.db). Creates nothing. */
+export function requireDataDir(paths: DataPaths, need: 'dir' | 'journal' = 'journal'): void {
+  if (!fs.existsSync(paths.dataDir)) {
+    throw new AppError('TL_DB_MISSING', `No tradelog data directory at ${paths.dataDir}: it does not exist.`, {
+      remedy: WHERE,
+      details: { path: paths.dataDir },
+    });
+  }
+  if (need === 'journal' && !fs.existsSync(paths.journalDb)) {
+    throw new AppError('TL_DB_MISSING', `No journal in the data directory ${paths.dataDir}: ${paths.journalDb} does not exist.`, {
+      remedy: WHERE,
+      details: { path: paths.journalDb },
+    });
+  }
 }
 
 function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: OpenStoreOptions, results: MigrateResult[]): Db {
   const open = () =>
     openDb(file, {
       name,
+      ...(options.create === false && name === 'journal' ? { mustExist: true } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.journalMode ? { journalMode: options.journalMode } : {}),
     });
@@ -59,6 +86,7 @@ function openAndMigrate(name: DbName, file: string, paths: DataPaths, options: O
 }
 
 export function openStore(paths: DataPaths, options: OpenStoreOptions = {}): Store {
+  if (options.create === false) requireDataDir(paths);
   const migrations: MigrateResult[] = [];
   const journal = openAndMigrate('journal', paths.journalDb, paths, options, migrations);
   let market: Db;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../errors.js';
 import type { SettingsRepo } from '../settings/settings.repo.js';
 import { BUILT_IN_SPECS, type InstrumentSpec } from './specs.js';
@@ -102,6 +102,7 @@ export const instrumentOverrideSchema = z
     yahooSymbol: z.string().min(1).optional(),
   })
   .strict();
+export type InstrumentOverride = z.infer<typeof instrumentOverrideSchema>;
 export const instrumentOverridesSchema = z.record(z.string().regex(/^[A-Z0-9]{1,5}$/), instrumentOverrideSchema);
 export type InstrumentOverrides = z.infer<typeof instrumentOverridesSchema>;
 

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
+import type { Snapshot } from '../db/snapshot.js';
 import { AppError, errorMessage, systemCode } from '../errors.js';
 import { loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
@@ -18,10 +20,18 @@ import {
   type UpdateReport,
 } from './downloader.js';
 import { createJobRegistry, type JobRegistry } from './jobs.js';
+import { importLegacyBars, type LegacyBarsResult } from './legacy-bars.js';
 import type { BarsProvider } from './provider.js';
 import { createYahooProvider } from './providers/yahoo.provider.js';
-import { createScheduler, SCHEDULER_KEY, type Scheduler, type SchedulerOptions, schedulerSettingsSchema } from './scheduler.js';
-import { loadSymbolMapper, type SymbolMapper } from './symbols.js';
+import {
+  createScheduler,
+  SCHEDULER_KEY,
+  type Scheduler,
+  type SchedulerOptions,
+  type SchedulerSettings,
+  schedulerSettingsSchema,
+} from './scheduler.js';
+import { loadSymbolMapper, MARKET_SYMBOLS_KEY, marketSymbolsSchema, type SymbolMapper } from './symbols.js';
 import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
@@ -49,8 +59,8 @@ export interface MarketDataOptions {
   /** Default: the Yahoo chart API at config.yahooBaseUrl. */
   provider?: BarsProvider;
   retry?: Partial<RetryOptions>;
-  /** Clock in epoch ms for updates (tests pin it). */
-  now?: () => number;
+  /** The one clock of updates, jobs and the scheduler (tests pin it). Default the system clock. */
+  clock?: Clock;
   /** Memory bound of the chart cache (default DEFAULT_CHART_CACHE_BYTES, 64 MiB; 0 keeps nothing). */
   chartCacheBytes?: number;
 }
@@ -101,6 +111,8 @@ export interface MarketData {
   plan: Downloader['plan'];
   importBarFile(file: string, options: ImportBarsOptions): ImportBarsResult;
   importBarText(text: string, options: ImportBarsOptions): ImportBarsResult;
+  /** The bars of a Futures Trading Log database (its `ohlc_data`), for `import-legacy` (src/legacy/). */
+  importLegacyBars(source: Snapshot): LegacyBarsResult;
   /** Stored bars of any contract spelling, oldest first (newest `limit` of the range). */
   readBars(instrument: string, timeframe: TimeframeId, query?: RangeQuery): Bar[];
   /**
@@ -116,6 +128,10 @@ export interface MarketData {
   /** Rebuild 4h bars from stored 1h bars for [fromSec, toSec]; returns how many changed. */
   rebuildFourHour(instrument: string, fromSec: number, toSec: number): number;
   jobs: JobRegistry;
+  /** Set the provider symbol of a root (settings `market.symbols`); an empty symbol goes back to the default. */
+  setProviderSymbol(root: string, symbol: string): void;
+  /** Replace the scheduler settings (settings `scheduler`); the scheduler reads them before its next cycle. */
+  setSchedulerSettings(value: SchedulerSettings): void;
   createScheduler(
     instruments: SchedulerOptions['instruments'],
     options?: Partial<Omit<SchedulerOptions, 'jobs' | 'instruments'>>,
@@ -131,6 +147,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
   const settings: SettingsRepo = createSettingsRepo(options.journal);
   const provider = options.provider ?? createYahooProvider({ baseUrl: options.config.yahooBaseUrl });
   const symbols = () => loadSymbolMapper(settings);
+  const clock = options.clock ?? systemClock;
 
   const downloaderFor = () => {
     const registry = loadInstrumentRegistry(settings);
@@ -141,13 +158,13 @@ export function createMarketData(options: MarketDataOptions): MarketData {
       symbols: loadSymbolMapper(settings, registry),
       transaction: (fn) => options.market.write(fn),
       tickSize: (root) => (registry.has(root) ? registry.get(root).tickSize : undefined),
+      clock,
       ...(options.logger ? { logger: options.logger } : {}),
     });
   };
 
   const updateRecentData: MarketData['updateRecentData'] = (instrument, timeframes, updateOptions = {}) =>
     downloaderFor().updateRecentData(instrument, timeframes, {
-      ...(options.now ? { now: options.now } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...updateOptions,
     });
@@ -189,6 +206,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
   const jobs = createJobRegistry({
     run: (instrument, timeframes, o) => updateRecentData(instrument, timeframes, o),
     resolve: (instrument) => symbols().resolve(instrument).root,
+    clock,
     ...(options.logger ? { logger: options.logger } : {}),
   });
 
@@ -196,8 +214,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
     bars,
     symbols,
     updateRecentData,
-    plan: (instrument, timeframe, o = {}) =>
-      downloaderFor().plan(instrument, timeframe, { ...(options.now ? { now: options.now } : {}), ...o }),
+    plan: (instrument, timeframe, o = {}) => downloaderFor().plan(instrument, timeframe, o),
     importBarText: (text, o) => importBarText(text, o),
     importBarFile(file, o) {
       let text: string;
@@ -214,6 +231,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
       }
       return importBarText(text, o, file);
     },
+    importLegacyBars: (source) => importLegacyBars(source, { bars, registry: loadInstrumentRegistry(settings) }),
     readBars: (instrument, timeframe, query) => bars.read(symbols().barInstrument(instrument), timeframe, query),
     chartWindow: (instrument, timeframe, query) => chartCache.window(symbols().barInstrument(instrument), timeframe, query),
     chartCacheStats: () => chartCache.stats(),
@@ -229,12 +247,23 @@ export function createMarketData(options: MarketDataOptions): MarketData {
     },
     rebuildFourHour: (instrument, fromSec, toSec) => rebuildFourHour(bars, symbols().barInstrument(instrument), fromSec, toSec),
     jobs,
+    setProviderSymbol(root, symbol) {
+      const key = root.trim().toUpperCase();
+      options.journal.write(() => {
+        const next = { ...settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {}) };
+        if (symbol.trim() === '') delete next[key];
+        else next[key] = symbol.trim();
+        settings.set(MARKET_SYMBOLS_KEY, marketSymbolsSchema, next);
+      });
+    },
+    setSchedulerSettings: (value) => settings.set(SCHEDULER_KEY, schedulerSettingsSchema, value),
     createScheduler(instruments, o = {}) {
       return createScheduler({
         jobs,
         instruments,
         intervalMinutes: options.config.schedulerIntervalMinutes,
         settings: () => settings.get(SCHEDULER_KEY, schedulerSettingsSchema, {}),
+        clock,
         ...(options.logger ? { logger: options.logger } : {}),
         ...o,
       });

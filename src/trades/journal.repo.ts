@@ -20,6 +20,34 @@ export interface JournalEntry {
 export const MAX_NOTE_LENGTH = 100_000;
 export const MAX_TAG_LENGTH = 64;
 
+/**
+ * Tags compare without case: "Breakout" and "breakout" are one tag, spelled as it was first used. The column is
+ * COLLATE NOCASE (journal migration 0003), which folds A–Z; this folds the same way for comparisons made here.
+ */
+export function tagKey(tag: string): string {
+  return tag.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/** The tags of a comma-separated list, normalised, without repeats (case-insensitive; the first spelling stays). */
+export function parseTagList(text: string): string[] {
+  const seen = new Map<string, string>();
+  for (const raw of text.split(',')) {
+    if (raw.trim() === '') continue;
+    const tag = normaliseTag(raw);
+    if (!seen.has(tagKey(tag))) seen.set(tagKey(tag), tag);
+  }
+  return [...seen.values()];
+}
+
+/** What the position page's journal form saves, in one transaction. */
+export interface JournalUpdate {
+  note: string;
+  /** The position's tags after the save (others are removed). */
+  tags: string[];
+  reviewed: boolean;
+  validity: Validity | null;
+}
+
 export function normaliseTag(raw: string): string {
   const tag = raw.trim().replace(/\s+/g, ' ');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
@@ -42,6 +70,8 @@ export function createJournalRepo(db: Db) {
   const delNote = c.prepare('DELETE FROM position_notes WHERE position_id = ?');
   const getTags = c.prepare('SELECT tag FROM position_tags WHERE position_id = ? ORDER BY tag').pluck();
   const addTag = c.prepare('INSERT INTO position_tags (position_id, tag, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+  // the spelling a tag already has anywhere in the journal (the column compares without case)
+  const spellingOf = c.prepare('SELECT tag FROM position_tags WHERE tag = ? LIMIT 1').pluck();
   const delTag = c.prepare('DELETE FROM position_tags WHERE position_id = ? AND tag = ?');
   const getFlags = c.prepare('SELECT reviewed, validity FROM position_flags WHERE position_id = ?');
   const putReviewed = c.prepare(
@@ -102,11 +132,12 @@ export function createJournalRepo(db: Db) {
       });
     },
 
+    /** Add a tag; a tag that exists in another case keeps the spelling it has ("breakout" added to "Breakout"). */
     addTag(id: number, raw: string): JournalEntry {
       const tag = normaliseTag(raw);
       db.write(() => {
         mustExist(id);
-        addTag.run(id, tag, Date.now());
+        addTag.run(id, (spellingOf.get(tag) as string | undefined) ?? tag, Date.now());
       });
       return repo.get(id);
     },
@@ -118,6 +149,21 @@ export function createJournalRepo(db: Db) {
         delTag.run(id, tag);
       });
       return repo.get(id);
+    },
+
+    /** Note, tags, reviewed flag and verdict together: all saved or none (the tags are checked before anything is). */
+    save(id: number, update: JournalUpdate): JournalEntry {
+      const wanted = update.tags.map(normaliseTag);
+      return db.write(() => {
+        const current = repo.get(id);
+        const keep = new Set(wanted.map(tagKey));
+        for (const t of current.tags) if (!keep.has(tagKey(t))) repo.removeTag(id, t);
+        const have = new Set(current.tags.map(tagKey));
+        for (const t of wanted) if (!have.has(tagKey(t))) repo.addTag(id, t);
+        repo.setNote(id, update.note);
+        repo.setReviewed(id, update.reviewed);
+        return repo.setValidity(id, update.validity);
+      });
     },
 
     setReviewed(id: number, reviewed: boolean): JournalEntry {

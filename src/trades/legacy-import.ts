@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { zoneOffsets } from '../calendar/zone.js';
+import { openSnapshot, type Snapshot } from '../db/snapshot.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
-import type { BarsRepo } from '../market-data/bars.repo.js';
-import type { TimeframeId } from '../market-data/timeframes.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
 import { createJournalRepo } from './journal.repo.js';
+import { createLegacyTradesRepo, type LegacyRow, type LegacyTradesRepo } from './legacy.repo.js';
 import { parseCommissionCents, priceToUnits, roundHalfAway } from './money.js';
 import { sameFill } from './ninjatrader.js';
 import type { Action, Validity } from './positions.js';
@@ -17,10 +15,10 @@ import { rebuildBooks, type TradesContext, uniqueBooks } from './rebuild.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
 
 /**
- * Import a Futures Trading Log (the Python app this project replaces) database: reference-app.md §2.2.
+ * The trades part of importing a Futures Trading Log (the Python app this project replaces) database:
+ * reference-app.md §2.2. Its bars are the market-data area's (src/market-data/legacy-bars.ts); src/legacy/ runs both.
  *
- * - The file is never modified: it is copied (with its -wal/-journal) into a private temp dir and the copy is
- *   opened `readonly`, because even a read-only open of a WAL database creates -shm/-wal files beside it.
+ * - The file is never modified: `openLegacyDatabase` reads a private copy (src/db/snapshot.ts).
  * - `trades` rows come in two forms, told apart per row:
  *   - round trips (until Oct 2025): side Long/Short, entry and exit time/price, P&L per row; each becomes its
  *     entry and its exit execution. `entry_execution_id` `A_to_B_n` names them: A the entry fill, B the exit fill.
@@ -36,52 +34,9 @@ import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
  * - notes, chart URL, reviewed, validated and link group go to the position holding the row's (exit) execution:
  *   note text, "Chart: <url>", the reviewed flag, tags `validated` and `link-group-<n>`; custom field values
  *   (later versions) become note lines "Label: value".
- * - `ohlc_data` bars are handed to `storeBars` (market.db belongs to the market-data area) under the root symbol.
  * Every row left out is reported as {table, id, reason}. Importing the same database again adds nothing.
  */
-export interface LegacyBar {
-  /** Root symbol (`MNQ`); the old app stored bars under `MNQ`, `MNQ SEP25` or `NQ=F`. */
-  instrument: string;
-  timeframe: string;
-  /** Bar open, Unix seconds UTC. */
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number | null;
-}
-
-/**
- * Stores bars (all of one instrument and timeframe) idempotently in market.db: how many it stored (new or
- * changed; a rerun stores 0), and the ones it refused with the reason (`index` into `bars`).
- */
-export type StoreBars = (bars: LegacyBar[]) => { stored: number; rejected: { index: number; reason: string }[] };
-
-/** `StoreBars` over the market-data bars repo (source `legacy`; a missing volume is stored as 0). */
-export function storeBarsIn(repo: BarsRepo): StoreBars {
-  return (bars) => {
-    const first = bars[0];
-    if (!first) return { stored: 0, rejected: [] };
-    const r = repo.upsert(
-      first.instrument,
-      first.timeframe as TimeframeId,
-      bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume ?? 0 })),
-      'legacy',
-    );
-    const rejected = r.rejections.map((x) => ({ index: x.index, reason: x.reason }));
-    if (r.rejected > rejected.length) {
-      rejected.push({
-        index: -1,
-        reason: `and ${r.rejected - rejected.length} more bars of ${first.instrument} ${first.timeframe} refused`,
-      });
-    }
-    return { stored: r.stored, rejected };
-  };
-}
-
 export interface LegacyImportOptions {
-  storeBars?: StoreBars;
   dst?: DstResolution;
 }
 
@@ -91,7 +46,19 @@ export interface SkippedRow {
   reason: string;
 }
 
-export interface LegacyImportResult {
+/** The old database, opened for import: a private read-only copy, its hash, and what it holds. */
+export interface LegacyDatabase {
+  /** The original file, resolved. */
+  file: string;
+  sha256: string;
+  bytes: number;
+  source: Snapshot;
+  tables: Set<string>;
+  tradeColumns: Set<string>;
+  close(): void;
+}
+
+export interface LegacyTradesResult {
   file: string;
   importId: number;
   sha256: string;
@@ -101,25 +68,38 @@ export interface LegacyImportResult {
   /** Positions in the books the file's executions belong to, after the rebuild. */
   positions: number;
   positionsRebuilt: number;
-  bars: number;
   skipped: SkippedRow[];
   /** The old app's own total (Σ dollars_gain_loss of the imported round trips, net of commission) beside ours. */
   check: { legacyNetPnl: number | null; netPnl: number };
 }
 
-const BAR_TIMEFRAMES = new Map([
-  ['1m', '1m'],
-  ['5m', '5m'],
-  ['15m', '15m'],
-  ['30m', '30m'],
-  ['1h', '1h'],
-  ['60m', '1h'],
-  ['1d', '1d'],
-]);
-const BAR_BATCH = 10_000;
-const MAX_SKIPPED_PER_TABLE = 1000;
+export const MAX_SKIPPED_PER_TABLE = 1000;
 
-type Row = Record<string, unknown>;
+/** Skipped rows, at most MAX_SKIPPED_PER_TABLE listed per table; `list()` adds one line per table for the rest. */
+export class SkipList {
+  private readonly rows: SkippedRow[] = [];
+  private readonly counts = new Map<string, number>();
+
+  add(table: string, id: number | string | null, reason: string): void {
+    const n = (this.counts.get(table) ?? 0) + 1;
+    this.counts.set(table, n);
+    if (n <= MAX_SKIPPED_PER_TABLE) this.rows.push({ table, id, reason });
+  }
+
+  /** Rows of `table` listed so far. */
+  of(table: string): SkippedRow[] {
+    return this.rows.filter((s) => s.table === table);
+  }
+
+  list(): SkippedRow[] {
+    const out = [...this.rows];
+    for (const [table, n] of this.counts) {
+      if (n > MAX_SKIPPED_PER_TABLE)
+        out.push({ table, id: null, reason: `and ${n - MAX_SKIPPED_PER_TABLE} more rows skipped (reasons as above)` });
+    }
+    return out;
+  }
+}
 
 interface Leg {
   kind: 'entry' | 'exit' | 'execution';
@@ -169,36 +149,45 @@ function readFault(err: unknown, file: string): unknown {
   });
 }
 
-/** Copy the database (and its -wal/-journal) into a private directory and open the copy read-only. */
-function openSnapshot(file: string): { conn: Database.Database; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradelog-legacy-'));
-  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+/** Check, hash and snapshot the old database; refuse a file that is not one (nothing is changed). */
+export function openLegacyDatabase(file: string): LegacyDatabase {
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new AppError('TL_LEGACY_NOT_FOUND', `${file} does not exist or is not a file.`, {
+      remedy: "Give the path of the old app's database, e.g. ~/FuturesTradingLog/data/db/futures_trades_clean.db.",
+      details: { file },
+    });
+  }
+  let hashed: { sha256: string; bytes: number };
+  let source: Snapshot;
   try {
-    const copy = path.join(dir, 'legacy.db');
-    fs.copyFileSync(file, copy);
-    for (const suffix of ['-wal', '-journal']) {
-      if (fs.existsSync(file + suffix) && fs.statSync(file + suffix).size > 0) fs.copyFileSync(file + suffix, copy + suffix);
-    }
-    let conn: Database.Database;
-    try {
-      conn = new Database(copy, { readonly: true, fileMustExist: true });
-      conn.prepare('SELECT count(*) FROM sqlite_master').get();
-    } catch (err) {
-      const code = sqliteCode(err);
-      if (code !== 'SQLITE_READONLY_RECOVERY' && code !== 'SQLITE_READONLY_ROLLBACK' && code !== 'SQLITE_CANTOPEN') throw err;
-      // A hot journal or an unrecovered WAL needs one write to replay; do it on the private copy only.
-      conn = new Database(copy, { fileMustExist: true });
-    }
-    return { conn, cleanup };
+    hashed = sha256File(file);
+    source = openSnapshot(file);
   } catch (err) {
-    cleanup();
-    if (sqliteCode(err) === 'SQLITE_NOTADB' || sqliteCode(err) === 'SQLITE_CORRUPT') throw notRecognised(file, errorMessage(err));
+    const code = sqliteCode(err);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw notRecognised(file, errorMessage(err));
+    throw readFault(err, file);
+  }
+  try {
+    const tradeColumns = recognise(source, file);
+    return { file: path.resolve(file), ...hashed, source, tables: source.tables(), tradeColumns, close: () => source.close() };
+  } catch (err) {
+    source.close();
     throw err;
   }
 }
 
-function columnsOf(conn: Database.Database, table: string): Set<string> {
-  return new Set((conn.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+function recognise(source: Snapshot, file: string): Set<string> {
+  let tradeCols: Set<string>;
+  try {
+    tradeCols = createLegacyTradesRepo(source).tradeColumns();
+  } catch (err) {
+    throw notRecognised(file, errorMessage(err));
+  }
+  for (const c of ['instrument', 'side_of_market', 'quantity', 'entry_price', 'entry_time', 'account']) {
+    if (!tradeCols.has(c))
+      throw notRecognised(file, tradeCols.size === 0 ? 'it has no trades table' : `its trades table has no ${c} column`);
+  }
+  return tradeCols;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v).trim());
@@ -209,63 +198,9 @@ const num = (v: unknown): number | undefined => {
 };
 const flag = (v: unknown): boolean => v === 1 || v === '1' || v === true || str(v).toLowerCase() === 'true';
 
-export function importLegacyDatabase(ctx: TradesContext, file: string, options: LegacyImportOptions = {}): LegacyImportResult {
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    throw new AppError('TL_LEGACY_NOT_FOUND', `${file} does not exist or is not a file.`, {
-      remedy: "Give the path of the old app's database, e.g. ~/FuturesTradingLog/data/db/futures_trades_clean.db.",
-      details: { file },
-    });
-  }
-  let hashed: { sha256: string; bytes: number };
-  let snapshot: { conn: Database.Database; cleanup: () => void };
-  try {
-    hashed = sha256File(file);
-    snapshot = openSnapshot(file);
-  } catch (err) {
-    throw readFault(err, file);
-  }
-  const { sha256, bytes } = hashed;
-  const { conn, cleanup } = snapshot;
-  try {
-    return importFrom(ctx, conn, file, sha256, bytes, options);
-  } finally {
-    conn.close();
-    cleanup();
-  }
-}
-
-function importFrom(
-  ctx: TradesContext,
-  conn: Database.Database,
-  file: string,
-  sha256: string,
-  bytes: number,
-  options: LegacyImportOptions,
-): LegacyImportResult {
-  let tradeCols: Set<string>;
-  try {
-    tradeCols = columnsOf(conn, 'trades');
-  } catch (err) {
-    throw notRecognised(file, errorMessage(err));
-  }
-  for (const c of ['instrument', 'side_of_market', 'quantity', 'entry_price', 'entry_time', 'account']) {
-    if (!tradeCols.has(c))
-      throw notRecognised(file, tradeCols.size === 0 ? 'it has no trades table' : `its trades table has no ${c} column`);
-  }
-  const tables = new Set(
-    (conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
-  );
+/** How one `trades` row's fields are read: instrument, wall-clock time, commission (each cached or pure). */
+function rowReaders(ctx: TradesContext, dst: DstResolution) {
   const zone = zoneOffsets(ctx.zone);
-  const dst = options.dst ?? 'reject';
-  const skipped: SkippedRow[] = [];
-  const skippedCount = new Map<string, number>();
-  const skip = (table: string, id: number | string | null, reason: string) => {
-    const n = (skippedCount.get(table) ?? 0) + 1;
-    skippedCount.set(table, n);
-    if (n <= MAX_SKIPPED_PER_TABLE) skipped.push({ table, id, reason });
-  };
-
-  // ---- trades → executions
   const resolved = new Map<string, { contract: string; root: string } | string>();
   const resolve = (text: string) => {
     let r = resolved.get(text);
@@ -295,147 +230,180 @@ function importFrom(
     const cents = roundHalfAway(c * 100);
     return Math.abs(c * 100 - cents) > 1e-6 ? `commission ${c} has fractions of a cent` : cents;
   };
+  return { resolve, timeOf, centsOf };
+}
 
+type Readers = ReturnType<typeof rowReaders>;
+type Resolved = { contract: string; root: string };
+
+/** The fields every row form shares, with the reasons the row can't be taken. */
+function commonFields(r: LegacyRow, read: Readers) {
+  const reasons: string[] = [];
+  const account = str(r.account);
+  if (!account) reasons.push('no account');
+  const instrument = str(r.instrument);
+  const inst = instrument ? read.resolve(instrument) : 'no instrument';
+  if (typeof inst === 'string') reasons.push(inst);
+  const quantity = num(r.quantity);
+  if (quantity === undefined || !Number.isInteger(quantity) || quantity <= 0) reasons.push(`bad quantity ${JSON.stringify(r.quantity)}`);
+  const commission = read.centsOf(r.commission);
+  if (typeof commission === 'string') reasons.push(commission);
+  const entryTime = read.timeOf(r.entry_time);
+  if (typeof entryTime === 'string') reasons.push(entryTime);
+  return { reasons, account, instrument, inst, quantity: quantity as number, commission, entryTime, idText: str(r.entry_execution_id) };
+}
+
+type Common = ReturnType<typeof commonFields>;
+
+/** A round-trip row: its entry and (when it has one) its exit execution. */
+function roundTripLegs(id: number, r: LegacyRow, c: Common, read: Readers): Leg[] {
+  const entryPrice = num(r.entry_price);
+  const exitPrice = num(r.exit_price);
+  const exitTimeText = str(r.exit_time);
+  const exitTime = exitTimeText ? read.timeOf(r.exit_time) : undefined;
+  if (typeof exitTime === 'string') c.reasons.push(`exit ${exitTime}`);
+  if (entryPrice === undefined) c.reasons.push('no entry price');
+  if (exitTime && exitPrice === undefined) c.reasons.push('no exit price');
+  if (c.reasons.length > 0 || typeof c.inst === 'string' || typeof c.entryTime === 'string' || typeof c.commission !== 'number') return [];
+  const inst: Resolved = c.inst;
+  const m = /^(.+?)_to_(.+)_(\d+)$/.exec(c.idText);
+  const entryKey = m ? (m[1] as string) : `legacy:${id}:entry`;
+  const exitKey = m ? (m[2] as string) : `legacy:${id}:exit`;
+  const entryCommission = exitTime ? roundHalfAway(c.commission / 2) : c.commission;
+  const long = str(r.side_of_market).toLowerCase().replace(/\s/g, '') === 'long';
+  const leg = (kind: 'entry' | 'exit', key: string, action: Action, price: number, time: number, commissionCents: number): Leg => ({
+    kind,
+    rowIds: [id],
+    rank: kind === 'exit' ? 0 : 1,
+    exec: {
+      account: c.account,
+      instrument: c.instrument,
+      contract: inst.contract,
+      root: inst.root,
+      quantity: c.quantity,
+      validation: null,
+      orderId: null,
+      line: id,
+      key,
+      nativeId: m !== null,
+      action,
+      priceUnits: priceToUnits(price),
+      time,
+      commissionCents,
+    },
+  });
+  const legs = [leg('entry', entryKey, long ? 'Buy' : 'SellShort', entryPrice as number, c.entryTime.time, entryCommission)];
+  if (exitTime && typeof exitTime !== 'string') {
+    legs.push(leg('exit', exitKey, long ? 'Sell' : 'BuyToCover', exitPrice as number, exitTime.time, c.commission - entryCommission));
+  }
+  return legs;
+}
+
+const ACTIONS: Record<string, Action> = {
+  buy: 'Buy',
+  sell: 'Sell',
+  buytocover: 'BuyToCover',
+  sellshort: 'SellShort',
+  long: 'Buy',
+  short: 'Sell',
+};
+
+/** An execution row: one execution, its price in entry_price (opening) or exit_price (closing). */
+function executionLeg(id: number, r: LegacyRow, c: Common, contentCounts: Map<string, number>): Leg[] {
+  const action = ACTIONS[str(r.side_of_market).toLowerCase().replace(/\s/g, '')];
+  if (!action) c.reasons.push(`unrecognised side_of_market "${str(r.side_of_market)}"`);
+  const opening = action === 'Buy' || action === 'SellShort';
+  const entryPrice = num(r.entry_price);
+  const exitPrice = num(r.exit_price);
+  const price = opening ? (entryPrice ?? exitPrice) : (exitPrice ?? entryPrice);
+  if (price === undefined) c.reasons.push('no price');
+  if (c.reasons.length > 0 || !action || typeof c.inst === 'string' || typeof c.entryTime === 'string' || typeof c.commission !== 'number')
+    return [];
+  const inst: Resolved = c.inst;
+  const validationText = str(r.trade_validation).toLowerCase();
+  const fill = { action, quantity: c.quantity, priceUnits: priceToUnits(price as number), time: c.entryTime.time };
+  let key = c.idText;
+  if (!key) {
+    // Same content key as a CSV row without an id, so the two find each other.
+    const content = `${c.entryTime.wall}|${c.account}|${inst.contract}|${action}|${fill.quantity}|${fill.priceUnits}`;
+    const n = contentCounts.get(content) ?? 0;
+    contentCounts.set(content, n + 1);
+    key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
+  }
+  return [
+    {
+      kind: 'execution',
+      rowIds: [id],
+      rank: 1,
+      exec: {
+        ...fill,
+        line: id,
+        account: c.account,
+        key,
+        nativeId: c.idText !== '',
+        instrument: c.instrument,
+        contract: inst.contract,
+        root: inst.root,
+        commissionCents: c.commission,
+        validation: (validationText === 'valid' || validationText === 'invalid' ? validationText : null) as Validity | null,
+        orderId: null,
+      },
+    },
+  ];
+}
+
+/** Why a row's legs can't join those already collected (a reused id with another fill, a duplicate row). */
+function legConflict(legs: Map<string, Leg>, newLegs: Leg[]): string | undefined {
+  for (const leg of newLegs) {
+    const have = legs.get(`${leg.exec.account}\u001f${leg.exec.key}`);
+    if (!have) continue;
+    const same = have.exec.time === leg.exec.time && have.exec.priceUnits === leg.exec.priceUnits && have.exec.action === leg.exec.action;
+    if (leg.kind === 'execution' || have.kind !== leg.kind || !same) {
+      return leg.kind === 'execution' && have.kind === 'execution' && sameFill(have.exec, leg.exec)
+        ? `duplicate of trades row ${have.rowIds[0]} (execution id ${leg.exec.key})`
+        : `execution id ${leg.exec.key} also appears in trades row ${have.rowIds[0]} with a different fill`;
+    }
+  }
+  return undefined;
+}
+
+interface CollectedLegs {
+  /** Executions to store, in time order. */
+  ordered: Leg[];
+  /** The (exit) execution each imported `trades` row went into. */
+  legOfRow: Map<number, Leg>;
+  rowsRead: number;
+  roundTrips: number;
+  legacyNetCents: number;
+}
+
+/** Read every `trades` row into executions, merging the fills one entry split over several round-trip rows. */
+function collectLegs(ctx: TradesContext, rows: LegacyRow[], dst: DstResolution, skip: SkipList): CollectedLegs {
+  const read = rowReaders(ctx, dst);
   const legs = new Map<string, Leg>();
   const legOfRow = new Map<number, Leg>();
   const contentCounts = new Map<string, number>();
-  const rows = conn.prepare('SELECT * FROM trades ORDER BY id').all() as Row[];
   let legacyNetCents = 0;
   let roundTrips = 0;
-
   for (const r of rows) {
     const id = Number(r.id);
     if (flag(r.deleted) || flag(r.soft_deleted)) {
-      skip('trades', id, 'deleted in the old app');
+      skip.add('trades', id, 'deleted in the old app');
       continue;
     }
-    const reasons: string[] = [];
-    const account = str(r.account);
-    if (!account) reasons.push('no account');
-    const instrument = str(r.instrument);
-    const inst = instrument ? resolve(instrument) : 'no instrument';
-    if (typeof inst === 'string') reasons.push(inst);
-    const quantity = num(r.quantity);
-    if (quantity === undefined || !Number.isInteger(quantity) || quantity <= 0) reasons.push(`bad quantity ${JSON.stringify(r.quantity)}`);
-    const commission = centsOf(r.commission);
-    if (typeof commission === 'string') reasons.push(commission);
+    const c = commonFields(r, read);
     const side = str(r.side_of_market).toLowerCase().replace(/\s/g, '');
-    const entryPrice = num(r.entry_price);
-    const exitPrice = num(r.exit_price);
     const exitTimeText = str(r.exit_time);
-    const entryTimeText = str(r.entry_time);
     const hasPnl = num(r.points_gain_loss) !== undefined || num(r.dollars_gain_loss) !== undefined;
-    const longShort = side === 'long' || side === 'short';
-    const roundTrip = longShort && (hasPnl || (exitTimeText !== '' && exitTimeText !== entryTimeText));
-    const entryTime = timeOf(r.entry_time);
-    if (typeof entryTime === 'string') reasons.push(entryTime);
-    const idText = str(r.entry_execution_id);
-
-    let newLegs: Leg[] = [];
-    if (roundTrip) {
-      const exitTime = exitTimeText ? timeOf(r.exit_time) : undefined;
-      if (typeof exitTime === 'string') reasons.push(`exit ${exitTime}`);
-      if (entryPrice === undefined) reasons.push('no entry price');
-      if (exitTime && exitPrice === undefined) reasons.push('no exit price');
-      if (reasons.length === 0 && typeof inst !== 'string' && typeof entryTime !== 'string' && typeof commission === 'number') {
-        const m = /^(.+?)_to_(.+)_(\d+)$/.exec(idText);
-        const entryKey = m ? (m[1] as string) : `legacy:${id}:entry`;
-        const exitKey = m ? (m[2] as string) : `legacy:${id}:exit`;
-        const entryCommission = exitTime ? roundHalfAway(commission / 2) : commission;
-        const long = side === 'long';
-        const leg = (kind: 'entry' | 'exit', key: string, action: Action, price: number, time: number, commissionCents: number): Leg => ({
-          kind,
-          rowIds: [id],
-          rank: kind === 'exit' ? 0 : 1,
-          exec: {
-            account,
-            instrument,
-            contract: inst.contract,
-            root: inst.root,
-            quantity: quantity as number,
-            validation: null,
-            orderId: null,
-            line: id,
-            key,
-            nativeId: m !== null,
-            action,
-            priceUnits: priceToUnits(price),
-            time,
-            commissionCents,
-          },
-        });
-        newLegs.push(leg('entry', entryKey, long ? 'Buy' : 'SellShort', entryPrice as number, entryTime.time, entryCommission));
-        if (exitTime && typeof exitTime !== 'string') {
-          newLegs.push(
-            leg('exit', exitKey, long ? 'Sell' : 'BuyToCover', exitPrice as number, exitTime.time, commission - entryCommission),
-          );
-        }
-      }
-    } else {
-      const actions: Record<string, Action> = {
-        buy: 'Buy',
-        sell: 'Sell',
-        buytocover: 'BuyToCover',
-        sellshort: 'SellShort',
-        long: 'Buy',
-        short: 'Sell',
-      };
-      const action = actions[side];
-      if (!action) reasons.push(`unrecognised side_of_market "${str(r.side_of_market)}"`);
-      const opening = action === 'Buy' || action === 'SellShort';
-      const price = opening ? (entryPrice ?? exitPrice) : (exitPrice ?? entryPrice);
-      if (price === undefined) reasons.push('no price');
-      if (reasons.length === 0 && action && typeof inst !== 'string' && typeof entryTime !== 'string' && typeof commission === 'number') {
-        const validationText = str(r.trade_validation).toLowerCase();
-        const fill = { action, quantity: quantity as number, priceUnits: priceToUnits(price as number), time: entryTime.time };
-        let key = idText;
-        if (!key) {
-          // Same content key as a CSV row without an id, so the two find each other.
-          const content = `${entryTime.wall}|${account}|${inst.contract}|${action}|${fill.quantity}|${fill.priceUnits}`;
-          const n = contentCounts.get(content) ?? 0;
-          contentCounts.set(content, n + 1);
-          key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
-        }
-        newLegs.push({
-          kind: 'execution',
-          rowIds: [id],
-          rank: 1,
-          exec: {
-            ...fill,
-            line: id,
-            account,
-            key,
-            nativeId: idText !== '',
-            instrument,
-            contract: inst.contract,
-            root: inst.root,
-            commissionCents: commission,
-            validation: (validationText === 'valid' || validationText === 'invalid' ? validationText : null) as Validity | null,
-            orderId: null,
-          },
-        });
-      }
-    }
-    if (reasons.length > 0) {
-      skip('trades', id, reasons.join('; '));
+    const roundTrip = (side === 'long' || side === 'short') && (hasPnl || (exitTimeText !== '' && exitTimeText !== str(r.entry_time)));
+    let newLegs = roundTrip ? roundTripLegs(id, r, c, read) : executionLeg(id, r, c, contentCounts);
+    if (c.reasons.length > 0) {
+      skip.add('trades', id, c.reasons.join('; '));
       continue;
     }
-    // Check every leg against what is already collected before taking any of them.
-    let conflict: string | undefined;
-    for (const leg of newLegs) {
-      const have = legs.get(`${leg.exec.account}\u001f${leg.exec.key}`);
-      if (!have) continue;
-      const same = have.exec.time === leg.exec.time && have.exec.priceUnits === leg.exec.priceUnits && have.exec.action === leg.exec.action;
-      if (leg.kind === 'execution' || have.kind !== leg.kind || !same) {
-        conflict =
-          leg.kind === 'execution' && have.kind === 'execution' && sameFill(have.exec, leg.exec)
-            ? `duplicate of trades row ${have.rowIds[0]} (execution id ${leg.exec.key})`
-            : `execution id ${leg.exec.key} also appears in trades row ${have.rowIds[0]} with a different fill`;
-        break;
-      }
-    }
+    const conflict = legConflict(legs, newLegs);
     if (conflict) {
-      skip('trades', id, conflict);
+      skip.add('trades', id, conflict);
       continue;
     }
     newLegs = newLegs.map((leg) => {
@@ -457,237 +425,146 @@ function importFrom(
       legacyNetCents += roundHalfAway((num(r.dollars_gain_loss) ?? 0) * 100);
     }
   }
-
   const ordered = [...legs.values()].sort(
     (a, b) => a.exec.time - b.exec.time || a.rank - b.rank || (a.rowIds[0] as number) - (b.rowIds[0] as number),
   );
+  return { ordered, legOfRow, rowsRead: rows.length, roundTrips, legacyNetCents };
+}
+
+type Book = { account: string; contract: string };
+
+/** Store the executions (inside the caller's transaction); an id already stored with another fill is skipped. */
+function storeLegs(ctx: TradesContext, importId: number, collected: CollectedLegs, skip: SkipList) {
+  const executions = createExecutionsRepo(ctx.db);
+  let added = 0;
+  let duplicates = 0;
+  const touched = new Map<string, Book>();
+  const rebuild = new Map<string, Book>();
+  for (const leg of collected.ordered) {
+    const e = leg.exec;
+    const book = { account: e.account, contract: e.contract };
+    if (executions.insert(e, importId) > 0) {
+      added++;
+      rebuild.set(`${e.account}\u001f${e.contract}`, book);
+      touched.set(`${e.account}\u001f${e.contract}`, book);
+      continue;
+    }
+    const stored = executions.storedFill(e.account, e.key);
+    if (stored && sameFill(stored, e)) {
+      duplicates++;
+      touched.set(`${e.account}\u001f${e.contract}`, book);
+    } else {
+      for (const rowId of leg.rowIds) collected.legOfRow.delete(rowId);
+      skip.add(
+        'trades',
+        leg.rowIds.join(','),
+        `execution id ${e.key} of account ${e.account} is already stored with a different fill (import #${stored?.importId})`,
+      );
+    }
+  }
+  return { added, duplicates, touched: [...touched.values()], rebuild: [...rebuild.values()] };
+}
+
+/** Notes, chart URLs, flags, old positions and custom fields onto the rebuilt positions (inside the transaction). */
+function attachJournal(ctx: TradesContext, legacy: LegacyDatabase, rows: LegacyRow[], legOfRow: Map<number, Leg>, skip: SkipList): void {
   const executions = createExecutionsRepo(ctx.db);
   const positions = createPositionsRepo(ctx.db);
   const journal = createJournalRepo(ctx.db);
+  const repo = createLegacyTradesRepo(legacy.source);
+  const positionOf = (leg: Leg): number | undefined => {
+    const stored = executions.find(leg.exec.account, leg.exec.key);
+    return stored ? positions.containing(stored.id)[0] : undefined;
+  };
+  const carries = ['notes', 'chart_url', 'reviewed', 'validated', 'link_group_id'].filter((c) => legacy.tradeColumns.has(c));
+  for (const r of carries.length > 0 ? rows : []) {
+    const id = Number(r.id);
+    const leg = legOfRow.get(id);
+    const note = str(r.notes);
+    const chart = str(r.chart_url);
+    const group = num(r.link_group_id);
+    if (!leg || (!note && !chart && !flag(r.reviewed) && !flag(r.validated) && group === undefined)) continue;
+    const pid = positionOf(leg);
+    if (pid === undefined) {
+      skip.add('trades', id, 'its notes and flags could not be attached: no position holds its execution');
+      continue;
+    }
+    if (note) journal.appendNote(pid, note);
+    if (chart) journal.appendNote(pid, `Chart: ${chart}`);
+    if (flag(r.reviewed) && !journal.get(pid).reviewed) journal.setReviewed(pid, true);
+    if (flag(r.validated)) journal.addTag(pid, 'validated');
+    if (group !== undefined) journal.addTag(pid, `link-group-${group}`);
+  }
+  const legsOfOldPosition = reportOldPositions(legacy, repo, legOfRow, skip);
+  if (!legacy.tables.has('position_custom_field_values') || !legacy.tables.has('custom_fields')) return;
+  for (const v of repo.customFieldValues()) {
+    const value = str(v.field_value);
+    if (!value) continue;
+    const leg = legsOfOldPosition.get(v.position_id)?.[0];
+    const pid = leg ? positionOf(leg) : undefined;
+    if (pid === undefined) skip.add('position_custom_field_values', v.id, `no imported position for old position ${v.position_id}`);
+    else journal.appendNote(pid, `${v.label}: ${value}`);
+  }
+}
 
+/** Old positions are rebuilt, not copied: report those left with nothing; returns each one's imported legs. */
+function reportOldPositions(legacy: LegacyDatabase, repo: LegacyTradesRepo, legOfRow: Map<number, Leg>, skip: SkipList) {
+  const legsOf = new Map<number, Leg[]>();
+  if (!legacy.tables.has('position_executions') || !legacy.tables.has('positions')) return legsOf;
+  for (const m of repo.positionExecutions()) {
+    const list = legsOf.get(m.position_id) ?? [];
+    const leg = legOfRow.get(m.trade_id);
+    if (leg) list.push(leg);
+    legsOf.set(m.position_id, list);
+  }
+  for (const id of repo.positionIds()) {
+    if ((legsOf.get(id) ?? []).length === 0) skip.add('positions', id, 'none of its executions could be imported');
+  }
+  return legsOf;
+}
+
+/** Import the old database's trades, positions and journal data into journal.db, in one transaction. */
+export function importLegacyTrades(ctx: TradesContext, legacy: LegacyDatabase, options: LegacyImportOptions = {}): LegacyTradesResult {
+  const skip = new SkipList();
+  const rows = createLegacyTradesRepo(legacy.source).trades();
+  const collected = collectLegs(ctx, rows, options.dst ?? 'reject', skip);
+  const executions = createExecutionsRepo(ctx.db);
+  const positions = createPositionsRepo(ctx.db);
   const outcome = ctx.db.write(() => {
     const importId = executions.insertImport({
       kind: 'legacy',
-      fileName: path.basename(file),
-      filePath: path.resolve(file),
-      sha256,
-      bytes,
+      fileName: path.basename(legacy.file),
+      filePath: legacy.file,
+      sha256: legacy.sha256,
+      bytes: legacy.bytes,
       status: 'imported',
     });
-    let added = 0;
-    let duplicates = 0;
-    const touched = new Map<string, { account: string; contract: string }>();
-    const rebuild = new Map<string, { account: string; contract: string }>();
-    for (const leg of ordered) {
-      const e = leg.exec;
-      const book = { account: e.account, contract: e.contract };
-      if (executions.insert(e, importId) > 0) {
-        added++;
-        rebuild.set(`${e.account}\u001f${e.contract}`, book);
-        touched.set(`${e.account}\u001f${e.contract}`, book);
-        continue;
-      }
-      const stored = executions.storedFill(e.account, e.key);
-      if (stored && sameFill(stored, e)) {
-        duplicates++;
-        touched.set(`${e.account}\u001f${e.contract}`, book);
-      } else {
-        for (const rowId of leg.rowIds) legOfRow.delete(rowId);
-        skip(
-          'trades',
-          leg.rowIds.join(','),
-          `execution id ${e.key} of account ${e.account} is already stored with a different fill (import #${stored?.importId})`,
-        );
-      }
-    }
-    const positionsRebuilt = rebuildBooks(ctx, rebuild.values());
-
-    // ---- journal data from trades rows
-    const positionOf = (leg: Leg): number | undefined => {
-      const stored = executions.find(leg.exec.account, leg.exec.key);
-      return stored ? positions.containing(stored.id)[0] : undefined;
-    };
-    const carries = ['notes', 'chart_url', 'reviewed', 'validated', 'link_group_id'].filter((c) => tradeCols.has(c));
-    for (const r of carries.length > 0 ? rows : []) {
-      const id = Number(r.id);
-      const leg = legOfRow.get(id);
-      const note = str(r.notes);
-      const chart = str(r.chart_url);
-      const group = num(r.link_group_id);
-      if (!leg || (!note && !chart && !flag(r.reviewed) && !flag(r.validated) && group === undefined)) continue;
-      const pid = positionOf(leg);
-      if (pid === undefined) {
-        skip('trades', id, 'its notes and flags could not be attached: no position holds its execution');
-        continue;
-      }
-      if (note) journal.appendNote(pid, note);
-      if (chart) journal.appendNote(pid, `Chart: ${chart}`);
-      if (flag(r.reviewed) && !journal.get(pid).reviewed) journal.setReviewed(pid, true);
-      if (flag(r.validated)) journal.addTag(pid, 'validated');
-      if (group !== undefined) journal.addTag(pid, `link-group-${group}`);
-    }
-
-    // ---- legacy positions: rebuilt, not copied; report those left with nothing
-    const legsOfLegacyPosition = new Map<number, Leg[]>();
-    if (tables.has('position_executions') && tables.has('positions')) {
-      for (const m of conn.prepare('SELECT position_id, trade_id FROM position_executions').all() as {
-        position_id: number;
-        trade_id: number;
-      }[]) {
-        const list = legsOfLegacyPosition.get(m.position_id) ?? [];
-        const leg = legOfRow.get(m.trade_id);
-        if (leg) list.push(leg);
-        legsOfLegacyPosition.set(m.position_id, list);
-      }
-      for (const p of conn.prepare('SELECT id FROM positions ORDER BY id').all() as { id: number }[]) {
-        if ((legsOfLegacyPosition.get(p.id) ?? []).length === 0) skip('positions', p.id, 'none of its executions could be imported');
-      }
-    }
-
-    // ---- custom field values (later versions) → note lines
-    if (tables.has('position_custom_field_values') && tables.has('custom_fields')) {
-      const values = conn
-        .prepare(
-          `SELECT v.id, v.position_id, v.field_value, coalesce(f.label, f.name) AS label FROM position_custom_field_values v
-           JOIN custom_fields f ON f.id = v.custom_field_id ORDER BY v.id`,
-        )
-        .all() as { id: number; position_id: number; field_value: unknown; label: string }[];
-      for (const v of values) {
-        const value = str(v.field_value);
-        if (!value) continue;
-        const leg = legsOfLegacyPosition.get(v.position_id)?.[0];
-        const pid = leg ? positionOf(leg) : undefined;
-        if (pid === undefined) skip('position_custom_field_values', v.id, `no imported position for old position ${v.position_id}`);
-        else journal.appendNote(pid, `${v.label}: ${value}`);
-      }
-    }
-
-    const problems = skipped
-      .filter((s) => s.table === 'trades')
-      .map((s) => ({ line: Number(String(s.id).split(',')[0]), reason: s.reason }));
-    executions.finishImport(importId, { rowsRead: rows.length, executionsAdded: added, duplicatesSkipped: duplicates, problems });
-    const books = uniqueBooks(touched.values());
+    const stored = storeLegs(ctx, importId, collected, skip);
+    const positionsRebuilt = rebuildBooks(ctx, stored.rebuild);
+    attachJournal(ctx, legacy, rows, collected.legOfRow, skip);
+    const problems = skip.of('trades').map((s) => ({ line: Number(String(s.id).split(',')[0]), reason: s.reason }));
+    executions.finishImport(importId, {
+      rowsRead: collected.rowsRead,
+      executionsAdded: stored.added,
+      duplicatesSkipped: stored.duplicates,
+      problems,
+    });
     let positionCount = 0;
     let netCents = 0;
-    for (const b of books) {
+    for (const b of uniqueBooks(stored.touched)) {
       for (const p of positions.statsRows({ account: b.account, contract: b.contract })) netCents += p.netCents;
       positionCount += positions.count({ account: b.account, contract: b.contract });
     }
-    return { importId, added, duplicates, positionsRebuilt, positionCount, netCents };
+    return { importId, added: stored.added, duplicates: stored.duplicates, positionsRebuilt, positionCount, netCents };
   });
-
-  // ---- bars (market.db): after the journal commit, through the market-data area's store
-  let bars = 0;
-  if (tables.has('ohlc_data')) bars = importBars(conn, ctx, options.storeBars, skip);
-
-  for (const [table, n] of skippedCount) {
-    if (n > MAX_SKIPPED_PER_TABLE)
-      skipped.push({ table, id: null, reason: `and ${n - MAX_SKIPPED_PER_TABLE} more rows skipped (reasons as above)` });
-  }
   return {
-    file: path.resolve(file),
+    file: legacy.file,
     importId: outcome.importId,
-    sha256,
+    sha256: legacy.sha256,
     executions: outcome.added,
     duplicatesSkipped: outcome.duplicates,
     positions: outcome.positionCount,
     positionsRebuilt: outcome.positionsRebuilt,
-    bars,
-    skipped,
-    check: { legacyNetPnl: roundTrips > 0 ? legacyNetCents / 100 : null, netPnl: outcome.netCents / 100 },
+    skipped: skip.list(),
+    check: { legacyNetPnl: collected.roundTrips > 0 ? collected.legacyNetCents / 100 : null, netPnl: outcome.netCents / 100 },
   };
-}
-
-function importBars(
-  conn: Database.Database,
-  ctx: TradesContext,
-  storeBars: StoreBars | undefined,
-  skip: (table: string, id: number | string | null, reason: string) => void,
-): number {
-  const total = conn.prepare('SELECT count(*) FROM ohlc_data').pluck().get() as number;
-  if (total === 0) return 0;
-  if (!storeBars) {
-    skip('ohlc_data', null, `${total} bars not imported: no market-data store is connected to this import`);
-    return 0;
-  }
-  const roots = new Map<string, string | undefined>();
-  const rootOf = (instrument: string) => {
-    if (!roots.has(instrument)) {
-      try {
-        const ref = ctx.registry.parse(instrument);
-        roots.set(instrument, ctx.registry.has(ref.root) ? ref.root : undefined);
-      } catch {
-        roots.set(instrument, undefined);
-      }
-    }
-    return roots.get(instrument);
-  };
-  let stored = 0;
-  let batch: LegacyBar[] = [];
-  let batchIds: number[] = [];
-  const flush = () => {
-    if (batch.length === 0) return;
-    try {
-      const r = storeBars(batch);
-      stored += r.stored;
-      for (const x of r.rejected) skip('ohlc_data', batchIds[x.index] ?? null, x.reason);
-    } catch (err) {
-      skip(
-        'ohlc_data',
-        null,
-        `${batch.length} bars (${batch[0]?.instrument} ${batch[0]?.timeframe}) could not be stored: ${errorMessage(err)}`,
-      );
-    }
-    batch = [];
-    batchIds = [];
-  };
-  const stmt = conn.prepare(
-    'SELECT id, instrument, timeframe, timestamp, open_price, high_price, low_price, close_price, volume FROM ohlc_data ORDER BY instrument, timeframe, timestamp',
-  );
-  for (const b of stmt.iterate() as Iterable<Row>) {
-    const id = Number(b.id);
-    const tfText = str(b.timeframe);
-    const timeframe = BAR_TIMEFRAMES.get(tfText);
-    if (!timeframe) {
-      skip(
-        'ohlc_data',
-        id,
-        tfText === '3m'
-          ? 'timeframe 3m: the old app stored 5-minute data under this label'
-          : tfText === '4h' || /^\d+h$/.test(tfText)
-            ? `timeframe ${tfText}: Yahoo has no such interval, so the old app's bars are not trustworthy (4h is built from 1h bars)`
-            : `timeframe "${tfText}" is not one tradelog stores`,
-      );
-      continue;
-    }
-    const root = rootOf(str(b.instrument));
-    if (!root) {
-      skip('ohlc_data', id, `unknown instrument "${str(b.instrument)}"`);
-      continue;
-    }
-    const [open, high, low, close] = [num(b.open_price), num(b.high_price), num(b.low_price), num(b.close_price)];
-    const time = num(b.timestamp);
-    if (time === undefined || !Number.isInteger(time) || time <= 0) {
-      skip('ohlc_data', id, `bad timestamp ${JSON.stringify(b.timestamp)}`);
-      continue;
-    }
-    if (
-      open === undefined ||
-      high === undefined ||
-      low === undefined ||
-      close === undefined ||
-      low > Math.min(open, close, high) ||
-      high < Math.max(open, close)
-    ) {
-      skip('ohlc_data', id, 'prices missing or inconsistent (high below open/close or low above them)');
-      continue;
-    }
-    const volume = num(b.volume);
-    if (batch.length > 0 && (batch[0]?.instrument !== root || batch[0]?.timeframe !== timeframe)) flush();
-    batch.push({ instrument: root, timeframe, time, open, high, low, close, volume: volume === undefined ? null : volume });
-    batchIds.push(id);
-    if (batch.length >= BAR_BATCH) flush();
-  }
-  flush();
-  return stored;
 }

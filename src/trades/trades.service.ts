@@ -1,7 +1,8 @@
 import { tradingDay } from '../calendar/sessions.js';
+import { type Clock, systemClock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
-import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
+import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
 import {
@@ -12,13 +13,18 @@ import {
   type UndoResult,
   undoImport,
 } from './import.service.js';
-import { createJournalRepo, type JournalEntry } from './journal.repo.js';
-import { importLegacyDatabase, type LegacyImportOptions, type LegacyImportResult } from './legacy-import.js';
+import type { ImportPool } from './import-pool.js';
+import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
+import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
+
+export { parseTagList } from './journal.repo.js';
+
+import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
-import { importTimezone } from './settings.js';
+import { IMPORT_TIMEZONE_KEY, importTimezone, importTimezoneSchema } from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -35,6 +41,8 @@ export interface PositionFilter {
   to?: string;
   status?: 'open' | 'closed';
   tag?: string;
+  /** Only positions after this one, oldest first (paging without OFFSET). */
+  after?: { openedAt: number; id: number };
   limit?: number;
   offset?: number;
 }
@@ -151,27 +159,46 @@ export function positionJson(p: PositionRecord): PositionJson {
   };
 }
 
-function badFilter(message: string, remedy: string): AppError {
-  return new AppError('TL_TRADES_BAD_FILTER', message, { remedy });
+/**
+ * A `from`/`to` bound of the position filter: a trading day `YYYY-MM-DD` that exists, or an ISO instant (read as
+ * its CME trading day). Callers check their input with this and word the refusal in their own terms (a CLI flag,
+ * a form field, a query parameter); the service's own refusal names the bound only.
+ */
+export function parseDayBound(text: string): { ok: true; value: string } | { ok: false } {
+  const t = text.trim();
+  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t)
+    return { ok: true, value: t };
+  const ms = Date.parse(t);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return { ok: true, value: tradingDay(ms) };
+  return { ok: false };
 }
 
 function dayBound(text: string, which: 'from' | 'to'): string {
-  const t = text.trim();
-  // a day that exists (Date.parse alone takes 2025-02-30 as March 2nd)
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(Date.parse(`${t}T00:00:00Z`) || 0).toISOString().slice(0, 10) === t) return t;
-  const ms = Date.parse(t);
-  if (/^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(ms)) return tradingDay(ms);
-  throw badFilter(`--${which} "${text}" is not a date.`, `Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.`);
+  const parsed = parseDayBound(text);
+  if (parsed.ok) return parsed.value;
+  throw new AppError('TL_TRADES_BAD_FILTER', `The ${which} bound "${text}" of the position filter is not a date.`, {
+    remedy: 'Give a trading day as YYYY-MM-DD (e.g. 2025-06-20) or an ISO instant.',
+    details: { field: which, value: text },
+  });
 }
 
 export interface TradesServiceDeps {
   journal: Db;
   /** TRADELOG_IMPORT_TIMEZONE; the `import.timezone` setting overrides it when set. */
   importTimezone: string;
+  /** Now, for the latest plausible execution time of an import (default the system clock). */
+  clock?: Clock;
+  /**
+   * Where imports and undos run: the server's worker thread (import-pool.ts), so its event loop stays free; without
+   * one (the CLI, scripts) they run on the calling thread. The result is the same either way.
+   */
+  imports?: ImportPool;
 }
 
 export function createTradesService(deps: TradesServiceDeps) {
   const db = deps.journal;
+  const clock = deps.clock ?? systemClock;
   const settings = createSettingsRepo(db);
   const positions = createPositionsRepo(db);
   const executions = createExecutionsRepo(db);
@@ -200,9 +227,29 @@ export function createTradesService(deps: TradesServiceDeps) {
     if (f.to) q.toDay = dayBound(f.to, 'to');
     if (f.status) q.status = f.status;
     if (f.tag) q.tag = f.tag;
+    if (f.after) q.after = f.after;
     if (f.limit !== undefined) q.limit = f.limit;
     if (f.offset !== undefined) q.offset = f.offset;
     return q;
+  };
+
+  const refuseWhenDegraded = () => {
+    if (db.writeRefused) throw db.writeRefused;
+  };
+  /** A storage fault the worker's connection met is this connection's too (writes are refused from then on). */
+  const afterWorker = async <T>(job: Promise<T>): Promise<T> => {
+    try {
+      return await job;
+    } catch (err) {
+      if (isAppError(err)) db.noteFault(err);
+      throw err;
+    }
+  };
+  const runImport = async (source: ImportSource, options: ImportOptions): Promise<ImportFileResult> => {
+    const withNow = { ...options, now: options.now ?? clock.now() };
+    if (!deps.imports) return importNinjaTraderFile(context(), source, withNow);
+    refuseWhenDegraded();
+    return await afterWorker(deps.imports.importFile(db.ref(), deps.importTimezone, source, withNow));
   };
 
   const mustGet = (id: number): PositionRecord => {
@@ -222,16 +269,22 @@ export function createTradesService(deps: TradesServiceDeps) {
     importTimezone: (): string => importTimezone(settings, deps.importTimezone),
 
     /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
-    importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> =>
-      importNinjaTraderFile(context(), source, options),
+    importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> => runImport(source, options),
     /** Dry run: what `importFile` would add, skip as duplicate and reject; stores nothing. */
     previewFile: (source: ImportSource, options: Omit<ImportOptions, 'dryRun'> = {}): Promise<ImportFileResult> =>
-      importNinjaTraderFile(context(), source, { ...options, dryRun: true }),
-    undoImport: (importId: number): UndoResult => undoImport(context(), importId),
+      runImport(source, { ...options, dryRun: true }),
+    /** Remove exactly the executions an import added (on the import worker when there is one). */
+    undoImport: async (importId: number): Promise<UndoResult> => {
+      if (!deps.imports) return undoImport(context(), importId);
+      refuseWhenDegraded();
+      return await afterWorker(deps.imports.undoImport(db.ref(), deps.importTimezone, importId));
+    },
     listImports: (limit?: number): ImportRecord[] => executions.listImports(limit),
     getImport: (importId: number): ImportRecord | undefined => executions.getImport(importId),
 
-    importLegacy: (file: string, options: LegacyImportOptions = {}): LegacyImportResult => importLegacyDatabase(context(), file, options),
+    /** The trades, positions and journal data of an old database (its bars: src/legacy/ hands them to market data). */
+    importLegacy: (legacy: LegacyDatabase, options: LegacyImportOptions = {}): LegacyTradesResult =>
+      importLegacyTrades(context(), legacy, options),
 
     listPositions(filter: PositionFilter = {}): PositionJson[] {
       return positions.list(toQuery(filter, service.registry())).map(positionJson);
@@ -301,6 +354,19 @@ export function createTradesService(deps: TradesServiceDeps) {
       return computeStats(rows, options);
     },
 
+    /**
+     * Add or replace the user's override of an instrument root; the positions of that root are recalculated in the
+     * same transaction when its point value changed.
+     */
+    saveInstrumentOverride: (root: string, override: InstrumentOverride): OverrideChange =>
+      saveInstrumentOverride({ db, settings, context }, root, override),
+    /** Remove an override (back to the built-in spec); refused with TL_INSTRUMENT_IN_USE when positions need it. */
+    removeInstrumentOverride: (root: string): OverrideChange => removeInstrumentOverride({ db, settings, context }, root),
+    /** Set the `import.timezone` setting (an IANA zone), or clear it with null to use TRADELOG_IMPORT_TIMEZONE. */
+    setImportTimezone(zone: string | null): void {
+      settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
+    },
+
     /** Rebuild every book (after instrument overrides changed). */
     rebuildAll(): { books: number; positions: number } {
       const ctx = context();
@@ -313,6 +379,8 @@ export function createTradesService(deps: TradesServiceDeps) {
     // Journal data on positions (stable ids).
     getJournal: (id: number): JournalEntry => journal.get(id),
     setNote: (id: number, text: string): JournalEntry => journal.setNote(id, text),
+    /** Save the journal form of a position (note, tags, reviewed, verdict) in one transaction. */
+    saveJournal: (id: number, update: JournalUpdate): JournalEntry => journal.save(id, update),
     addTag: (id: number, tag: string): JournalEntry => journal.addTag(id, tag),
     removeTag: (id: number, tag: string): JournalEntry => journal.removeTag(id, tag),
     setReviewed: (id: number, reviewed: boolean): JournalEntry => journal.setReviewed(id, reviewed),

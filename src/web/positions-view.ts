@@ -1,5 +1,6 @@
+import { AppError } from '../errors.js';
 import type { PositionFilter, PositionJson, TradesService } from '../trades/trades.service.js';
-import { positionFilterOf } from '../trades/trades.service.js';
+import { parseDayBound, positionFilterOf } from '../trades/trades.service.js';
 
 /**
  * The positions list: the trades service filters by account, instrument, trading days, status and tag; side and
@@ -115,8 +116,45 @@ export function listPositionsPage(trades: TradesService, q: PositionListQuery): 
   };
 }
 
-/** The newest `n` positions (by opening time) without reading all of them. */
+/** A page of nothing (for a query that was refused). */
+export function emptyPage(q: PositionListQuery): PositionPage {
+  return { total: 0, page: 1, pageSize: q.pageSize ?? 50, pages: 1, items: [], totals: { netPnl: 0, grossPnl: 0, commission: 0 } };
+}
+
+/** The newest `n` positions (by opening time), newest first, without reading all of them. */
 export function recentPositions(trades: TradesService, filter: PositionFilter, n: number): PositionJson[] {
   const total = trades.countPositions(filter);
-  return trades.listPositions({ ...filter, limit: n, offset: Math.max(0, total - n) }).reverse();
+  // A reversed copy: the list may be the remembered one every later view gets (VersionMemo).
+  return trades.listPositions({ ...filter, limit: n, offset: Math.max(0, total - n) }).toReversed();
+}
+
+export type DateField = 'from' | 'to';
+
+/** The `from`/`to` values of a filter that are not dates (empty means "not given"), field → what was given. */
+export function badFilterDates(q: { from?: string; to?: string }): Partial<Record<DateField, string>> {
+  const bad: Partial<Record<DateField, string>> = {};
+  for (const field of ['from', 'to'] as const) {
+    const value = q[field];
+    if (value && !parseDayBound(value).ok) bad[field] = value;
+  }
+  return bad;
+}
+
+/** For a page's filter form: the message shown next to each date field that is not a date. */
+export function filterDateErrors(q: { from?: string; to?: string }): Partial<Record<DateField, string>> {
+  const errors: Partial<Record<DateField, string>> = {};
+  for (const [field, value] of Object.entries(badFilterDates(q)) as [DateField, string][]) {
+    errors[field] = `"${value}" is not a date: choose a trading day (YYYY-MM-DD, e.g. 2025-06-20).`;
+  }
+  return errors;
+}
+
+/** For the JSON API: the first `from`/`to` query parameter that is not a date, as the API's error. */
+export function assertFilterDates(q: { from?: string; to?: string }): void {
+  const [field, value] = Object.entries(badFilterDates(q))[0] ?? [];
+  if (field === undefined) return;
+  throw new AppError('TL_TRADES_BAD_FILTER', `Query parameter ${field}="${value}" is not a date.`, {
+    remedy: `Give ${field} as a trading day YYYY-MM-DD (e.g. 2025-06-20) or an ISO 8601 instant.`,
+    details: { parameter: field, value },
+  });
 }

@@ -4,29 +4,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { createBarsRepo } from '../../src/market-data/bars.repo.js';
-import { type LegacyBar, storeBarsIn } from '../../src/trades/legacy-import.js';
+import { importLegacy } from '../../src/legacy/legacy-import.js';
+import { createMarketData } from '../../src/market-data/service.js';
 import { tempDir } from '../helpers/tmp.js';
-import { LEGACY_FIXTURE, snapshot, tradesFixture } from './helpers.js';
+import { legacyFixture, snapshot, tradesFixture } from './helpers.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-function legacyFixtureOrSkip(t: { skip: (m: string) => void }): boolean {
-  if (fs.existsSync(LEGACY_FIXTURE)) return true;
-  if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
-  t.skip(`legacy fixture ${LEGACY_FIXTURE} not present`);
-  return false;
+/** The trades fixture with market data beside it, and `run(file)`: import-legacy into both databases. */
+function legacySetup(t: Parameters<typeof tradesFixture>[0]) {
+  const { store, service } = tradesFixture(t);
+  const config = { yahooBaseUrl: 'http://127.0.0.1:9', importTimezone: 'America/Los_Angeles', schedulerIntervalMinutes: 0 };
+  const market = createMarketData({ market: store.market, journal: store.journal, config });
+  return { store, service, market, run: (file: string, options = {}) => importLegacy({ trades: service, market }, file, options) };
 }
 
 test('import-legacy brings the old database to the same total net P&L as its own dollars_gain_loss, without touching it', async (t) => {
-  if (!legacyFixtureOrSkip(t)) return;
-  const { store, service } = tradesFixture(t);
-  const dir = path.dirname(LEGACY_FIXTURE);
+  const { store, service, market, run } = legacySetup(t);
+  const legacy = legacyFixture(t);
+  const dir = path.dirname(legacy);
   const filesBefore = fs.readdirSync(dir).sort();
-  const hashBefore = sha256(LEGACY_FIXTURE);
-  // The old app's own figure, read straight from a private copy of the file.
+  const hashBefore = sha256(legacy);
+  // The old app's own figure, read straight from a second private copy of the file.
   const copyDir = tempDir(t);
-  fs.copyFileSync(LEGACY_FIXTURE, path.join(copyDir, 'copy.db'));
+  fs.copyFileSync(legacy, path.join(copyDir, 'copy.db'));
   const copy = new Database(path.join(copyDir, 'copy.db'), { readonly: true });
   const legacyTotal = copy.prepare('SELECT sum(dollars_gain_loss) FROM trades').pluck().get() as number;
   const legacyCommission = copy.prepare('SELECT sum(commission) FROM trades').pluck().get() as number;
@@ -43,16 +44,8 @@ test('import-legacy brings the old database to the same total net P&L as its own
   // By hand: account …49: 80 + 144 + 15 + 15 − 8.5 − 8.5 − 17 − 17 = 203; account …50: 83 + 145 + 16 + 15 − 11.5 − 11 − 21 − 21 = 194.5
   assert.equal(legacyTotal, 397.5);
 
-  const bars: LegacyBar[] = [];
-  const barsRepo = createBarsRepo(store.market);
-  const intoMarket = storeBarsIn(barsRepo);
-  const r = service.importLegacy(LEGACY_FIXTURE, {
-    storeBars: (batch) => {
-      bars.push(...batch);
-      return intoMarket(batch);
-    },
-  });
-  assert.equal(sha256(LEGACY_FIXTURE), hashBefore, 'the legacy file is unchanged');
+  const r = run(legacy);
+  assert.equal(sha256(legacy), hashBefore, 'the legacy file is unchanged');
   assert.deepEqual(fs.readdirSync(dir).sort(), filesBefore, 'no -wal/-shm left beside it');
   assert.ok(badBars.length > 0);
   assert.deepEqual(
@@ -65,10 +58,9 @@ test('import-legacy brings the old database to the same total net P&L as its own
   assert.equal(r.executions, 20);
   assert.equal(r.positions, 4);
   assert.equal(r.bars, 168 - badBars.length);
-  assert.equal(bars.length, r.bars);
   // in market.db under the root, as the market-data area stores them
   assert.deepEqual(
-    barsRepo.coverage('MNQ').map((c) => [c.timeframe, c.count]),
+    market.bars.coverage('MNQ').map((c) => [c.timeframe, c.count]),
     [['1h', 168 - badBars.length]],
   );
   const s = service.stats();
@@ -84,9 +76,7 @@ test('import-legacy brings the old database to the same total net P&L as its own
   const first = service.listPositions({ account: 'APEX1279810000049' })[0];
   // (20 × 2 + 36 × 2 + 7.5 + 7.5) = 127 points × $2 = $254 = 80 + 144 + 15 + 15
   assert.deepEqual([first?.maxQuantity, first?.pointsPnl, first?.netPnl, first?.openedAt], [6, 127, 254, '2025-06-20T16:06:48.000Z']);
-  assert.deepEqual(bars[0], {
-    instrument: 'MNQ',
-    timeframe: '1h',
+  assert.deepEqual(market.bars.read('MNQ', '1h')[0], {
     time: 1749601251,
     open: 21754.958664093007,
     high: 21777.158022794236,
@@ -96,13 +86,16 @@ test('import-legacy brings the old database to the same total net P&L as its own
   });
 
   const before = snapshot(store);
-  const again = service.importLegacy(LEGACY_FIXTURE);
+  const again = run(legacy);
   assert.equal(again.executions, 0);
   assert.equal(again.duplicatesSkipped, 20);
+  assert.equal(again.bars, 0, 'the bars are stored already');
   assert.deepEqual(snapshot(store), before, 'importing the same database twice changes nothing');
-  assert.deepEqual(again.skipped, [
-    { table: 'ohlc_data', id: null, reason: '168 bars not imported: no market-data store is connected to this import' },
-  ]);
+  assert.deepEqual(again.skipped, r.skipped, 'the same bad bars are reported again');
+  assert.deepEqual(
+    market.bars.coverage('MNQ').map((c) => [c.timeframe, c.count]),
+    [['1h', 168 - badBars.length]],
+  );
 });
 
 /** The old app's later schema (reference-app.md §2.2): `trades` holds raw executions, plus custom fields. */
@@ -225,17 +218,11 @@ function buildLaterForm(file: string): void {
 }
 
 test('import-legacy reads the later form where trades are executions, reporting every row it skips', async (t) => {
-  const { store, service } = tradesFixture(t);
+  const { store, service, market, run } = legacySetup(t);
   const file = path.join(tempDir(t), 'futures_trades_clean.db');
   buildLaterForm(file);
   const hash = sha256(file);
-  const bars: LegacyBar[] = [];
-  const r = service.importLegacy(file, {
-    storeBars: (b) => {
-      bars.push(...b);
-      return { stored: b.length, rejected: [] };
-    },
-  });
+  const r = run(file);
   assert.equal(sha256(file), hash);
   assert.deepEqual(
     r.skipped.map((s) => [s.table, s.id]),
@@ -260,8 +247,9 @@ test('import-legacy reads the later form where trades are executions, reporting 
   assert.match(reason.get('ohlc_data 3') ?? '', /5-minute data/);
   assert.match(reason.get('ohlc_data 4') ?? '', /inconsistent/);
   assert.equal(r.executions, 7); // n1–n5 and the round trip's entry and exit
+  assert.equal(r.bars, 2);
   assert.deepEqual(
-    bars.map((b) => [b.instrument, b.timeframe, b.time]),
+    market.bars.coverage().map((c) => [c.instrument, c.timeframe, c.first]),
     [
       ['MNQ', '1h', 1762264800],
       ['NQ', '5m', 1762264800],
@@ -289,8 +277,9 @@ test('import-legacy reads the later form where trades are executions, reporting 
 
   // twice: nothing changes; a NinjaTrader CSV with the same fill finds the kept id
   const before = snapshot(store);
-  const again = service.importLegacy(file, { storeBars: () => ({ stored: 0, rejected: [] }) });
+  const again = run(file);
   assert.equal(again.executions, 0);
+  assert.equal(again.bars, 0);
   assert.deepEqual(snapshot(store), before);
   const csv = await service.importFile({
     name: 'NinjaTrader_Executions_20251104.csv',
@@ -301,19 +290,19 @@ test('import-legacy reads the later form where trades are executions, reporting 
 });
 
 test('import-legacy refuses a file that is not the old app database', async (t) => {
-  const { service } = tradesFixture(t);
+  const { run } = legacySetup(t);
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');
-  assert.throws(() => service.importLegacy(path.join(dir, 'notes.txt')), { code: 'TL_LEGACY_NOT_RECOGNIZED' });
+  assert.throws(() => run(path.join(dir, 'notes.txt')), { code: 'TL_LEGACY_NOT_RECOGNIZED' });
   const other = new Database(path.join(dir, 'other.db'));
   other.exec('CREATE TABLE t (x)');
   other.close();
-  assert.throws(() => service.importLegacy(path.join(dir, 'other.db')), { code: 'TL_LEGACY_NOT_RECOGNIZED' });
-  assert.throws(() => service.importLegacy(path.join(dir, 'missing.db')), { code: 'TL_LEGACY_NOT_FOUND' });
+  assert.throws(() => run(path.join(dir, 'other.db')), { code: 'TL_LEGACY_NOT_RECOGNIZED' });
+  assert.throws(() => run(path.join(dir, 'missing.db')), { code: 'TL_LEGACY_NOT_FOUND' });
 });
 
 test('import-legacy reads a commission stored as text with a dollar sign, and skips a row whose commission is not money', (t) => {
-  const { service } = tradesFixture(t);
+  const { service, run } = legacySetup(t);
   const file = path.join(tempDir(t), 'futures_trades.db');
   const db = new Database(file);
   db.exec(`CREATE TABLE trades (id INTEGER PRIMARY KEY, instrument TEXT, side_of_market TEXT, quantity INTEGER, entry_price REAL,
@@ -323,7 +312,7 @@ test('import-legacy reads a commission stored as text with a dollar sign, and sk
   ins.run(2, 'MNQ 12-25', 'Sell', 1, null, 21010, '2025-11-04 06:40:00', '$$0.52', 'ACC1', 't2');
   ins.run(3, 'MNQ 12-25', 'Buy', 1, 21000, null, '2025-11-04 07:00:00', 'n/a', 'ACC1', 't3');
   db.close();
-  const r = service.importLegacy(file);
+  const r = run(file);
   assert.equal(r.executions, 2);
   assert.deepEqual(
     r.skipped.map((s) => [s.table, s.id]),

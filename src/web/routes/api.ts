@@ -7,7 +7,7 @@ import { positionFilterOf } from '../../trades/trades.service.js';
 import { BarsAnswers, chooseEncoding, etagMatches } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
-import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
+import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
 import { parseTimeRange } from '../time-param.js';
 
@@ -170,6 +170,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
 
   app.get('/api/positions', { schema: { querystring: positionListQuerySchema } }, async (req) => {
     const q = cleanQuery(req.query as PositionListQuery);
+    assertFilterDates(q);
     return listPositionsPage(requireServices(ctx).trades, q);
   });
 
@@ -182,6 +183,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     },
     async (req) => {
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
+      assertFilterDates(q);
       return requireServices(ctx).trades.stats(positionFilterOf(q), q.by ? { by: q.by } : {});
     },
   );

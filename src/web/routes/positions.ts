@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { tradingDay } from '../../calendar/sessions.js';
+import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
-import { requireServices, requireStore, type WebContext } from '../context.js';
+import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
+import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
-import { listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
+import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
 import { cleanQuery, positionListQuerySchema } from './api.js';
@@ -18,27 +20,90 @@ export function idealTimeframe(durationSec: number): TimeframeId {
   return '1d';
 }
 
+/**
+ * The position page's chart: the finest timeframe whose stored bars cover the position (else the ideal one, for
+ * "Update from API"), a window around it, and its fills as markers.
+ */
+function positionChart(p: PositionDetailJson, market: MarketData, tickSize: number | undefined, zone: string) {
+  const openedSec = Math.floor(Date.parse(p.openedAt) / 1000);
+  const closedSec = Math.floor(Date.parse(p.closedAt ?? p.executions[p.executions.length - 1]?.time ?? p.openedAt) / 1000);
+  const duration = Math.max(60, closedSec - openedSec);
+  // Prefer the finest timeframe whose stored bars cover the position; else the ideal one (Update from API).
+  const ideal = idealTimeframe(duration);
+  // Two index lookups per timeframe: a bar at or before the opening, and one at or after the closing candle.
+  const covers = (tf: TimeframeId) =>
+    market.readBars(p.root, tf, { to: openedSec, limit: 1 }).length > 0 &&
+    market.readBars(p.root, tf, { from: closedSec - TIMEFRAMES[tf].seconds, limit: 1 }).length > 0;
+  const from = DEFAULT_UPDATE_TIMEFRAMES.indexOf(ideal);
+  const timeframe = DEFAULT_UPDATE_TIMEFRAMES.slice(from).find(covers) ?? ideal;
+  const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
+  return {
+    instrument: p.root,
+    timeframe,
+    from: Math.floor(openedSec - padSec * 3),
+    to: Math.ceil(closedSec + padSec * 3),
+    openedSec,
+    closedSec,
+    padSec: Math.round(padSec),
+    avgEntryPrice: p.avgEntryPrice,
+    avgExitPrice: p.avgExitPrice,
+    zone,
+    tickSize: tickSize ?? 0.01,
+    precision: tickDecimals(tickSize),
+    executions: p.executions.map((e) => ({
+      id: e.id,
+      time: e.time,
+      tradingDay: tradingDay(Date.parse(e.time)),
+      action: e.action,
+      side: sideOfAction(e.action),
+      quantity: e.quantity,
+      price: e.price,
+      label: `${e.action} ${e.quantity}@${e.price}`,
+    })),
+  };
+}
+
+/**
+ * The verdict the imported file gave (NinjaTrader's TradeValidation column), over the position's executions: the
+ * form shows it as the verdict in force until the trader gives their own.
+ */
+function fileVerdict(executions: { validation: 'valid' | 'invalid' | null }[]): 'valid' | 'invalid' | 'mixed' | null {
+  const valid = executions.some((e) => e.validation === 'valid');
+  const invalid = executions.some((e) => e.validation === 'invalid');
+  return valid && invalid ? 'mixed' : valid ? 'valid' : invalid ? 'invalid' : null;
+}
+
 /** Positions list (filters, sort, pages) and one position (summary, executions, FIFO pairs, journal, chart). */
 export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get('/positions', { schema: { querystring: positionListQuerySchema } }, async (req, reply) => {
     const { trades } = requireServices(ctx);
     const q = cleanQuery(req.query as PositionListQuery);
-    const page = listPositionsPage(trades, q);
+    // A date that is not one comes back next to its field (the list is not shown: it would not be what was asked).
+    const dateErrors = filterDateErrors(q);
+    const refused = Object.keys(dateErrors).length > 0;
+    const page = refused ? emptyPage(q) : listPositionsPage(trades, q);
     const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
     const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
     for (const p of trades.listPositions({ status: 'open' })) {
       if (!accounts.includes(p.account)) accounts.push(p.account);
       if (!instruments.includes(p.root)) instruments.push(p.root);
     }
-    return ctx.render(reply, req, 'positions', {
-      title: 'Positions',
-      q,
-      page,
-      accounts: accounts.sort(),
-      instruments: instruments.sort(),
-      tags: trades.allTags(),
-      sortKeys: SORT_KEYS,
-    });
+    return ctx.render(
+      reply,
+      req,
+      'positions',
+      {
+        title: 'Positions',
+        q,
+        page,
+        accounts: accounts.sort(),
+        instruments: instruments.sort(),
+        tags: trades.allTags(),
+        sortKeys: SORT_KEYS,
+        dateErrors,
+      },
+      refused ? 400 : 200,
+    );
   });
 
   app.get(
@@ -50,45 +115,12 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
       const p = trades.getPosition(id);
       const journal = trades.getJournal(id);
       const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
-      const openedSec = Math.floor(Date.parse(p.openedAt) / 1000);
-      const closedSec = Math.floor(Date.parse(p.closedAt ?? p.executions[p.executions.length - 1]?.time ?? p.openedAt) / 1000);
-      const duration = Math.max(60, closedSec - openedSec);
-      // Prefer the finest timeframe whose stored bars cover the position; else the ideal one (Update from API).
-      const ideal = idealTimeframe(duration);
-      // Two index lookups per timeframe: a bar at or before the opening, and one at or after the closing candle.
-      const covers = (tf: TimeframeId) =>
-        market.readBars(p.root, tf, { to: openedSec, limit: 1 }).length > 0 &&
-        market.readBars(p.root, tf, { from: closedSec - TIMEFRAMES[tf].seconds, limit: 1 }).length > 0;
-      const from = DEFAULT_UPDATE_TIMEFRAMES.indexOf(ideal);
-      const timeframe = DEFAULT_UPDATE_TIMEFRAMES.slice(from).find(covers) ?? ideal;
-      const padSec = Math.max(duration / 2, 30 * TIMEFRAMES[timeframe].seconds);
-      const chart = {
-        instrument: p.root,
-        timeframe,
-        from: Math.floor(openedSec - padSec * 3),
-        to: Math.ceil(closedSec + padSec * 3),
-        openedSec,
-        closedSec,
-        padSec: Math.round(padSec),
-        avgEntryPrice: p.avgEntryPrice,
-        avgExitPrice: p.avgExitPrice,
-        zone: displayZone(ctx.services, ctx.config),
-        tickSize: spec?.tickSize ?? 0.01,
-        precision: tickDecimals(spec?.tickSize),
-        executions: p.executions.map((e) => ({
-          id: e.id,
-          time: e.time,
-          tradingDay: tradingDay(Date.parse(e.time)),
-          side: sideOfAction(e.action),
-          quantity: e.quantity,
-          price: e.price,
-          label: `${e.action} ${e.quantity}@${e.price}`,
-        })),
-      };
+      const chart = positionChart(p, market, spec?.tickSize, displayZone(ctx.services, ctx.config));
       return ctx.render(reply, req, 'position', {
         title: `Position ${p.id}`,
         p,
         journal,
+        fileVerdict: fileVerdict(p.executions),
         spec,
         chart,
         chartJson: jsonForScript(chart),
@@ -123,25 +155,14 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     },
     async (req, reply) => {
       const { trades } = requireServices(ctx);
-      const store = requireStore(ctx);
       const id = idParam(req);
       const body = req.body as { note?: string; tags?: string; reviewed?: string; validity?: '' | 'valid' | 'invalid' };
-      const wanted = [
-        ...new Set(
-          (body.tags ?? '')
-            .split(',')
-            .map((t) => t.trim())
-            .filter(Boolean),
-        ),
-      ];
-      // One transaction: the note, the tags and the flags are saved together or not at all.
-      store.journal.write(() => {
-        const current = trades.getJournal(id);
-        trades.setNote(id, body.note ?? '');
-        for (const t of current.tags) if (!wanted.includes(t)) trades.removeTag(id, t);
-        for (const t of wanted) if (!current.tags.includes(t)) trades.addTag(id, t);
-        trades.setReviewed(id, Boolean(body.reviewed));
-        trades.setValidity(id, body.validity ? body.validity : null);
+      // One service call, one transaction: the note, the tags and the flags are saved together or not at all.
+      trades.saveJournal(id, {
+        note: body.note ?? '',
+        tags: parseTagList(body.tags ?? ''),
+        reviewed: Boolean(body.reviewed),
+        validity: body.validity ? body.validity : null,
       });
       return reply.redirect(`/positions/${id}?saved=1#journal`, 303);
     },

@@ -1,11 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../errors.js';
-import {
-  INSTRUMENT_OVERRIDES_KEY,
-  type InstrumentOverrides,
-  InstrumentRegistry,
-  instrumentOverridesSchema,
-} from '../../instruments/instruments.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isValidZone } from '../../calendar/zone.js';
+import { isAppError } from '../../errors.js';
+import { INSTRUMENT_OVERRIDES_KEY, type InstrumentOverride, instrumentOverridesSchema } from '../../instruments/instruments.js';
 import { BUILT_IN_SPECS } from '../../instruments/specs.js';
 import { SCHEDULER_KEY, type SchedulerSettings, schedulerSettingsSchema } from '../../market-data/scheduler.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../market-data/symbols.js';
@@ -13,53 +9,196 @@ import { TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js
 import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../trades/settings.js';
 import { requireServices, type WebContext } from '../context.js';
 
-const ROOT = { type: 'string', pattern: '^[A-Za-z0-9]{1,5}$' } as const;
-const num = (v: string | undefined): number | undefined => (v === undefined || v.trim() === '' ? undefined : Number(v));
+/**
+ * Settings: instrument specs and overrides, import time zone, provider symbols, scheduler. Each form is parsed
+ * here (in the words of the form), saved by one service call (one transaction, with the rebuild it needs), and a
+ * value that can't be used comes back on the same page next to its field, with what was typed kept.
+ */
+type FormName = 'instrument' | 'timezone' | 'symbols' | 'scheduler';
 
-/** Settings: instrument specs and overrides, import time zone, provider symbols, scheduler. */
+/** What a form sent, and what is wrong with it: field → message; `form` for what concerns no single field. */
+export interface FormState {
+  values: Record<string, string | string[]>;
+  errors: Record<string, string>;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
+const ROOT_RE = /^[A-Za-z0-9]{1,5}$/;
+const ROOT_HELP = 'The root is 1–5 letters or digits, as in MNQ or ZN.';
+
+/** A positive decimal as people type it ("2", "0.25", ".5", "$50", "1,000"); undefined when empty. */
+function positiveNumber(text: string | undefined): { ok: true; value: number | undefined } | { ok: false } {
+  const t = (text ?? '')
+    .trim()
+    .replace(/^\$\s*/, '')
+    .replace(/,(?=\d{3}\b)/g, '');
+  if (t === '') return { ok: true, value: undefined };
+  if (!/^\d*\.?\d+$/.test(t)) return { ok: false };
+  const n = Number(t);
+  return Number.isFinite(n) && n > 0 ? { ok: true, value: n } : { ok: false };
+}
+
+interface InstrumentBody {
+  root?: string;
+  name?: string;
+  exchange?: string;
+  pointValue?: string;
+  tickSize?: string;
+  yahooSymbol?: string;
+}
+
+function parseInstrumentForm(b: InstrumentBody): Parsed<{ root: string; override: InstrumentOverride }> {
+  const errors: Record<string, string> = {};
+  const root = (b.root ?? '').trim().toUpperCase();
+  if (!ROOT_RE.test(root))
+    errors.root = root === '' ? `Enter the instrument's root. ${ROOT_HELP}` : `"${b.root}" is not a root. ${ROOT_HELP}`;
+  const pointValue = positiveNumber(b.pointValue);
+  if (!pointValue.ok) {
+    errors.pointValue = `"${b.pointValue}" is not a point value: enter the dollars one contract gains per 1.00 move of the price, as a positive number (2 for MNQ, 50 for ES).`;
+  }
+  const tickSize = positiveNumber(b.tickSize);
+  if (!tickSize.ok)
+    errors.tickSize = `"${b.tickSize}" is not a tick size: enter the smallest price step as a positive number (0.25 for MNQ).`;
+  const symbol = (b.yahooSymbol ?? '').trim();
+  if (symbol !== '' && !/^[A-Za-z0-9=^._-]{1,32}$/.test(symbol)) {
+    errors.yahooSymbol = `"${symbol}" is not a Yahoo symbol: letters, digits and = ^ . _ - only (MNQ=F).`;
+  }
+  if (Object.keys(errors).length > 0 || !pointValue.ok || !tickSize.ok) return { ok: false, errors };
+  const override: InstrumentOverride = {};
+  if (b.name?.trim()) override.name = b.name.trim();
+  if (b.exchange === 'CME' || b.exchange === 'CBOT' || b.exchange === 'NYMEX' || b.exchange === 'COMEX') override.exchange = b.exchange;
+  if (pointValue.value !== undefined) override.pointValue = pointValue.value;
+  if (tickSize.value !== undefined) override.tickSize = tickSize.value;
+  if (symbol) override.yahooSymbol = symbol;
+  return { ok: true, value: { root, override } };
+}
+
+function parseSchedulerForm(b: {
+  intervalMinutes?: string;
+  timeframes?: TimeframeId | TimeframeId[];
+  instruments?: string;
+}): Parsed<SchedulerSettings> {
+  const errors: Record<string, string> = {};
+  const value: SchedulerSettings = {};
+  const interval = (b.intervalMinutes ?? '').trim();
+  if (interval !== '') {
+    const n = Number(interval);
+    if (!/^\d{1,4}$/.test(interval) || n > 1440)
+      errors.intervalMinutes = `"${interval}" is not an interval: enter whole minutes from 0 (off) to 1440.`;
+    else value.intervalMinutes = n;
+  }
+  const tfs = b.timeframes === undefined ? [] : Array.isArray(b.timeframes) ? b.timeframes : [b.timeframes];
+  if (tfs.length > 0) value.timeframes = tfs;
+  const extra = (b.instruments ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = extra.find((r) => r.length > 20);
+  if (bad) errors.instruments = `"${bad}" is not an instrument: give roots such as ES, NQ, separated by commas.`;
+  if (extra.length > 0) value.instruments = extra;
+  return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, value };
+}
+
+/** The field an AppError from a service concerns (`details.field`), so the page can show it there. */
+function fieldOf(err: unknown): string | undefined {
+  if (!isAppError(err)) return undefined;
+  const field = err.details?.field;
+  return typeof field === 'string' ? field : undefined;
+}
+
+function settingsPage(
+  ctx: WebContext,
+  query: { saved?: string; rebuilt?: number; root?: string },
+  forms: Partial<Record<FormName, FormState>>,
+) {
+  const { trades, settings, market, scheduler } = requireServices(ctx);
+  const overrides = settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {});
+  const builtIn = new Set(BUILT_IN_SPECS.map((s) => s.root));
+  const sched = settings.get<SchedulerSettings>(SCHEDULER_KEY, schedulerSettingsSchema, {});
+  const empty: FormState = { values: {}, errors: {} };
+  return {
+    title: 'Settings',
+    saved: query.saved,
+    rebuilt: query.rebuilt,
+    savedRoot: query.root,
+    forms: { instrument: empty, timezone: empty, symbols: empty, scheduler: empty, ...forms },
+    specs: trades
+      .registry()
+      .all()
+      .map((s) => ({
+        ...s,
+        overridden: s.root in overrides,
+        builtIn: builtIn.has(s.root),
+        provider: market.symbols().resolve(s.root).symbol,
+      })),
+    overrides,
+    zone: trades.importTimezone(),
+    zoneSetting: settings.get<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), null),
+    envZone: ctx.config.importTimezone,
+    symbols: settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {}),
+    scheduler: {
+      intervalMinutes: sched.intervalMinutes ?? ctx.config.schedulerIntervalMinutes,
+      fromSetting: sched.intervalMinutes !== undefined,
+      timeframes: sched.timeframes ?? ['1m', '5m', '15m', '1h', '4h', '1d'],
+      instruments: sched.instruments ?? [],
+      status: scheduler?.status(),
+    },
+    allTimeframes: TIMEFRAME_IDS,
+  };
+}
+
+/** The settings page again, with the form that failed showing its errors next to its fields (4xx). */
+function refuse(ctx: WebContext, req: FastifyRequest, reply: FastifyReply, form: FormName, state: FormState, status = 400) {
+  return ctx.render(reply, req, 'settings', settingsPage(ctx, {}, { [form]: state }), status);
+}
+
+/**
+ * Run one service call for a form and redirect where it says: an AppError naming a field goes next to that
+ * field, one about the whole change (an instrument still in use) above the form. Anything else is the app's
+ * error page.
+ */
+function attempt(
+  ctx: WebContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  form: { name: FormName; values: FormState['values']; field: string },
+  fn: () => string,
+) {
+  try {
+    return reply.redirect(fn(), 303);
+  } catch (err) {
+    if (!isAppError(err) || err.status >= 500) throw err;
+    const field = fieldOf(err) ?? form.field;
+    return refuse(ctx, req, reply, form.name, { values: form.values, errors: { [field]: `${err.message} ${err.remedy}` } }, err.status);
+  }
+}
+
+const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
+
 export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): void {
+  registerInstrumentSettings(app, ctx);
+  registerOtherSettings(app, ctx);
+}
+
+/** The settings page, and the instrument form (add, override, reset or remove a root). */
+function registerInstrumentSettings(app: FastifyInstance, ctx: WebContext): void {
   app.get(
     '/settings',
     {
       schema: {
-        querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 40 }, rebuilt: { type: 'integer', minimum: 0 } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            saved: { type: 'string', maxLength: 40 },
+            rebuilt: { type: 'integer', minimum: 0 },
+            root: { type: 'string', pattern: '^[A-Z0-9]{1,5}$' },
+          },
+        },
       },
     },
-    async (req, reply) => {
-      const { trades, settings, market, scheduler } = requireServices(ctx);
-      const overrides = settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {});
-      const builtIn = new Set(BUILT_IN_SPECS.map((s) => s.root));
-      const symbols = settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {});
-      const sched = settings.get<SchedulerSettings>(SCHEDULER_KEY, schedulerSettingsSchema, {});
-      const q = req.query as { saved?: string; rebuilt?: number };
-      return ctx.render(reply, req, 'settings', {
-        title: 'Settings',
-        saved: q.saved,
-        rebuilt: q.rebuilt,
-        specs: trades
-          .registry()
-          .all()
-          .map((s) => ({
-            ...s,
-            overridden: s.root in overrides,
-            builtIn: builtIn.has(s.root),
-            provider: market.symbols().resolve(s.root).symbol,
-          })),
-        overrides,
-        zone: trades.importTimezone(),
-        zoneSetting: settings.get<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), null),
-        envZone: ctx.config.importTimezone,
-        symbols,
-        scheduler: {
-          intervalMinutes: sched.intervalMinutes ?? ctx.config.schedulerIntervalMinutes,
-          fromSetting: sched.intervalMinutes !== undefined,
-          timeframes: sched.timeframes ?? ['1m', '5m', '15m', '1h', '4h', '1d'],
-          instruments: sched.instruments ?? [],
-          status: scheduler?.status(),
-        },
-        allTimeframes: TIMEFRAME_IDS,
-      });
-    },
+    async (req, reply) =>
+      ctx.render(reply, req, 'settings', settingsPage(ctx, req.query as { saved?: string; rebuilt?: number; root?: string }, {})),
   );
 
   app.post(
@@ -68,92 +207,81 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
       schema: {
         body: {
           type: 'object',
-          required: ['root'],
           properties: {
-            root: ROOT,
-            name: { type: 'string', maxLength: 80 },
+            root: text(20),
+            name: text(80),
             exchange: { type: 'string', enum: ['', 'CME', 'CBOT', 'NYMEX', 'COMEX'] },
-            pointValue: { type: 'string', maxLength: 20 },
-            tickSize: { type: 'string', maxLength: 20 },
-            yahooSymbol: { type: 'string', maxLength: 32 },
+            pointValue: text(40),
+            tickSize: text(40),
+            yahooSymbol: text(40),
           },
         },
       },
     },
     async (req, reply) => {
-      const { trades, settings } = requireServices(ctx);
-      const b = req.body as {
-        root: string;
-        name?: string;
-        exchange?: string;
-        pointValue?: string;
-        tickSize?: string;
-        yahooSymbol?: string;
-      };
-      const root = b.root.toUpperCase();
-      const override: Record<string, unknown> = {};
-      if (b.name?.trim()) override.name = b.name.trim();
-      if (b.exchange) override.exchange = b.exchange;
-      if (num(b.pointValue) !== undefined) override.pointValue = num(b.pointValue);
-      if (num(b.tickSize) !== undefined) override.tickSize = num(b.tickSize);
-      if (b.yahooSymbol?.trim()) override.yahooSymbol = b.yahooSymbol.trim();
-      const next = { ...settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {}), [root]: override } as InstrumentOverrides;
-      const parsed = instrumentOverridesSchema.safeParse(next);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new AppError(
-          'TL_SETTINGS_INVALID',
-          `Instrument ${root}: ${issue?.path.slice(1).join('.') || 'value'} ${issue?.message ?? 'is invalid'}.`,
-          {
-            remedy: 'Point value and tick size must be positive numbers (e.g. 2 and 0.25 for MNQ).',
-          },
-        );
-      }
-      new InstrumentRegistry(parsed.data); // a new root without point value or tick size is refused here
-      settings.set(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, parsed.data);
-      // Point values price every position: rebuild so P&L follows the new spec.
-      const rebuilt = trades.rebuildAll();
-      return reply.redirect(`/settings?saved=instruments&rebuilt=${rebuilt.positions}#instruments`, 303);
+      const { trades } = requireServices(ctx);
+      const body = req.body as InstrumentBody;
+      const values = { ...body } as Record<string, string>;
+      const parsed = parseInstrumentForm(body);
+      if (!parsed.ok) return refuse(ctx, req, reply, 'instrument', { values, errors: parsed.errors });
+      const { root, override } = parsed.value;
+      return attempt(ctx, req, reply, { name: 'instrument', values: values, field: 'form' }, () => {
+        const r = trades.saveInstrumentOverride(root, override);
+        return `/settings?saved=instrument&root=${r.root}&rebuilt=${r.positionsRecalculated}#instruments`;
+      });
     },
   );
 
   app.post(
     '/settings/instruments/:root/delete',
-    { schema: { params: { type: 'object', required: ['root'], properties: { root: ROOT } } } },
+    { schema: { params: { type: 'object', required: ['root'], properties: { root: { type: 'string', pattern: '^[A-Za-z0-9]{1,5}$' } } } } },
     async (req, reply) => {
-      const { trades, settings } = requireServices(ctx);
+      const { trades } = requireServices(ctx);
       const root = (req.params as { root: string }).root.toUpperCase();
-      const current = { ...settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {}) };
-      delete current[root];
-      settings.set(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, current);
-      const rebuilt = trades.rebuildAll();
-      return reply.redirect(`/settings?saved=instruments&rebuilt=${rebuilt.positions}#instruments`, 303);
+      return attempt(ctx, req, reply, { name: 'instrument', values: {}, field: 'form' }, () => {
+        const r = trades.removeInstrumentOverride(root);
+        return `/settings?saved=instrument-reset&root=${r.root}&rebuilt=${r.positionsRecalculated}#instruments`;
+      });
     },
   );
+}
 
-  app.post(
-    '/settings/timezone',
-    { schema: { body: { type: 'object', properties: { zone: { type: 'string', maxLength: 64 } } } } },
-    async (req, reply) => {
-      const { settings } = requireServices(ctx);
-      const zone = ((req.body as { zone?: string }).zone ?? '').trim();
-      settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone === '' ? null : zone);
-      return reply.redirect('/settings?saved=timezone#timezone', 303);
-    },
-  );
+/** Import time zone, provider symbols and the scheduler. */
+function registerOtherSettings(app: FastifyInstance, ctx: WebContext): void {
+  app.post('/settings/timezone', { schema: { body: { type: 'object', properties: { zone: text(64) } } } }, async (req, reply) => {
+    const { trades } = requireServices(ctx);
+    const zone = ((req.body as { zone?: string }).zone ?? '').trim();
+    if (zone !== '' && !isValidZone(zone)) {
+      return refuse(ctx, req, reply, 'timezone', {
+        values: { zone },
+        errors: { zone: `"${zone}" is not a time zone: enter an IANA name such as America/Chicago or Europe/London, or leave it empty.` },
+      });
+    }
+    return attempt(ctx, req, reply, { name: 'timezone', values: { zone }, field: 'zone' }, () => {
+      trades.setImportTimezone(zone === '' ? null : zone);
+      return '/settings?saved=timezone#timezone';
+    });
+  });
 
   app.post(
     '/settings/symbols',
-    { schema: { body: { type: 'object', required: ['root'], properties: { root: ROOT, symbol: { type: 'string', maxLength: 32 } } } } },
+    { schema: { body: { type: 'object', properties: { root: text(20), symbol: text(40) } } } },
     async (req, reply) => {
-      const { settings } = requireServices(ctx);
-      const b = req.body as { root: string; symbol?: string };
-      const current = { ...settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {}) };
-      const symbol = (b.symbol ?? '').trim();
-      if (symbol === '') delete current[b.root.toUpperCase()];
-      else current[b.root.toUpperCase()] = symbol;
-      settings.set(MARKET_SYMBOLS_KEY, marketSymbolsSchema, current);
-      return reply.redirect('/settings?saved=symbols#symbols', 303);
+      const { market } = requireServices(ctx);
+      const b = req.body as { root?: string; symbol?: string };
+      const values = { root: b.root ?? '', symbol: b.symbol ?? '' };
+      const root = values.root.trim().toUpperCase();
+      const symbol = values.symbol.trim();
+      const errors: Record<string, string> = {};
+      if (!ROOT_RE.test(root)) errors.root = `"${values.root}" is not a root. ${ROOT_HELP}`;
+      if (symbol !== '' && !/^[A-Za-z0-9=^._-]{1,32}$/.test(symbol)) {
+        errors.symbol = `"${symbol}" is not a symbol: letters, digits and = ^ . _ - only (RTY=F).`;
+      }
+      if (Object.keys(errors).length > 0) return refuse(ctx, req, reply, 'symbols', { values, errors });
+      return attempt(ctx, req, reply, { name: 'symbols', values: values, field: 'symbol' }, () => {
+        market.setProviderSymbol(root, symbol);
+        return '/settings?saved=symbols#symbols';
+      });
     },
   );
 
@@ -164,32 +292,29 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): v
         body: {
           type: 'object',
           properties: {
-            intervalMinutes: { type: 'string', pattern: '^\\s*\\d{1,4}\\s*$' },
+            intervalMinutes: text(20),
             timeframes: {
               anyOf: [
                 { type: 'string', enum: [...TIMEFRAME_IDS] },
                 { type: 'array', items: { type: 'string', enum: [...TIMEFRAME_IDS] } },
               ],
             },
-            instruments: { type: 'string', maxLength: 500 },
+            instruments: text(500),
           },
         },
       },
     },
     async (req, reply) => {
-      const { settings } = requireServices(ctx);
+      const { market } = requireServices(ctx);
       const b = req.body as { intervalMinutes?: string; timeframes?: TimeframeId | TimeframeId[]; instruments?: string };
-      const value: SchedulerSettings = {};
-      if (b.intervalMinutes !== undefined && b.intervalMinutes.trim() !== '') value.intervalMinutes = Number(b.intervalMinutes);
       const tfs = b.timeframes === undefined ? [] : Array.isArray(b.timeframes) ? b.timeframes : [b.timeframes];
-      if (tfs.length > 0) value.timeframes = tfs;
-      const extra = (b.instruments ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      if (extra.length > 0) value.instruments = extra;
-      settings.set(SCHEDULER_KEY, schedulerSettingsSchema, value);
-      return reply.redirect('/settings?saved=scheduler#scheduler', 303);
+      const values = { intervalMinutes: b.intervalMinutes ?? '', instruments: b.instruments ?? '', timeframes: tfs };
+      const parsed = parseSchedulerForm(b);
+      if (!parsed.ok) return refuse(ctx, req, reply, 'scheduler', { values, errors: parsed.errors });
+      return attempt(ctx, req, reply, { name: 'scheduler', values: values, field: 'form' }, () => {
+        market.setSchedulerSettings(parsed.value);
+        return '/settings?saved=scheduler#scheduler';
+      });
     },
   );
 }

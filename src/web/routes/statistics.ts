@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
+import { computeStats, GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
-import type { PositionListQuery } from '../positions-view.js';
+import { filterDateErrors, type PositionListQuery } from '../positions-view.js';
 import { barChart, cumulative, lineChart } from '../svg.js';
 import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN } from './api.js';
 
@@ -42,8 +42,11 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
       const { trades } = requireServices(ctx);
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
       const by: GroupBy = q.by ?? 'month';
-      const filter = positionFilterOf(q);
-      const result = trades.stats(filter, { by });
+      const dateErrors = filterDateErrors(q);
+      const refused = Object.keys(dateErrors).length > 0;
+      const filter = positionFilterOf(refused ? { ...q, from: undefined, to: undefined } : q);
+      // A date that is not one comes back next to its field; no statistics are shown for a period that was not given.
+      const result = refused ? computeStats([], {}) : trades.stats(filter, { by });
       const groups = result.groups ?? [];
       const points = groups.map((g) => ({ label: g.key, value: g.netPnl }));
       const chart = barChart(points, { title: `Net P&L by ${lower(LABELS[by])}`, id: 'group-chart' });
@@ -56,21 +59,28 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
       );
       const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
       const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
-      return ctx.render(reply, req, 'statistics', {
-        title: 'Statistics',
-        q,
-        by,
-        byLabel: LABELS[by],
-        byLower: lower(LABELS[by]),
-        groupBys: GROUP_BYS.map((g) => ({ id: g, label: LABELS[g] })),
-        stats: result,
-        groups,
-        chart,
-        curve,
-        winRates: by === 'day' ? '' : winRates,
-        accounts,
-        instruments,
-      });
+      return ctx.render(
+        reply,
+        req,
+        'statistics',
+        {
+          title: 'Statistics',
+          q,
+          by,
+          byLabel: LABELS[by],
+          byLower: lower(LABELS[by]),
+          groupBys: GROUP_BYS.map((g) => ({ id: g, label: LABELS[g] })),
+          stats: result,
+          groups,
+          chart,
+          curve,
+          winRates: by === 'day' ? '' : winRates,
+          accounts,
+          instruments,
+          dateErrors,
+        },
+        refused ? 400 : 200,
+      );
     },
   );
 }

@@ -3,12 +3,15 @@
 // 00:00 UTC of its CME trading day).
 (() => {
   const LC = window.LightweightCharts;
+  const { el } = window.TL;
   const TIMEFRAME_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14400, '1d': 86400 };
   const UP = '#12805c';
   const DOWN = '#c23b3b';
   // Markers use their own shades so they stand out from (and can be told apart from) the candles.
   const BUY = '#0a7cff';
   const SELL = '#e8590c';
+  const FONT_SIZE = 12;
+  const LAST = '#6b7385';
 
   function zoneFormatter(zone, withTime) {
     const f = new Intl.DateTimeFormat('en-CA', {
@@ -50,17 +53,17 @@
   }
 
   /**
-   * Markers for executions [{time (ISO or ms), tradingDay?, side 'buy'|'sell', quantity, price, label?}], each placed on the
+   * Markers for executions [{time (ISO or ms), tradingDay?, side 'buy'|'sell', quantity, price, action?}], each placed on the
    * candle that contains it: buys (Buy, BuyToCover) below the bar pointing up, sells (Sell, SellShort) above it.
+   * The label is short (B2 = bought 2, S1 = sold 1); `detail` is the fill in full, for the tooltip.
    */
-  function executionMarkers(bars, timeframe, executions, options = {}) {
+  function executionMarkers(bars, timeframe, executions, zone = 'UTC') {
+    const time = zoneFormatter(zone, true);
     const out = [];
     for (const e of executions) {
+      const ms = typeof e.time === 'number' ? e.time : Date.parse(e.time);
       // On a daily chart a fill sits on its trading day's bar (a fill at 18:00 CT belongs to the next day).
-      const sec =
-        timeframe === '1d' && e.tradingDay
-          ? Date.parse(`${e.tradingDay}T00:00:00Z`) / 1000
-          : Math.floor((typeof e.time === 'number' ? e.time : Date.parse(e.time)) / 1000);
+      const sec = timeframe === '1d' && e.tradingDay ? Date.parse(`${e.tradingDay}T00:00:00Z`) / 1000 : Math.floor(ms / 1000);
       const i = barIndexAt(bars.t, sec, timeframe);
       if (i < 0) continue;
       const buy = e.side === 'buy';
@@ -69,77 +72,333 @@
         position: buy ? 'belowBar' : 'aboveBar',
         shape: buy ? 'arrowUp' : 'arrowDown',
         color: buy ? BUY : SELL,
-        text: options.noText ? '' : (e.label ?? `${buy ? 'B' : 'S'} ${e.quantity}@${e.price}`),
+        text: `${buy ? 'B' : 'S'}${e.quantity}`,
         id: String(e.id ?? out.length),
+        detail: `${e.action ?? (buy ? 'Buy' : 'Sell')} ${e.quantity} @ ${e.price} · ${time(Math.floor(ms / 1000))}`,
       });
     }
     out.sort((a, b) => a.time - b.time);
     return out;
   }
 
-  function create(container, options = {}) {
-    const zone = options.zone ?? 'UTC';
-    const chart = LC.createChart(container, {
+  // Marker geometry as lightweight-charts 5 draws it (series-markers: size, shapeMargin, fillSizeAndY): the arrow
+  // is as tall as the bar spacing held within 12–30 px, a margin away from the bar, and the label sits beyond it.
+  const odd = (x) => (Math.ceil(x) % 2 === 0 ? Math.ceil(x) - 1 : Math.ceil(x));
+  const even = (x) => (Math.ceil(x) % 2 !== 0 ? Math.ceil(x) - 1 : Math.ceil(x));
+  const clampSize = (spacing) => Math.min(Math.max(spacing, 12), 30);
+
+  /**
+   * Which markers keep their label, on the chart as it is drawn now. `at(time)` gives a bar's pixels:
+   * {x, high, low} (y of its high and low) or undefined when it is not drawn. A label stays only where it covers
+   * nothing: no candle under its width reaches it, no other arrow or label (of another bar, on the same side of the
+   * bars) is within it, and its marker is alone on its side of its bar (stacked markers keep only their arrows).
+   * Labels are tried in time order, for the markers within `width` pixels. Everything left out is in the tooltip.
+   */
+  function fitLabels(markers, bars, spacing, measure, at, width = Number.POSITIVE_INFINITY) {
+    const out = markers.map((m) => ({ ...m, text: '' }));
+    if (!(spacing > 0)) return out;
+    const size = even(odd(clampSize(spacing)));
+    const margin = Math.max(odd(clampSize(spacing) * 0.1), 3);
+    const candleHalf = Math.max(1, spacing * 0.4);
+    const gap = 2;
+    // Every arrow's box, per side: a stack of n markers on one bar reaches n arrows away from it.
+    const stacks = new Map();
+    for (const m of markers) {
+      const key = `${m.position}|${m.time}`;
+      stacks.set(key, (stacks.get(key) ?? 0) + 1);
+    }
+    const boxes = { aboveBar: [], belowBar: [] };
+    for (const [key, n] of stacks) {
+      const [side, time] = key.split('|');
+      const b = at(Number(time));
+      if (!b) continue;
+      const reach = margin + n * (size + margin);
+      const box =
+        side === 'aboveBar'
+          ? { l: b.x - size / 2, r: b.x + size / 2, t: b.high - reach, b: b.high }
+          : { l: b.x - size / 2, r: b.x + size / 2, t: b.low, b: b.low + reach };
+      boxes[side]?.push({ ...box, time: Number(time) });
+    }
+    const hits = (a, b) => a.l < b.r + gap && b.l < a.r + gap && a.t < b.b + gap && b.t < a.b + gap;
+    markers.forEach((m, k) => {
+      const b = at(m.time);
+      // (a marker off screen keeps no label: it is fitted again when it scrolls into view)
+      if (!m.text || !b || b.x < 0 || b.x > width || stacks.get(`${m.position}|${m.time}`) !== 1) return;
+      const above = m.position === 'aboveBar';
+      const w = measure(m.text);
+      const textH = FONT_SIZE;
+      const near = above ? b.high - margin - size : b.low + margin + size;
+      const box = above
+        ? { l: b.x - w / 2, r: b.x + w / 2, t: near - 1.1 * textH, b: near - 0.1 * textH }
+        : { l: b.x - w / 2, r: b.x + w / 2, t: near + 0.1 * textH, b: near + 1.1 * textH };
+      // Candles whose body or wick is under the label's width.
+      for (let i = Math.max(0, bisect(bars.t, m.time) - Math.ceil(w / spacing) - 2); i < bars.t.length; i++) {
+        const c = at(bars.t[i]);
+        if (!c) continue;
+        if (c.x - candleHalf > box.r + gap) break;
+        if (c.x + candleHalf < box.l - gap) continue;
+        if (hits(box, { l: c.x - candleHalf, r: c.x + candleHalf, t: c.high, b: c.low })) return;
+      }
+      if (boxes[m.position].some((o) => o.time !== m.time && hits(box, o))) return;
+      boxes[m.position].push({ ...box, time: m.time });
+      out[k] = m;
+    });
+    return out;
+  }
+
+  /** Index of the first bar opening at or after `sec`. */
+  function bisect(t, sec) {
+    let lo = 0;
+    let hi = t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid] < sec) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The explanation shown over an empty (or failed) chart, with what to do. */
+  function emptyState(container, { title, detail, instrument, timeframe, updateButton }) {
+    const parts = [el('p', { class: 'chart-empty-title', text: title })];
+    if (detail) parts.push(el('p', { text: detail }));
+    if (instrument) {
+      const btn = el('button', { type: 'button', class: 'secondary', id: 'chart-empty-update', text: 'Update from API' });
+      btn.addEventListener('click', () => updateButton?.click());
+      parts.push(
+        el('p', {}, btn, ' downloads them from Yahoo Finance (1m bars for the last 30 days, 5m and 15m for 60 days, 1h for two years).'),
+        el(
+          'p',
+          { class: 'small' },
+          'Or import bars you exported: ',
+          el('code', { text: `tradelog ohlc import FILE --instrument ${instrument} --timeframe ${timeframe}` }),
+        ),
+      );
+    }
+    container.replaceChildren(...parts);
+    container.classList.remove('hidden');
+  }
+
+  /**
+   * The execution markers of a chart. Labels are fitted to the chart as drawn (bar spacing and the price scale,
+   * which moves with every scroll and zoom): arrows first, the labels once the chart has painted, and again after
+   * every change of the view.
+   */
+  function markerLayer(chart, candles, getBars) {
+    let plugin;
+    let markers = [];
+    let shown = [];
+    let fit;
+    const measureCtx = document.createElement('canvas').getContext('2d');
+    const measure = (text) => {
+      measureCtx.font = `${FONT_SIZE}px ${chart.options().layout.fontFamily}`;
+      return measureCtx.measureText(text).width;
+    };
+    const spacing = () => {
+      const a = chart.timeScale().logicalToCoordinate(0);
+      const b = chart.timeScale().logicalToCoordinate(1);
+      return a === null || b === null ? 0 : b - a;
+    };
+    /** Pixels of the bar opening at `time`: x, and y of its high and low. */
+    const at = (time) => {
+      const bars = getBars();
+      const i = bisect(bars.t, time);
+      if (bars.t[i] !== time) return undefined;
+      const x = chart.timeScale().timeToCoordinate(time);
+      const high = candles.priceToCoordinate(bars.h[i]);
+      const low = candles.priceToCoordinate(bars.l[i]);
+      return x === null || high === null || low === null ? undefined : { x, high, low };
+    };
+    const strip = (list) => list.map(({ detail, ...m }) => m);
+
+    function draw() {
+      shown = strip(markers).map((m) => ({ ...m, text: '' }));
+      if (!plugin) plugin = LC.createSeriesMarkers(candles, shown);
+      else plugin.setMarkers(shown);
+      refit();
+    }
+    function refit() {
+      fit ??= new Promise((resolve) =>
+        requestAnimationFrame(() =>
+          requestAnimationFrame(() => {
+            fit = undefined;
+            const next = strip(fitLabels(markers, getBars(), spacing(), measure, at, chart.timeScale().width()));
+            if (next.some((m, i) => m.text !== shown[i]?.text)) {
+              shown = next;
+              plugin?.setMarkers(shown);
+            }
+            resolve();
+          }),
+        ),
+      );
+      return fit;
+    }
+    chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
+      if (markers.length > 0) refit();
+    });
+    chart.timeScale().subscribeSizeChange(() => {
+      if (markers.length > 0) refit();
+    });
+    return {
+      set(list) {
+        markers = list;
+        draw();
+      },
+      draw,
+      shown: () => shown,
+      fitted: () => fit ?? Promise.resolve(),
+      drawRaw: (list) => plugin?.setMarkers(list),
+    };
+  }
+
+  /** A tooltip over the chart listing the fills of the candle under the pointer, in full. */
+  function fillTooltip(container, chart) {
+    let byTime = new Map();
+    const tip = el('div', { class: 'chart-tip hidden', role: 'tooltip', id: `${container.id}-tip` });
+    container.append(tip);
+    chart.subscribeCrosshairMove((param) => {
+      const fills = param.time === undefined || !param.point ? undefined : byTime.get(param.time);
+      if (!fills) {
+        tip.classList.add('hidden');
+        return;
+      }
+      tip.replaceChildren(...fills.map((f) => el('div', { class: `tip-${f.side}`, text: f.text })));
+      tip.classList.remove('hidden');
+      const w = container.clientWidth;
+      const x = param.point.x + 14 + tip.offsetWidth > w ? param.point.x - 14 - tip.offsetWidth : param.point.x + 14;
+      tip.style.left = `${Math.max(0, x)}px`;
+      tip.style.top = `${Math.max(0, param.point.y - tip.offsetHeight - 10)}px`;
+    });
+    return {
+      /** Markers as executionMarkers makes them: their `detail` by bar. */
+      set(markers) {
+        byTime = new Map();
+        for (const m of markers) {
+          if (!m.detail) continue;
+          if (!byTime.has(m.time)) byTime.set(m.time, []);
+          byTime.get(m.time).push({ text: m.detail, side: m.position === 'belowBar' ? 'buy' : 'sell' });
+        }
+      },
+    };
+  }
+
+  /**
+   * A dotted line at the newest bar's close with its price on the axis; what it is and as of when (the bar's
+   * opening time in the trader's zone) go to `note(text)`, for the legend under the chart: a title drawn in the
+   * chart would cover the newest candles.
+   */
+  function lastCloseLine(candles, zone, precision, note) {
+    let line;
+    return (bars, timeframe) => {
+      if (line) candles.removePriceLine(line);
+      line = undefined;
+      const n = bars.t.length;
+      if (n === 0) return note('');
+      line = candles.createPriceLine({ price: bars.c[n - 1], color: LAST, lineWidth: 1, lineStyle: 1, axisLabelVisible: true, title: '' });
+      // (a daily bar is labelled with its trading day, which its time is 00:00 UTC of)
+      const when = timeframe === '1d' ? zoneFormatter('UTC', false)(bars.t[n - 1]) : zoneFormatter(zone, true)(bars.t[n - 1]);
+      note(
+        `The dotted grey line is the close of the newest stored bar: ${bars.c[n - 1].toFixed(precision)}, the ${timeframe} bar of ${when}.`,
+      );
+    };
+  }
+
+  function chartOptions(zone) {
+    return {
       autoSize: true,
       // The TradingView attribution is a link under the chart: the built-in logo needs an inline <style>, which the CSP forbids.
-      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: 12, attributionLogo: false },
+      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: FONT_SIZE, attributionLogo: false },
       grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
       rightPriceScale: { borderColor: '#e2e5eb' },
       timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
       localization: { timeFormatter: zoneFormatter(zone, true) },
       crosshair: { mode: 0 },
-    });
+    };
+  }
+
+  /** The volume histogram in the bottom fifth of the chart, on its own scale; `set(undefined)` removes it. */
+  function volumeLayer(chart) {
+    let series;
+    const fill = (bars) => {
+      const data = new Array(bars.t.length);
+      for (let i = 0; i < bars.t.length; i++)
+        data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? 'rgba(18,128,92,0.35)' : 'rgba(194,59,59,0.35)' };
+      series.setData(data);
+    };
+    return {
+      set(bars) {
+        if (bars && !series) {
+          series = chart.addSeries(LC.HistogramSeries, {
+            priceFormat: { type: 'volume' },
+            priceScaleId: 'vol',
+            color: '#b8c4dd',
+            priceLineVisible: false,
+            lastValueVisible: false,
+          });
+          chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+        }
+        if (!bars && series) {
+          chart.removeSeries(series);
+          series = undefined;
+        }
+        if (series) fill(bars);
+      },
+      refresh(bars) {
+        if (series) fill(bars);
+      },
+    };
+  }
+
+  function create(container, options = {}) {
+    const zone = options.zone ?? 'UTC';
+    const chart = LC.createChart(container, chartOptions(zone));
+    // No automatic last-price line: it sits at the close of the newest bar loaded, which is often off screen and
+    // says neither what it is nor when. A page that wants it asks for a labelled one (`options.lastClose`).
     const candles = chart.addSeries(LC.CandlestickSeries, {
       upColor: UP,
       downColor: DOWN,
       borderVisible: false,
       wickUpColor: UP,
       wickDownColor: DOWN,
+      priceLineVisible: false,
+      lastValueVisible: false,
       priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
     });
     let volume;
-    let markers;
     let lines = [];
     let bars = { t: [], o: [], h: [], l: [], c: [], v: [] };
+    const markers = markerLayer(chart, candles, () => bars);
+    const tooltip = fillTooltip(container, chart);
+    const lastClose = options.lastClose ? lastCloseLine(candles, zone, options.precision ?? 2, options.lastClose) : undefined;
 
-    function setBars(next, timeframe) {
+    function setBars(next, tf) {
       bars = next;
       const data = new Array(next.t.length);
       for (let i = 0; i < next.t.length; i++)
         data[i] = { time: next.t[i], open: next.o[i], high: next.h[i], low: next.l[i], close: next.c[i] };
       candles.setData(data);
-      if (volume) setVolume(true);
+      volume?.refresh(bars);
       // A daily bar's time is 00:00 UTC of its trading day: its label is that date, read in UTC (in the trader's
       // zone it would be the evening before).
-      const daily = timeframe === '1d';
+      const daily = tf === '1d';
       const labelZone = daily ? 'UTC' : zone;
       chart.applyOptions({
         timeScale: { timeVisible: !daily, secondsVisible: false, tickMarkFormatter: tickFormatter(labelZone) },
         localization: { timeFormatter: zoneFormatter(labelZone, !daily) },
       });
       chart.timeScale().fitContent();
+      lastClose?.(bars, tf);
     }
 
     function setVolume(on) {
-      if (on && !volume) {
-        volume = chart.addSeries(LC.HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'vol', color: '#b8c4dd' });
-        chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
-      }
-      if (!on && volume) {
-        chart.removeSeries(volume);
-        volume = undefined;
-      }
-      if (volume) {
-        const data = new Array(bars.t.length);
-        for (let i = 0; i < bars.t.length; i++)
-          data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? 'rgba(18,128,92,0.35)' : 'rgba(194,59,59,0.35)' };
-        volume.setData(data);
-      }
+      volume ??= volumeLayer(chart);
+      volume.set(on ? bars : undefined);
     }
 
+    /** Markers as executionMarkers makes them: labels fitted to the chart, details in the tooltip. */
     function setMarkers(list) {
-      if (!markers) markers = LC.createSeriesMarkers(candles, list);
-      else markers.setMarkers(list);
+      tooltip.set(list);
+      markers.set(list);
     }
 
     function setPriceLines(list) {
@@ -151,7 +410,8 @@
           lineWidth: 1,
           lineStyle: l.style ?? 2,
           axisLabelVisible: true,
-          title: l.title ?? '',
+          // No title in the chart (it would cover candles): the page's legend names each line by its colour.
+          title: '',
         }),
       );
     }
@@ -161,7 +421,24 @@
       chart.timeScale().setVisibleRange({ from: Math.max(fromSec, bars.t[0]), to: Math.min(toSec, bars.t[bars.t.length - 1]) });
     }
 
-    const api = { chart, candles, setBars, setVolume, setMarkers, setPriceLines, showRange, bars: () => bars, container };
+    const api = {
+      chart,
+      candles,
+      setBars,
+      setVolume,
+      setMarkers,
+      setPriceLines,
+      showRange,
+      bars: () => bars,
+      /** The markers as drawn (labels fitted), for inspection. */
+      markers: markers.shown,
+      /** Resolves once the labels are fitted to the chart as drawn. */
+      fitted: markers.fitted,
+      /** Draw these markers as they are (no fitting): browser tests compare what each label covers. */
+      drawRaw: markers.drawRaw,
+      redraw: markers.draw,
+      container,
+    };
     // Kept for inspection (browser tests read coordinates through it).
     created.push(api);
     return api;
@@ -234,6 +511,17 @@
   }
 
   window.TL = Object.assign(window.TL ?? {}, {
-    candles: { create, fetchBars, decodeBars, executionMarkers, barIndexAt, TIMEFRAME_SECONDS, created, COLORS: { UP, DOWN, BUY, SELL } },
+    candles: {
+      create,
+      fetchBars,
+      decodeBars,
+      executionMarkers,
+      fitLabels,
+      emptyState,
+      barIndexAt,
+      TIMEFRAME_SECONDS,
+      created,
+      COLORS: { UP, DOWN, BUY, SELL },
+    },
   });
 })();

@@ -2,7 +2,7 @@
 // "Update from API". Without JavaScript the pickers still work as a plain GET form.
 (() => {
   const { api, pageData } = window.TL;
-  const { create, fetchBars, executionMarkers, TIMEFRAME_SECONDS } = window.TL.candles;
+  const { create, fetchBars, executionMarkers, emptyState, TIMEFRAME_SECONDS } = window.TL.candles;
   const data = pageData('charts-data');
   if (!data?.instrument) return;
 
@@ -10,7 +10,15 @@
   const chartEl = document.getElementById('chart');
   const emptyEl = document.getElementById('chart-empty');
   const form = document.getElementById('chart-form');
-  const chart = create(chartEl, { zone: data.zone, precision: data.precision, minMove: data.tickSize });
+  const lastCloseNote = document.getElementById('last-close-note');
+  const chart = create(chartEl, {
+    zone: data.zone,
+    precision: data.precision,
+    minMove: data.tickSize,
+    lastClose: (note) => {
+      lastCloseNote.textContent = note;
+    },
+  });
   let seq = 0;
 
   function syncUrl() {
@@ -36,8 +44,12 @@
     if (!cov || cov.count === 0) {
       chart.setBars({ t: [], o: [], h: [], l: [], c: [], v: [] }, state.timeframe);
       chart.setMarkers([]);
-      emptyEl.textContent = `No ${state.timeframe} bars stored for ${state.instrument}. Click "Update from API" to download them, or import a file with: tradelog ohlc import FILE --instrument ${state.instrument} --timeframe ${state.timeframe}`;
-      emptyEl.classList.remove('hidden');
+      emptyState(emptyEl, {
+        title: `No ${state.timeframe} bars of ${state.instrument} are stored yet.`,
+        instrument: state.instrument,
+        timeframe: state.timeframe,
+        updateButton: document.getElementById('update-btn'),
+      });
       chartEl.dataset.bars = '0';
       chartEl.dataset.markers = '0';
       chartEl.dataset.state = 'empty';
@@ -60,8 +72,7 @@
       ]);
     } catch (err) {
       if (my !== seq) return;
-      emptyEl.textContent = `${err.message}${err.remedy ? ` Fix: ${err.remedy}` : ''}`;
-      emptyEl.classList.remove('hidden');
+      emptyState(emptyEl, { title: 'The chart could not be loaded.', detail: `${err.message}${err.remedy ? ` Fix: ${err.remedy}` : ''}` });
       chartEl.dataset.state = 'error';
       return;
     }
@@ -69,8 +80,7 @@
     emptyEl.classList.add('hidden');
     chart.setBars(bars, state.timeframe);
     chart.setVolume(state.volume);
-    // Labels only while they stay readable; the arrows alone otherwise.
-    const markers = executionMarkers(bars, state.timeframe, executions, { noText: executions.length > 16 });
+    const markers = executionMarkers(bars, state.timeframe, executions, data.zone);
     chart.setMarkers(markers);
     chartEl.dataset.bars = String(bars.t.length);
     chartEl.dataset.markers = String(markers.length);

@@ -2,7 +2,7 @@
 // where they happened (BuyToCover is a buy), and the average entry (and exit) price lines.
 (() => {
   const { pageData } = window.TL;
-  const { create, fetchBars, executionMarkers } = window.TL.candles;
+  const { create, fetchBars, executionMarkers, emptyState } = window.TL.candles;
   const data = pageData('position-data');
   if (!data) return;
   const chartEl = document.getElementById('chart');
@@ -16,15 +16,18 @@
     try {
       bars = await fetchBars(data.instrument, timeframe, { from: data.from, to: data.to, limit: 5000 });
     } catch (err) {
-      emptyEl.textContent = `${err.message}${err.remedy ? ` Fix: ${err.remedy}` : ''}`;
-      emptyEl.classList.remove('hidden');
+      emptyState(emptyEl, { title: 'The chart could not be loaded.', detail: `${err.message}${err.remedy ? ` Fix: ${err.remedy}` : ''}` });
       chartEl.dataset.state = 'error';
       return;
     }
     chart.setBars(bars, timeframe);
     if (bars.t.length === 0) {
-      emptyEl.textContent = `No ${timeframe} bars of ${data.instrument} around this position. Click "Update from API" to download them (Yahoo keeps 1m bars for 30 days, 5m/15m for 60 days, 1h for two years).`;
-      emptyEl.classList.remove('hidden');
+      emptyState(emptyEl, {
+        title: `No ${timeframe} bars of ${data.instrument} are stored around this position.`,
+        instrument: data.instrument,
+        timeframe,
+        updateButton: document.getElementById('update-btn'),
+      });
       chart.setMarkers([]);
       chartEl.dataset.bars = '0';
       chartEl.dataset.markers = '0';
@@ -32,7 +35,7 @@
       return;
     }
     emptyEl.classList.add('hidden');
-    const markers = executionMarkers(bars, timeframe, data.executions);
+    const markers = executionMarkers(bars, timeframe, data.executions, data.zone);
     chart.setMarkers(markers);
     const lines = [{ price: data.avgEntryPrice, color: '#2d5bd7', title: 'avg entry' }];
     if (data.avgExitPrice !== null) lines.push({ price: data.avgExitPrice, color: '#6b7385', title: 'avg exit' });
