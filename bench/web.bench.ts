@@ -40,7 +40,11 @@ const BARS_PER_INSTRUMENT = 1_000_000;
 const START = Date.UTC(2020, 0, 6) / 1000;
 
 async function serve(dir: string): Promise<void> {
-  const config = loadConfig({ dataDir: dir, port: 0, logLevel: 'silent' }, {});
+  // Only the chart cache's bound is taken from the environment (TRADELOG_CHART_CACHE_MB=256 npm run bench -- web).
+  const config = loadConfig(
+    { dataDir: dir, port: 0, logLevel: 'silent' },
+    { TRADELOG_CHART_CACHE_MB: process.env.TRADELOG_CHART_CACHE_MB },
+  );
   const store = openStore(dataPaths(dir), { logger: silentLogger() });
   const app = await buildApp({ config, store, logger: silentLogger(), health: () => ({ status: 'ok', findings: [] }) });
   // Server time of every answer and CPU time since the last reset, asked for by the parent over IPC.

@@ -3,15 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
+import { manualClock } from '../../src/clock.js';
 import type { Bar } from '../../src/market-data/bars.repo.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { buildTestApp } from '../helpers/web.js';
+import { startYahooStub } from '../helpers/yahoo-stub.js';
 import { columnsOf, decodeBinaryBars } from '../market-data/columns.js';
 
 // GET /api/bars/:instrument in its two forms (JSON, the documented shape; binary, what the chart page reads) through
 // the app as `serve` builds it: both carry exactly the bars the database holds for the window, revalidation gives
-// 304 until the bars change, and a change made by another process (`tradelog ohlc import`) is served at once.
+// 304 until the bars change, and a change made by another process (`tradelog ohlc import`) or by a download is served
+// at once.
 
 const START = Date.UTC(2025, 0, 6) / 1000;
 
@@ -119,4 +123,57 @@ test('api bars revalidation gives 304 until another process imports bars, then t
     columnsOf(expected),
     'as the database holds them',
   );
+});
+
+test('api bars serve what an update from the API downloaded, and the forming bar a later update rewrote', async (t) => {
+  // Thursday 19 November 2026, 10:10 CST: the market is open, so the newest 5m bar is still forming.
+  const clock = manualClock(Date.parse('2026-11-19T16:10:00Z'));
+  const stub = await startYahooStub({ clock });
+  t.after(() => stub.close());
+  const { app } = await buildTestApp(t, { env: { TRADELOG_YAHOO_BASE_URL: stub.url }, clock });
+  const market = app.tradelog.services?.market;
+  assert.ok(market);
+  const window = '/api/bars/MNQ?timeframe=5m&limit=300';
+  const update = async () => {
+    const started = await app.inject({
+      method: 'POST',
+      url: '/api/market-data/update',
+      payload: { instrument: 'MNQ', timeframes: ['5m'], days: 3 },
+    });
+    assert.equal(started.statusCode, 202, started.body);
+    const { id } = started.json() as { id: string };
+    const job = await waitFor('the update job to end', async () => {
+      const j = (await app.inject({ url: `/api/jobs/${id}` })).json() as { state: string; outcome?: string };
+      return j.state === 'done' || j.state === 'failed' ? j : undefined;
+    });
+    assert.equal(job.outcome, 'ok', JSON.stringify(job));
+  };
+  const read = async (etags: { json?: string; binary?: string }) => {
+    const json = await app.inject({ url: window, headers: etags.json ? { 'if-none-match': etags.json } : {} });
+    const binary = await app.inject({ url: `${window}&format=binary`, headers: etags.binary ? { 'if-none-match': etags.binary } : {} });
+    return { json, binary, etags: { json: String(json.headers.etag), binary: String(binary.headers.etag) } };
+  };
+
+  const empty = await read({});
+  assert.deepEqual(empty.json.json(), { instrument: 'MNQ', timeframe: '5m', t: [], o: [], h: [], l: [], c: [], v: [] });
+  await update();
+  const first = await read(empty.etags);
+  assert.equal(first.json.statusCode, 200, 'the download changed the bars: the ETag of the empty answer no longer matches');
+  assert.equal(first.binary.statusCode, 200);
+  const stored = columnsOf(market.readBars('MNQ', '5m', { limit: 300 }));
+  assert.equal(stored.t.length, 300);
+  assert.deepEqual(first.json.json(), { instrument: 'MNQ', timeframe: '5m', ...stored });
+  assert.deepEqual(decodeBinary(first.binary.rawPayload), stored);
+  assert.equal((await read(first.etags)).json.statusCode, 304);
+
+  // 12 minutes later the bar that was forming has its final close and two more bars exist; the window was cached.
+  clock.advance(12 * 60_000);
+  await update();
+  const later = await read(first.etags);
+  assert.equal(later.json.statusCode, 200);
+  assert.equal(later.binary.statusCode, 200);
+  const now = columnsOf(market.readBars('MNQ', '5m', { limit: 300 }));
+  assert.notDeepEqual(now, stored);
+  assert.deepEqual(later.json.json(), { instrument: 'MNQ', timeframe: '5m', ...now });
+  assert.deepEqual(decodeBinary(later.binary.rawPayload), now);
 });
