@@ -399,9 +399,18 @@ async function chartBench(server: ServerProcess): Promise<void> {
   console.log(
     `any-window goal (≥ 1,500 req/s with 10 connections, server time < 1 ms): binary ${anyBinary.reqPerSec.toFixed(0)} req/s, p50 ${anyBinary.serverP50.toFixed(2)} ms (${met(anyBinary) ? 'met' : 'NOT met'}); JSON ${anyJson.reqPerSec.toFixed(0)} req/s, p50 ${anyJson.serverP50.toFixed(2)} ms (${met(anyJson) ? 'met' : 'NOT met'})`,
   );
+  console.log(`${loadText()} at the end of the chart runs`);
   console.log(
     `any window vs same window: binary ${anyBinary.reqPerSec.toFixed(0)} vs ${sameBinary.reqPerSec.toFixed(0)} req/s; JSON ${anyJson.reqPerSec.toFixed(0)} vs ${sameJson.reqPerSec.toFixed(0)} req/s (same window with brotli)`,
   );
+}
+
+/** The machine's load average: on a shared machine req/s follow the CPU left over (CPU time per answer does not). */
+function loadText(): string {
+  return `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ')}`;
 }
 
 function cacheText(r: ServerReport): string {
@@ -417,7 +426,7 @@ async function fetchOk(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})`);
+  console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${loadText()}`);
   buildBarStore();
   const server = await startServer(BARS_DIR);
   try {
