@@ -43,7 +43,7 @@ UPDATE executions SET cost_commission = commission_cents,
 
 -- Joining files of one session: the same order or fill seen from two reports of the source.
 CREATE INDEX executions_order ON executions (account, order_id) WHERE order_id IS NOT NULL;
-CREATE INDEX executions_fill ON executions (account, fill_id) WHERE fill_id IS NOT NULL;
+CREATE INDEX executions_fill ON executions (fill_id) WHERE fill_id IS NOT NULL;
 -- Derived fills of a book (few), and orphan exits (fewer).
 CREATE INDEX executions_derived ON executions (account, contract, time) WHERE derived IS NOT NULL;
 CREATE INDEX executions_orphan ON executions (account, contract) WHERE orphan = 1;
