@@ -200,7 +200,7 @@ test('bulk mark reviewed changes every selected position in one request and retu
   );
 });
 
-test('bulk mark reviewed changes nothing when one id names no position or the CSRF token is missing', async () => {
+test('bulk mark reviewed changes nothing when one id names no position, the CSRF token is missing or the body is too large', async () => {
   const { token, cookie } = await csrf();
   const before = (await app.inject({ method: 'GET', url: '/api/positions?reviewed=yes&pageSize=500' })).json().total;
   const unknown = await app.inject({
@@ -218,6 +218,20 @@ test('bulk mark reviewed changes nothing when one id names no position or the CS
     payload: `id=${at(4).id}&reviewed=yes`,
   });
   assert.equal(noToken.statusCode, 403);
+  const tooMany = await app.inject({
+    method: 'POST',
+    url: '/positions/reviewed',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `_csrf=${token}&${Array.from({ length: 501 }, () => `id=${at(4).id}`).join('&')}&reviewed=yes`,
+  });
+  assert.equal(tooMany.statusCode, 400, 'at most 500 ids a request');
+  const tooLarge = await app.inject({
+    method: 'POST',
+    url: '/positions/reviewed',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `_csrf=${token}&id=${at(4).id}&reviewed=yes&pad=${'x'.repeat(40_000)}`,
+  });
+  assert.equal(tooLarge.statusCode, 413);
   const afterCount = (await app.inject({ method: 'GET', url: '/api/positions?reviewed=yes&pageSize=500' })).json().total;
   assert.equal(afterCount, before);
   assert.equal(

@@ -183,6 +183,8 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
   app.post(
     '/positions/reviewed',
     {
+      // 500 ids of up to 16 digits, URL-encoded, and the CSRF field: about 12 KB.
+      bodyLimit: 32 * 1024,
       schema: {
         querystring: positionListQuerySchema,
         body: {
