@@ -122,6 +122,13 @@ test('position page links previous and next within the list filter and keeps the
   const last = links((await app.inject({ method: 'GET', url: `/positions/${at(4).id}?${qs}` })).body);
   assert.equal(last.next, undefined);
   assert.equal(last.prev, `/positions/${at(3).id}?${qs}`);
+  // A position outside the filter (the ES trade of 11/17, 9:20) links to the rows it would sit between.
+  const es = (await app.inject({ method: 'GET', url: '/api/positions?instrument=ES' })).json().items[0] as Row;
+  const outside = links((await app.inject({ method: 'GET', url: `/positions/${es.id}?${qs}` })).body);
+  assert.equal(outside.prev, `/positions/${at(2).id}?${qs}`);
+  assert.equal(outside.next, `/positions/${at(3).id}?${qs}`);
+  assert.equal(outside.row, 'not in this list (5)');
+  assert.equal(outside.back, `/positions?${qs}#row-${es.id}`);
 });
 
 test('position page neighbours follow the list order when the list is sorted by net P&L ascending', async () => {
