@@ -1,6 +1,6 @@
 import type { TimeframeId } from '../market-data/timeframes.js';
 import { TIMEFRAMES } from '../market-data/timeframes.js';
-import type { PositionJson } from '../trades/trades.service.js';
+import type { PositionDetailJson, PositionJson } from '../trades/trades.service.js';
 import { unrealizedPnl } from '../trades/unrealized.js';
 import type { Services } from './services.js';
 
@@ -24,12 +24,12 @@ const NO_MARK: Mark = { unrealizedPnl: null, unrealizedAt: null, markPrice: null
  * The mark of one open position at `nowMs` (the app's clock: a bar stored for a later time is not used). A bar
  * that ended before the position opened says nothing about it: no mark then (the page offers an update).
  */
-export function markOf(services: Services, p: PositionJson, nowMs: number): Mark {
+export function markOf(services: Services, p: PositionJson | PositionDetailJson, nowMs: number): Mark {
   const latest = services.market.latestBar(p.root, Math.floor(nowMs / 1000));
   if (!latest) return NO_MARK;
   const endMs = (latest.bar.time + TIMEFRAMES[latest.timeframe].seconds) * 1000;
   if (endMs <= Date.parse(p.openedAt)) return NO_MARK;
-  const detail = services.trades.getPosition(p.id);
+  const detail = 'executions' in p ? p : services.trades.getPosition(p.id);
   return {
     unrealizedPnl: unrealizedPnl(detail, latest.bar.close),
     unrealizedAt: new Date(latest.bar.time * 1000).toISOString(),
