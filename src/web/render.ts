@@ -33,8 +33,16 @@ export const NAV = [
   { href: '/status', label: 'Status' },
 ] as const;
 
-const moneyFmt = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+// Made on first use: the first Intl.NumberFormat of a process loads ICU's number data, which /health never needs
+// (serve's warm-up makes them after the first answer: numberFormats).
+let formats: { money: Intl.NumberFormat; int: Intl.NumberFormat } | undefined;
+export function numberFormats(): { money: Intl.NumberFormat; int: Intl.NumberFormat } {
+  formats ??= {
+    money: new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    int: new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }),
+  };
+  return formats;
+}
 
 /** Formatting helpers available to every template as `it.f`. */
 export function formatters(zone: string) {
@@ -48,12 +56,12 @@ export function formatters(zone: string) {
     /** $1,234.50 / -$12.00; '' for null. */
     money(n: number | null | undefined): string {
       if (n === null || n === undefined || !Number.isFinite(n)) return '';
-      return moneyFmt.format(Math.round(n * 100) / 100);
+      return numberFormats().money.format(Math.round(n * 100) / 100);
     },
     /** +$1,234.50 for gains (signs make P&L columns scannable). */
     pnl(n: number | null | undefined): string {
       if (n === null || n === undefined || !Number.isFinite(n)) return '';
-      const s = moneyFmt.format(Math.round(n * 100) / 100);
+      const s = numberFormats().money.format(Math.round(n * 100) / 100);
       return n > 0 ? `+${s}` : s;
     },
     /**
@@ -72,7 +80,7 @@ export function formatters(zone: string) {
       return n > 0 ? 'gain' : 'loss';
     },
     int(n: number | null | undefined): string {
-      return n === null || n === undefined || !Number.isFinite(n) ? '' : intFmt.format(n);
+      return n === null || n === undefined || !Number.isFinite(n) ? '' : numberFormats().int.format(n);
     },
     /** A price with as many decimals as the tick needs (0.25 → 2, 0.005 → 3, 1/64 → 6). */
     price(n: number | null | undefined, tickSize?: number): string {
