@@ -267,3 +267,67 @@ test('the theme picker pins light or dark over the system’s choice, is remembe
   assert.deepEqual(problems.all(), []);
   await page.close();
 });
+
+test('fills of one candle and side share one arrow labelled with their total; the tooltip still lists each', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page, problems } = await openPage(browser);
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  const position = pages.find(([name]) => name === 'position')?.[1] as string;
+  await page.goto(`${server.url}${position}`);
+  await settle(page);
+  let shared = 0;
+  for (const tf of ['1m', '15m', '1h']) {
+    await page.click(`#position-timeframes button[value="${tf}"]`);
+    const check = await waitFor(`the ${tf} chart`, async () => {
+      const r = (await page.evaluate(`(() => {
+        const TL = window.TL;
+        const api = TL.candles.created[0];
+        if (document.getElementById('chart').dataset.state !== 'ready') return undefined;
+        if (api.bars().t.length === 0) return undefined;
+        const data = JSON.parse(document.getElementById('position-data').textContent);
+        const bars = api.bars();
+        const want = new Map();
+        for (const e of data.executions) {
+          const i = TL.candles.barIndexAt(bars.t, Date.parse(e.time) / 1000, '${tf}');
+          if (i < 0) continue;
+          const key = bars.t[i] + '|' + (e.side === 'buy' ? 'belowBar' : 'aboveBar');
+          const w = want.get(key) || { quantity: 0, fills: 0 };
+          want.set(key, { quantity: w.quantity + e.quantity, fills: w.fills + 1 });
+        }
+        return {
+          timeframe: document.querySelector('#position-timeframes button[aria-pressed="true"]').value,
+          want: [...want].map(([key, w]) => ({ key, ...w })),
+          drawn: api.markers().map((m) => ({ key: m.time + '|' + m.position, text: m.text })),
+        };
+      })()`)) as
+        | { timeframe: string; want: { key: string; quantity: number; fills: number }[]; drawn: { key: string; text: string }[] }
+        | undefined;
+      return r?.timeframe === tf ? r : undefined;
+    });
+    assert.deepEqual(check.drawn.map((d) => d.key).sort(), check.want.map((w) => w.key).sort(), `${tf}: one arrow per candle and side`);
+    for (const d of check.drawn) {
+      const w = check.want.find((x) => x.key === d.key);
+      if (d.text) assert.equal(d.text, `${d.key.endsWith('belowBar') ? 'B' : 'S'}${w?.quantity}`, `${tf}: the label is the total`);
+      if ((w?.fills ?? 0) > 1) shared++;
+    }
+  }
+  assert.ok(shared > 0, 'some candle holds more than one fill of one side at 15m or 1h');
+  // Pointing at a shared candle lists every fill in it.
+  const tip = await page.evaluate(`(() => {
+    const api = window.TL.candles.created[0];
+    const m = api.markers().find((x) => String(x.id).includes('+'));
+    const x = api.chart.timeScale().timeToCoordinate(m.time);
+    const box = document.querySelector('#chart').getBoundingClientRect();
+    return { x: box.left + x, y: box.top + 60 };
+  })()`);
+  const { x, y } = tip as { x: number; y: number };
+  await page.mouse.move(x, y);
+  const lines = await waitFor('the tooltip', async () => {
+    const n = (await page.evaluate(`document.querySelectorAll('#chart-tip > div').length`)) as number;
+    return n >= 2 ? n : undefined;
+  });
+  assert.ok(lines >= 2);
+  assert.deepEqual(problems.all(), []);
+  await page.close();
+});
