@@ -45,8 +45,25 @@ var layoutProbe = {
     // cut with an ellipsis, or lies beyond the window.
     const truncated = [];
     const amounts = document.querySelectorAll('td.num, th.num, [data-amount], .gain, .loss, .stat .value, .kpi .value');
+    /** A figure (-$1,234.50, 6008.8333, +$1.2k, 41.9%) drawn on more than one line. */
+    const broken = (el) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        for (const m of n.nodeValue.matchAll(/[-+]?\$?\d[\d,.]*[kM%]?/g)) {
+          if (m[0].length < 2) continue;
+          const r = document.createRange();
+          r.setStart(n, m.index);
+          r.setEnd(n, m.index + m[0].length);
+          const tops = new Set([...r.getClientRects()].filter((b) => b.width > 0).map((b) => Math.round(b.top)));
+          if (tops.size > 1) return m[0];
+        }
+      }
+      return undefined;
+    };
     for (const el of amounts) {
       if (!shown(el)) continue;
+      const split = broken(el);
+      if (split) truncated.push(`${name(el)}: ${split} broken across lines`);
       const cs = getComputedStyle(el);
       if (cs.display === 'inline') {
         // An inline figure: its text must lie within the box of its nearest block ancestor and the window.

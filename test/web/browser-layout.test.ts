@@ -331,3 +331,71 @@ test('fills of one candle and side share one arrow labelled with their total; th
   assert.deepEqual(problems.all(), []);
   await page.close();
 });
+
+test('the column chooser shows and hides the columns that fold, remembers them, and never offers a key column', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page, problems } = await openPage(browser);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.goto(`${server.url}/positions`);
+  const state = () =>
+    page.evaluate(`(() => {
+      const shown = (sel) => [...document.querySelectorAll(sel)].filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.dataset.col);
+      const chooser = document.querySelector('.col-chooser[data-table="positions"]');
+      return {
+        chooser: chooser ? !chooser.hidden : false,
+        offered: [...document.querySelectorAll('.col-chooser[data-table="positions"] input')].map((i) => i.value),
+        shown: shown('#positions thead th'),
+        stored: localStorage.getItem('tl.columns'),
+      };
+    })()`) as Promise<{ chooser: boolean; offered: string[]; shown: string[]; stored: string | null }>;
+  const before = await state();
+  assert.ok(before.chooser, 'a chooser above the table');
+  for (const key of ['opened', 'instrument', 'side', 'net']) {
+    assert.ok(!before.offered.includes(key), `${key} is a key column: always shown, not offered`);
+    assert.ok(before.shown.includes(key), `${key} shown`);
+  }
+  const folded = before.offered.filter((c) => !before.shown.includes(c));
+  assert.ok(folded.length > 0, `some columns fold at 1366 px: ${JSON.stringify(before)}`);
+
+  // Show every folded column and hide a shown one.
+  await page.click('.col-chooser[data-table="positions"] summary');
+  for (const c of folded) await page.check(`.col-chooser[data-table="positions"] input[value="${c}"]`);
+  await page.uncheck('.col-chooser[data-table="positions"] input[value="closed"]');
+  const chosen = await state();
+  for (const c of folded) assert.ok(chosen.shown.includes(c), `${c} shown once ticked`);
+  assert.ok(!chosen.shown.includes('closed'));
+  // More columns than fit: the table scrolls inside its box, the page does not, and the key columns stay in view.
+  let f = await layout(page);
+  assert.deepEqual([...f.overflow, ...f.hiddenKeys], []);
+
+  // Remembered across a reload, and applied before the page is drawn (no script needed to re-apply it).
+  await page.reload();
+  assert.deepEqual((await state()).shown, chosen.shown);
+  f = await layout(page);
+  assert.deepEqual([...f.overflow, ...f.hiddenKeys], []);
+
+  // A phone shows cards with every other field, the default-folded ones too; what was hidden by choice stays out.
+  await page.setViewportSize({ width: 390, height: 900 });
+  const phone = (await page.evaluate(`(() => {
+    const card = document.querySelector('#positions tbody tr:nth-child(2)');
+    const display = (c) => getComputedStyle(card.querySelector('td.c-' + c)).display;
+    return {
+      chooser: document.querySelector('.col-chooser[data-table="positions"]').checkVisibility(),
+      closed: display('closed'), gross: display('gross'), fills: display('fills'), account: display('account'),
+      header: getComputedStyle(document.querySelector('#positions thead')).display,
+    };
+  })()`)) as Record<string, unknown>;
+  assert.deepEqual(phone, { chooser: true, closed: 'none', gross: 'block', fills: 'block', account: 'block', header: 'none' });
+  f = await layout(page);
+  assert.deepEqual([...f.overflow, ...f.hiddenKeys, ...f.truncated], []);
+
+  // "Default columns" forgets the choice.
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.click('.col-chooser[data-table="positions"] summary');
+  await page.click('.col-chooser[data-table="positions"] button');
+  const reset = await state();
+  assert.deepEqual([reset.shown, reset.stored], [before.shown, null]);
+  assert.deepEqual(problems.all(), []);
+  await page.close();
+});

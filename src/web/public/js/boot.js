@@ -57,8 +57,9 @@
   };
   applyTheme(themeSetting());
 
-  // Columns: {tableId: {column: true|false}} — shown or hidden by choice, over the table's default folding, for
-  // tables that are tables (in a box at least 36rem wide; narrower ones are lists of cards that show every field).
+  // Columns: {tableId: {column: true|false}} — shown or hidden by choice, over the table's default folding. A
+  // column hidden by choice is left out of the cards too (a table in a box under 36rem is a list of cards, which
+  // show every other field); one shown by choice matters only to a table drawn as a table.
   const sheet = new CSSStyleSheet();
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
   function columnPrefs() {
@@ -70,15 +71,19 @@
     }
   }
   function applyColumns(prefs) {
-    const rules = [];
+    const hidden = [];
+    const shown = [];
     for (const [table, cols] of Object.entries(prefs)) {
       if (!NAME.test(table) || !cols || typeof cols !== 'object') continue;
-      for (const [col, shown] of Object.entries(cols)) {
-        if (!NAME.test(col) || typeof shown !== 'boolean') continue;
-        rules.push(`#${table} .c-${col} { display: ${shown ? 'table-cell' : 'none'} !important; }`);
+      for (const [col, show] of Object.entries(cols)) {
+        if (!NAME.test(col) || typeof show !== 'boolean') continue;
+        (show ? shown : hidden).push(`#${table} .c-${col}`);
       }
     }
-    sheet.replaceSync(rules.length ? `@container table-wrap (min-width: 36rem) {\n${rules.join('\n')}\n}` : '');
+    const rules = [];
+    if (hidden.length) rules.push(`${hidden.join(', ')} { display: none !important; }`);
+    if (shown.length) rules.push(`@container table-wrap (min-width: 36rem) { ${shown.join(', ')} { display: table-cell !important; } }`);
+    sheet.replaceSync(rules.join('\n'));
   }
   const columns = {
     get: (table) => ({ ...(columnPrefs()[table] ?? {}) }),

@@ -1,7 +1,7 @@
 // Column choosers: a "Columns" menu above every table marked data-columns, listing the columns that can fold
 // (every <th data-col> that is not a key column). A ticked box shows the column, an unticked one hides it; the choice
-// is remembered per table (TL.columns, applied before first paint by boot.js). The menu is hidden while the table
-// is shown as cards (phones), where every field is in the card.
+// is remembered per table (TL.columns, applied before first paint by boot.js). On a phone, where the table is a list
+// of cards showing every field, the same menu leaves fields out of the cards.
 (() => {
   const { columns } = window.TL ?? {};
   if (!columns) return;
@@ -66,13 +66,6 @@
         summary.focus();
       }
     });
-    // Cards (a narrow box) show every field: no chooser then.
-    const thead = table.querySelector('thead');
-    const followWidth = () => {
-      details.hidden = !thead || getComputedStyle(thead).display === 'none';
-    };
-    new ResizeObserver(followWidth).observe(wrap);
-    followWidth();
   }
 
   for (const table of document.querySelectorAll('table[data-columns][id]')) chooser(table);
