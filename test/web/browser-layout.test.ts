@@ -399,3 +399,45 @@ test('the column chooser shows and hides the columns that fold, remembers them, 
   assert.deepEqual(problems.all(), []);
   await page.close();
 });
+
+test('charts take the width they are given and follow the window when it changes, without a reload', async (t) => {
+  if (!browser) return t.skip('no chromium');
+  const { page, problems } = await openPage(browser);
+  await page.emulateMedia({ colorScheme: 'light' });
+  const sizes = () =>
+    page.evaluate(`(() => {
+      const api = window.TL.candles?.created[0];
+      const box = (sel) => document.querySelector(sel)?.getBoundingClientRect().width;
+      return {
+        window: document.documentElement.clientWidth,
+        chart: document.querySelector('#chart')?.clientWidth,
+        // the library's own width: the time scale plus the price scale beside it
+        drawn: api ? api.chart.timeScale().width() + api.chart.priceScale('right').width() : undefined,
+        svg: box('svg.line'),
+        svgCard: document.querySelector('svg.line')?.closest('.card')?.clientWidth,
+      };
+    })()`) as Promise<{ window: number; chart?: number; drawn?: number; svg?: number; svgCard?: number }>;
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.goto(`${server.url}/charts?instrument=MNQ&timeframe=5m&range=7d`);
+  await settle(page);
+  for (const width of [1366, 390, 768, 1920]) {
+    await page.setViewportSize({ width, height: 900 });
+    const s = await waitFor(`the chart at ${width}px`, async () => {
+      const x = await sizes();
+      return x.window === width && Math.abs((x.drawn ?? 0) - (x.chart ?? 0)) <= 2 ? x : undefined;
+    });
+    assert.ok((s.chart ?? 0) > width * 0.8 && (s.chart ?? 0) <= width, `${width}px: ${JSON.stringify(s)}`);
+  }
+  await page.goto(`${server.url}/`);
+  for (const width of [1920, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    const s = await waitFor(`the equity curve at ${width}px`, async () => {
+      const x = await sizes();
+      return x.window === width ? x : undefined;
+    });
+    // the curve takes the card's width less its y axis (about 60 px) and the card's padding
+    assert.ok((s.svg ?? 0) > (s.svgCard ?? 0) - 110 && (s.svg ?? 0) <= (s.svgCard ?? 0), `${width}px: ${JSON.stringify(s)}`);
+  }
+  assert.deepEqual(problems.all(), []);
+  await page.close();
+});
