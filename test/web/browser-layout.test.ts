@@ -400,7 +400,7 @@ test('the column chooser shows and hides the columns that fold, remembers them, 
   await page.close();
 });
 
-test('charts take the width they are given and follow the window when it changes, without a reload', async (t) => {
+test('charts take the width they are given and follow the window without a reload; volume has its own pane', async (t) => {
   if (!browser) return t.skip('no chromium');
   const { page, problems } = await openPage(browser);
   await page.emulateMedia({ colorScheme: 'light' });
@@ -428,6 +428,22 @@ test('charts take the width they are given and follow the window when it changes
     });
     assert.ok((s.chart ?? 0) > width * 0.8 && (s.chart ?? 0) <= width, `${width}px: ${JSON.stringify(s)}`);
   }
+  // Volume is a pane of its own under the candles (a quarter of the height), named in the legend while it shows.
+  const volume = () =>
+    page.evaluate(`(() => {
+      const api = window.TL.candles.created[0];
+      const panes = api.chart.panes();
+      return { panes: panes.length, volumeShare: panes.length > 1 ? Math.round((100 * panes[1].getHeight()) / (panes[0].getHeight() + panes[1].getHeight())) : 0, legend: document.getElementById('legend-volume').checkVisibility() };
+    })()`) as Promise<{ panes: number; volumeShare: number; legend: boolean }>;
+  const on = await volume();
+  assert.ok(on.panes === 2 && on.legend && on.volumeShare >= 20 && on.volumeShare <= 30, JSON.stringify(on));
+  await page.uncheck('#volume');
+  assert.deepEqual(await waitFor('the volume pane to go', async () => ((await volume()).panes === 1 ? volume() : undefined)), {
+    panes: 1,
+    volumeShare: 0,
+    legend: false,
+  });
+  await page.check('#volume');
   await page.goto(`${server.url}/`);
   for (const width of [1920, 390]) {
     await page.setViewportSize({ width, height: 900 });
