@@ -200,6 +200,19 @@ var layoutProbe = {
         contrast.push(`${name(el)}: ${got.toFixed(2)}:1 < ${need}:1 (${hex(ink)} on ${hex(bg)}, ${size}px)`);
       }
     }
+    // Non-text contrast (WCAG 1.4.11): the border that shows where a field or a button group is, 3:1 against what
+    // is around it.
+    const fields = document.querySelectorAll(
+      'input:not([type="hidden"], [type="checkbox"], [type="radio"], [type="file"], [type="submit"]), select, textarea, .seg',
+    );
+    for (const el of fields) {
+      if (!shown(el) || el.matches(':disabled')) continue;
+      const border = parse(getComputedStyle(el).borderTopColor);
+      const around = el.parentElement ? behind(el.parentElement) : undefined;
+      if (!border || !around) continue;
+      const got = ratio(over(border, around), around);
+      if (got < 3 - 0.005) contrast.push(`${name(el)}: border ${got.toFixed(2)}:1 < 3:1 against its surroundings`);
+    }
     if (unknown.length) contrast.push(`colours the probe could not read: ${[...new Set(unknown)].join(', ')}`);
     return { overflow, truncated, hiddenKeys, contrast, scrollers, texts };
   },

@@ -13,7 +13,8 @@ import { TEST_NOW } from '../helpers/web.js';
 // real headless Chromium against `tradelog serve` (one browser, one server, signed in with an access token so the
 // sign-in page and the header's sign-out are drawn too) on a data dir filled with the demo (pinned clock).
 // Measured in the page (test/helpers/layout-probe.js): nothing wider than the window, no amount cut, the key
-// columns of every table shown, every run of text at WCAG AA contrast against what is behind it. Screenshots:
+// columns of every table shown, every run of text at WCAG AA contrast against what is behind it (4.5:1, large text
+// 3:1) and every field's border at 3:1 against what is around it. Screenshots:
 // test-output/layout/<page>-<width>-<theme>.png.
 
 const scope = fileScope();
@@ -106,7 +107,7 @@ async function widestCalendarAmounts(page: Page): Promise<string[]> {
   })()`) as Promise<string[]>;
 }
 
-test('the probe sees what it looks for: an overflowing box, a cut amount, faint text', async (t) => {
+test('the probe sees what it looks for: an overflowing box, a cut amount, faint text, a faint field border', async (t) => {
   if (!browser) return t.skip('no chromium');
   const { page } = await openPage(browser);
   await page.setViewportSize({ width: 390, height: 800 });
@@ -124,6 +125,10 @@ test('the probe sees what it looks for: an overflowing box, a cut amount, faint 
     faint.style.color = '#b0b0b0';
     faint.textContent = 'grey on white';
     document.querySelector('main').append(faint);
+    const field = document.createElement('input');
+    field.id = 'faint-field';
+    field.style.borderColor = '#e0e0e0';
+    document.querySelector('main').append(field);
   })()`);
   const bad = await layout(page);
   assert.ok(
@@ -136,6 +141,10 @@ test('the probe sees what it looks for: an overflowing box, a cut amount, faint 
   );
   assert.ok(
     bad.contrast.some((s) => s.includes('"grey on white"')),
+    JSON.stringify(bad.contrast),
+  );
+  assert.ok(
+    bad.contrast.some((s) => s.startsWith('input#faint-field') && s.includes('border')),
     JSON.stringify(bad.contrast),
   );
   await page.close();
