@@ -32,7 +32,7 @@ import {
   schedulerSettingsSchema,
 } from './scheduler.js';
 import { loadSymbolMapper, MARKET_SYMBOLS_KEY, marketSymbolsSchema, type SymbolMapper } from './symbols.js';
-import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
+import { TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * Market data for the CLI and the web app: one object per process, built from the two databases.
@@ -115,6 +115,11 @@ export interface MarketData {
   importLegacyBars(source: Snapshot): LegacyBarsResult;
   /** Stored bars of any contract spelling, oldest first (newest `limit` of the range). */
   readBars(instrument: string, timeframe: TimeframeId, query?: RangeQuery): Bar[];
+  /**
+   * The newest stored bar of an instrument that opened at or before `atSec` (Unix seconds), over every timeframe:
+   * the latest opening wins, the finer timeframe on a tie. Undefined when none is stored.
+   */
+  latestBar(instrument: string, atSec: number): { bar: Bar; timeframe: TimeframeId } | undefined;
   /**
    * `GET /api/bars/:instrument`: the newest `limit` bars (default 2,000) of [from, to] (Unix seconds, inclusive) of
    * any contract spelling, oldest first, from the chart cache (chart-cache.ts), ready to send as JSON
@@ -233,6 +238,16 @@ export function createMarketData(options: MarketDataOptions): MarketData {
     },
     importLegacyBars: (source) => importLegacyBars(source, { bars, registry: loadInstrumentRegistry(settings) }),
     readBars: (instrument, timeframe, query) => bars.read(symbols().barInstrument(instrument), timeframe, query),
+    latestBar(instrument, atSec) {
+      const root = symbols().barInstrument(instrument);
+      let best: { bar: Bar; timeframe: TimeframeId } | undefined;
+      // One index read per timeframe, finest first (a tie keeps the finer bar).
+      for (const timeframe of TIMEFRAME_IDS) {
+        const [bar] = bars.read(root, timeframe, { to: atSec, limit: 1 });
+        if (bar && (!best || bar.time > best.bar.time)) best = { bar, timeframe };
+      }
+      return best;
+    },
     chartWindow: (instrument, timeframe, query) => chartCache.window(symbols().barInstrument(instrument), timeframe, query),
     chartCacheStats: () => chartCache.stats(),
     coverage(instrument) {

@@ -10,6 +10,7 @@ import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
 import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
+import { markOf, withMarks } from '../unrealized.js';
 
 /**
  * The JSON API (docs/interface.md "HTTP"). Errors are `{error:{code, message, remedy}}` with a 4xx/5xx status.
@@ -45,6 +46,26 @@ export const positionListQuerySchema = {
     pageSize: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
   },
 } as const;
+
+/**
+ * The positions list's query as it travels with the trader (a position page's previous/next and back links, the
+ * bulk form): every parameter of the list's schema that was given, except the page number (a position page works
+ * out its own) and values equal to their defaults. Whatever filter the list gains, the links carry.
+ */
+export function listQueryString(query: object): string {
+  const props = positionListQuerySchema.properties as Record<string, { default?: unknown }>;
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (key === 'page' || !(key in props) || value === undefined || value === '' || value === props[key]?.default) continue;
+    out.append(key, String(value));
+  }
+  return out.toString();
+}
+
+/** `?qs` or nothing. */
+export function withQuery(path: string, qs: string): string {
+  return qs ? `${path}?${qs}` : path;
+}
 
 /** Empty strings from a form's "any" option mean "not given". */
 export function cleanQuery<T extends object>(q: T): T {
@@ -171,10 +192,16 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get('/api/positions', { schema: { querystring: positionListQuerySchema } }, async (req) => {
     const q = cleanQuery(req.query as PositionListQuery);
     assertFilterDates(q);
-    return listPositionsPage(requireServices(ctx).trades, q);
+    const services = requireServices(ctx);
+    const page = listPositionsPage(services.trades, q);
+    return { ...page, items: withMarks(services, page.items, ctx.clock.now()) };
   });
 
-  app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => requireServices(ctx).trades.getPosition(idParam(req)));
+  app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => {
+    const services = requireServices(ctx);
+    const p = services.trades.getPosition(idParam(req));
+    return p.status === 'open' ? { ...p, ...markOf(services, p, ctx.clock.now()) } : p;
+  });
 
   app.get(
     '/api/stats',
