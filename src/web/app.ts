@@ -47,7 +47,10 @@ export interface AppOptions {
    * 'fatal' = no store, every route but /health answers 503 with the finding and its fix.
    */
   health: () => HealthReport;
-  /** Now, for sessions and the sign-in throttle; the system clock when omitted. */
+  /**
+   * The one source of "now": services, jobs, the scheduler, the demo, sessions and the sign-in throttle (tests pin
+   * it). Default the system clock.
+   */
   clock?: Clock;
 }
 
@@ -122,6 +125,7 @@ declare module 'fastify' {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
+  const clock = options.clock ?? systemClock;
   const config = options.config ?? loadConfig({ logLevel: 'silent' }, {});
   assertSafeBinding(config.host, config.authToken);
 
@@ -141,8 +145,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = new Metrics();
   const { render } = createRenderer({
     writeRefusal: () => monitor.writeRefusal(),
-    // The trader's zone (Settings → import time zone, else TRADELOG_IMPORT_TIMEZONE) for every time shown.
+    // The display zone (TRADELOG_DISPLAY_TIMEZONE, else Settings → display time zone, else the import zone) for every time shown.
     zone: () => displayZone(services, config),
+    now: () => clock.now(),
     authEnabled: Boolean(config.authToken),
   });
   const services = store ? createServices(store, config, logger) : undefined;
@@ -156,7 +161,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     render,
     startupHealth: options.health,
     recentErrors: new RecentErrors(),
-    startedAt: new Date().toISOString(),
+    clock,
+    startedAt: new Date(clock.now()).toISOString(),
   };
 
   app.decorate('tradelog', { services, metrics, recentErrors: ctx.recentErrors });
@@ -205,7 +211,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  const clock = options.clock ?? systemClock;
   const security: SecurityOptions = {
     authToken: config.authToken,
     hosts: new HostPolicy({ bindHost: config.host, allowedHosts: config.allowedHosts }),

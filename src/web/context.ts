@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { HealthReport } from '../db/startup.js';
 import type { Store } from '../db/store.js';
@@ -21,6 +22,8 @@ export interface WebContext {
   recentErrors: RecentErrors;
   /** Undefined when the store could not be opened (fatal start-up). */
   services: Services | undefined;
+  /** The one source of "now" (demo, jobs, scheduler, anything that decides by the time). */
+  clock: Clock;
   /** When the app started (ISO), shown on the status page. */
   startedAt: string;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ResolvedPeriod } from '../../calendar/periods.js';
 import { tradingDay } from '../../calendar/sessions.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
@@ -8,6 +9,7 @@ import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
 import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
+import { apiPeriod, PERIOD_PARAM } from '../period-filter.js';
 import { parseTimeRange } from '../time-param.js';
 
 /**
@@ -26,6 +28,7 @@ export const OPTIONAL_INSTRUMENT_PATTERN = `^$|${INSTRUMENT_PATTERN}`;
 const positionFilterProps = {
   account: { type: 'string', maxLength: 100 },
   instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
+  period: PERIOD_PARAM,
   from: { type: 'string', maxLength: 40 },
   to: { type: 'string', maxLength: 40 },
   tag: { type: 'string', maxLength: 64 },
@@ -104,6 +107,11 @@ export function executionsInRange(
   return out.sort((a, b) => a.time.localeCompare(b.time));
 }
 
+/** A resolved period in an API answer: its name and its first and last trading day (null when open). */
+function periodJson(p: ResolvedPeriod): { name: string; from: string | null; to: string | null } {
+  return { name: p.name, from: p.from ?? null, to: p.to ?? null };
+}
+
 function sendCached(req: FastifyRequest, reply: FastifyReply, entry: { etag: string; body: string }, gzip: () => Buffer): FastifyReply {
   reply.header('etag', entry.etag).header('cache-control', 'private, no-cache').header('vary', 'accept-encoding');
   if (req.headers['if-none-match'] === entry.etag) return reply.code(304).send();
@@ -155,7 +163,10 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get('/api/positions', { schema: { querystring: positionListQuerySchema } }, async (req) => {
     const q = cleanQuery(req.query as PositionListQuery);
     assertFilterDates(q);
-    return listPositionsPage(requireServices(ctx).trades, q);
+    const { query, period } = apiPeriod(q, ctx.clock.now());
+    const page = listPositionsPage(requireServices(ctx).trades, query);
+    // A named period says which trading days it was resolved to.
+    return q.period ? { ...page, period: periodJson(period) } : page;
   });
 
   app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => requireServices(ctx).trades.getPosition(idParam(req)));
@@ -168,7 +179,9 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     async (req) => {
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
       assertFilterDates(q);
-      return requireServices(ctx).trades.stats(positionFilterOf(q), q.by ? { by: q.by } : {});
+      const { query, period } = apiPeriod(q, ctx.clock.now());
+      const stats = requireServices(ctx).trades.stats(positionFilterOf(query), q.by ? { by: q.by } : {});
+      return q.period ? { ...stats, period: periodJson(period) } : stats;
     },
   );
 

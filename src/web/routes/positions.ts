@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { tradingDay } from '../../calendar/sessions.js';
+import type { InstrumentRegistry } from '../../instruments/instruments.js';
 import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
@@ -8,7 +9,13 @@ import { ID_PARAMS, idParam } from '../ids.js';
 import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
+import { pagePeriod, periodLinks, periodSummary } from '../period-filter.js';
 import { cleanQuery, positionListQuerySchema } from './api.js';
+
+/** Tick size per root, for writing prices to the tick (a root without a spec is written with 2 decimals). */
+export function tickSizes(registry: InstrumentRegistry): Record<string, number> {
+  return Object.fromEntries(registry.all().map((s) => [s.root, s.tickSize]));
+}
 
 /** The finest timeframe that shows a position of this length readably (about 20–200 candles). */
 export function idealTimeframe(durationSec: number): TimeframeId {
@@ -78,10 +85,11 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
   app.get('/positions', { schema: { querystring: positionListQuerySchema } }, async (req, reply) => {
     const { trades } = requireServices(ctx);
     const q = cleanQuery(req.query as PositionListQuery);
+    const { query, period } = pagePeriod(q, ctx.clock.now());
     // A date that is not one comes back next to its field (the list is not shown: it would not be what was asked).
     const dateErrors = filterDateErrors(q);
     const refused = Object.keys(dateErrors).length > 0;
-    const page = refused ? emptyPage(q) : listPositionsPage(trades, q);
+    const page = refused ? emptyPage(q) : listPositionsPage(trades, query);
     const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
     const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
     for (const p of trades.listPositions({ status: 'open' })) {
@@ -101,6 +109,10 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         tags: trades.allTags(),
         sortKeys: SORT_KEYS,
         dateErrors,
+        period,
+        periodLinks: periodLinks('/positions', q, period),
+        periodSummary: periodSummary(period),
+        ticks: tickSizes(trades.registry()),
       },
       refused ? 400 : 200,
     );
@@ -121,6 +133,8 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         p,
         journal,
         fileVerdict: fileVerdict(p.executions),
+        // Points per contract: over the contracts closed (a scaled position closes more than its largest size).
+        exitedContracts: p.pairs.reduce((n, pair) => n + pair.quantity, 0),
         spec,
         chart,
         chartJson: jsonForScript(chart),
