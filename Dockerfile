@@ -3,7 +3,7 @@
 # recommended way. Build: docker build -t tradelog .
 #
 # Stages: `toolchain` (Node + the compilers better-sqlite3 needs when no prebuilt binary fits) → `build` (all
-# dependencies, TypeScript → dist/) and `prod-deps` (production dependencies only) → the runtime image, which has
+# dependencies, TypeScript → dist/ bundle) and `prod-deps` (production dependencies only) → the runtime image, which has
 # no compiler, no dev dependency and no source: bin/tradelog runs dist/ when src/ is absent.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -18,10 +18,10 @@ WORKDIR /app
 FROM toolchain AS build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY scripts/build.mjs ./scripts/
 COPY src ./src
-# Compiles src/ to dist/ and copies the SQL migrations (and other non-TypeScript files) beside it.
+# Bundles src/ into dist/ (esbuild) and copies the SQL migrations (and other non-TypeScript files) beside it.
 RUN npm run build
 
 FROM toolchain AS prod-deps

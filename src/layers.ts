@@ -3,7 +3,8 @@
  * export-from (static, type-only and dynamic) of every module under src/, and fails on an import a rule forbids.
  *
  *   faces        src/cli, src/web           parse, call one service, render
- *   application  src/demo, src/legacy       services that compose several domains
+ *   application  src/demo, src/legacy,      services that compose several domains
+ *                src/exports
  *   domain       src/trades, src/market-data, src/instruments, src/calendar, src/settings
  *   storage      src/db                     opens SQLite; knows nothing of trades or bars
  *   base         src/*.ts                   errors, config, log, clock
@@ -16,7 +17,7 @@ export type Layer = 'faces' | 'application' | 'domain' | 'storage' | 'base';
 /** Directories of each layer, relative to the repository root, with a trailing slash. `base` is the files in src/. */
 export const LAYERS: Record<Exclude<Layer, 'base'>, readonly string[]> = {
   faces: ['src/cli/', 'src/web/'],
-  application: ['src/demo/', 'src/legacy/'],
+  application: ['src/demo/', 'src/legacy/', 'src/exports/'],
   domain: ['src/trades/', 'src/market-data/', 'src/instruments/', 'src/calendar/', 'src/settings/'],
   storage: ['src/db/'],
 };

@@ -16,6 +16,12 @@ test('loadConfig takes the environment over flags over defaults', () => {
   assert.equal(loadConfig({ port: '6000' }, { TRADELOG_PORT: '7000' }).port, 7000);
 });
 
+test('loadConfig accepts canonical time zones, their aliases and UTC as the import zone', () => {
+  for (const zone of ['America/Chicago', 'Europe/Berlin', 'US/Pacific', 'Asia/Calcutta', 'UTC', 'Etc/GMT+5']) {
+    assert.equal(loadConfig({}, { TRADELOG_IMPORT_TIMEZONE: zone }).importTimezone, zone);
+  }
+});
+
 test('loadConfig names the variable and the value when a setting is invalid', () => {
   assert.throws(
     () => loadConfig({}, { TRADELOG_PORT: 'eighty' }),

@@ -20,7 +20,7 @@ test('every module under src/ keeps the layer rules of src/layers.ts', () => {
   assert.ok(r.imports.length > 400, `${r.imports.length} imports`);
   assert.ok(r.imports.some((i) => i.file === 'src/db/open.ts' && i.target?.kind === 'package' && i.target.name === 'better-sqlite3'));
   assert.ok(
-    r.imports.some((i) => i.file === 'src/cli/main.ts' && i.specifier === './serve.js'),
+    r.imports.some((i) => i.file === 'src/cli/program.ts' && i.specifier === './serve.js'),
     'dynamic import() is seen',
   );
 });

@@ -1,4 +1,4 @@
-import { dayString, MS_PER_DAY, zoneOffsets } from './zone.js';
+import { dayString, MS_PER_DAY, type ZoneOffsets, zoneOffsets } from './zone.js';
 
 /**
  * The one CME Globex session calendar (trading day, sessions, holidays, early closes) for equity index futures
@@ -166,10 +166,13 @@ export function holidayOn(date: IsoDate): Holiday | undefined {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = MS_PER_DAY;
-const chicago = zoneOffsets(CME_ZONE);
+// Made on first use, not when the module loads: checking the zone formats a first date through Intl, which loads
+// the time-zone data (about 20 ms of a server's start on two cores, before its first /health, which needs none).
+let chicago: ZoneOffsets | undefined;
 
 /** UTC offset of Chicago in ms at `ms`, from the time-zone database (cached per UTC day by zone.ts). */
 export function chicagoOffsetMs(ms: number): number {
+  chicago ??= zoneOffsets(CME_ZONE);
   return chicago.offsetAt(ms) * 60_000;
 }
 

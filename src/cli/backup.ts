@@ -5,9 +5,10 @@ import { backupDatabase, listBackups, pruneBackups, restoreBackup } from '../db/
 import { formatBytes } from '../db/fs-info.js';
 import { openStore, requireDataDir } from '../db/store.js';
 import { AppError } from '../errors.js';
-import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
+import { type CliDeps, commandRunner, type GlobalOptions, withGlobalOptions } from './context.js';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
+  const runCommand = commandRunner(deps);
   withGlobalOptions(program.command('backup'))
     .description('online, verified backup of journal.db (and market.db with --all)')
     .option('--all', 'also back up market.db (bars can be downloaded again, so it is optional)')
@@ -24,7 +25,9 @@ export function register(program: Command): void {
         const store = openStore(ctx.paths, { logger: ctx.logger, migrate: false });
         try {
           const dbs = opts.all ? [store.journal, store.market] : [store.journal];
-          const files = dbs.map((db) => backupDatabase(db, { backupsDir: ctx.paths.backupsDir, kind: 'manual' }));
+          const files = dbs.map((db) =>
+            backupDatabase(db, { backupsDir: ctx.paths.backupsDir, kind: 'manual', now: new Date(ctx.clock.now()) }),
+          );
           const pruned = pruneBackups(ctx.paths.backupsDir);
           return {
             json: { files: files.map((f) => ({ file: f.file, bytes: f.bytes, verified: f.verified })), pruned },
@@ -87,7 +90,7 @@ export function register(program: Command): void {
             remedy: 'Stop the app, then run the same command with --yes. The current files are moved to quarantine/, not deleted.',
           });
         }
-        const result = restoreBackup(resolved, target, ctx.paths.quarantineDir);
+        const result = restoreBackup(resolved, target, ctx.paths.quarantineDir, new Date(ctx.clock.now()));
         // Open once as the app does: the doctor's checks run on the next start; this proves the file opens and migrates.
         const store = openStore(ctx.paths, { logger: ctx.logger });
         store.close();

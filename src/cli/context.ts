@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import { type Config, type ConfigFlags, type DataPaths, dataPaths, flagsOverriddenByEnv, loadConfig } from '../config.js';
+import { escapeControls, escapeControlsInJson } from '../control-chars.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import { type AppLogger, createLogger } from '../log.js';
 
 /**
- * What every command gets: the validated config, the data-dir paths, a logger on stderr, and `--json`.
+ * What every command gets: the validated config, the data-dir paths, a logger on stderr, `--json`, and the clock.
  *
  * Output rules (docs/interface.md): with `--json` one JSON document goes to stdout and nothing else does; human
  * text, progress and logs go to stderr. Exit codes: 0 success, 1 done with problems the output lists, 2 could not
- * do it.
+ * do it. Everything printed here (results, notes, errors, JSON) has its control characters escaped
+ * (control-chars.ts): an account name from a CSV cannot send escape sequences to the user's terminal.
  */
 export interface CommandContext {
   config: Config;
@@ -17,10 +20,17 @@ export interface CommandContext {
   json: boolean;
   logger: Logger;
   appLogger: AppLogger;
+  /** The one source of "now" (src/clock.ts) for whatever the command decides by the time. */
+  clock: Clock;
   /** Human-readable line: stdout normally, stderr under --json. */
   say(text: string): void;
   /** Progress and notes: always stderr. */
   note(text: string): void;
+}
+
+/** What the commands are built with (src/cli/program.ts): the one clock every command that reads the time uses. */
+export interface CliDeps {
+  clock: Clock;
 }
 
 export interface CommandResult<T> {
@@ -47,7 +57,13 @@ export function withGlobalOptions(cmd: Command): Command {
 }
 
 /** `consoleFd`: where logs go when not to a file: stderr for commands (stdout is their output), stdout for `serve`. */
-export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, logDefault = 'warn', consoleFd: 1 | 2 = 2): CommandContext {
+export function makeContext(
+  opts: GlobalOptions,
+  extraFlags: ConfigFlags = {},
+  logDefault = 'warn',
+  consoleFd: 1 | 2 = 2,
+  clock: Clock = systemClock,
+): CommandContext {
   const json = Boolean(opts.json);
   const flags: ConfigFlags = { dataDir: opts.dataDir, logLevel: opts.logLevel, ...extraFlags };
   for (const warning of flagsOverriddenByEnv(flags)) process.stderr.write(`warning: ${warning}\n`);
@@ -59,8 +75,9 @@ export function makeContext(opts: GlobalOptions, extraFlags: ConfigFlags = {}, l
     json,
     logger: appLogger.logger,
     appLogger,
-    say: (text) => process[json ? 'stderr' : 'stdout'].write(`${text}\n`),
-    note: (text) => process.stderr.write(`${text}\n`),
+    clock,
+    say: (text) => process[json ? 'stderr' : 'stdout'].write(`${escapeControls(text, true)}\n`),
+    note: (text) => process.stderr.write(`${escapeControls(text, true)}\n`),
   };
 }
 
@@ -73,11 +90,16 @@ export function printError(err: unknown, json: boolean): void {
         details: sqliteCode(err) ? { sqliteCode: sqliteCode(err) } : undefined,
       });
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: app.toJSON() }, null, 2)}\n`);
+    process.stdout.write(`${jsonText({ error: app.toJSON() })}\n`);
   } else {
-    process.stderr.write(`error ${app.code}: ${app.message}\nfix: ${app.remedy}\n`);
+    process.stderr.write(`${escapeControls(`error ${app.code}: ${app.message}\nfix: ${app.remedy}`, true)}\n`);
   }
-  if (!isAppError(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (!isAppError(err) && err instanceof Error && err.stack) process.stderr.write(`${escapeControls(err.stack, true)}\n`);
+}
+
+/** The `--json` document as printed: pretty, with control characters escaped. */
+function jsonText(value: unknown): string {
+  return escapeControlsInJson(JSON.stringify(value, null, 2));
 }
 
 /**
@@ -88,13 +110,17 @@ export async function runCommand<T>(
   opts: GlobalOptions,
   body: (ctx: CommandContext) => Promise<CommandResult<T>> | CommandResult<T>,
   extraFlags: ConfigFlags = {},
+  clock: Clock = systemClock,
 ): Promise<void> {
   let ctx: CommandContext | undefined;
   try {
-    ctx = makeContext(opts, extraFlags);
+    ctx = makeContext(opts, extraFlags, 'warn', 2, clock);
     const result = await body(ctx);
-    if (ctx.json) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
-    else if (result.text !== undefined) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    if (ctx.json) process.stdout.write(`${jsonText(result.json)}\n`);
+    else if (result.text !== undefined) {
+      const text = escapeControls(result.text, true);
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
     process.exitCode = result.exitCode ?? 0;
   } catch (err) {
     printError(err, ctx?.json ?? Boolean(opts.json));
@@ -107,4 +133,13 @@ export async function runCommand<T>(
 /** Argument errors (commander's) also exit 2, with the same shape. */
 export function usageError(message: string, remedy: string): AppError {
   return new AppError('TL_CLI_USAGE', message, { remedy });
+}
+
+/** `runCommand` for the commands of one module, building each context with `deps.clock`. */
+export function commandRunner(deps: CliDeps) {
+  return <T>(
+    opts: GlobalOptions,
+    body: (ctx: CommandContext) => Promise<CommandResult<T>> | CommandResult<T>,
+    extraFlags: ConfigFlags = {},
+  ): Promise<void> => runCommand(opts, body, extraFlags, deps.clock);
 }

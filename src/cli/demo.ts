@@ -3,10 +3,11 @@ import { openStore } from '../db/store.js';
 import { loadDemo } from '../demo/demo.js';
 import { createMarketData } from '../market-data/service.js';
 import { createTradesService } from '../trades/trades.service.js';
-import { type GlobalOptions, runCommand, withGlobalOptions } from './context.js';
+import { type CliDeps, commandRunner, type GlobalOptions, withGlobalOptions } from './context.js';
 
 /** `tradelog demo`: fill an empty data dir with demo executions and bars, offline. */
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
+  const runCommand = commandRunner(deps);
   withGlobalOptions(program.command('demo'))
     .description('fill an empty data directory with demo executions and bars (offline), so every page has something to show')
     .action(async (opts: GlobalOptions) => {
@@ -16,7 +17,7 @@ export function register(program: Command): void {
           const trades = createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone });
           const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
           ctx.note('generating demo bars and executions…');
-          const result = await loadDemo({ trades, market });
+          const result = await loadDemo({ trades, market, clock: ctx.clock });
           await market.close();
           return {
             json: { executions: result.executions, positions: result.positions, bars: result.bars },

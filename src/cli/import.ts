@@ -27,15 +27,23 @@ function fileJson(r: ImportFileResult, preview: boolean) {
   };
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** One file's outcome, said once: rejected (nothing stored, the lines why) or what was (or would be) added and skipped. */
 function fileText(r: ImportFileResult): string {
-  const head =
-    r.status === 'rejected'
-      ? `${r.file}: REJECTED, nothing stored (${r.rejected.length} bad row${r.rejected.length === 1 ? '' : 's'} of ${r.rowsRead}); fix them or use --skip-invalid`
-      : `${r.file}: ${r.rowsRead} rows, ${r.executionsAdded} executions ${r.status === 'preview' ? 'would be added' : 'added'}, ${r.duplicatesSkipped} duplicates skipped${r.rejected.length ? `, ${r.rejected.length} invalid rows skipped` : ''}${r.importId ? ` (import #${r.importId})` : ''}`;
+  const bad = r.rejected.length;
+  const preview = r.status === 'preview';
+  let head: string;
+  if (r.status === 'rejected' || r.preview?.wouldReject) {
+    const alt = r.preview?.ifSkipInvalid?.executionsAdded ?? 0;
+    head = `${r.file}: ${preview ? 'would be REJECTED' : 'REJECTED'}, nothing ${preview ? 'would be ' : ''}stored: 0 executions ${preview ? 'would be ' : ''}added (${plural(bad, 'invalid row')} of ${r.rowsRead}); fix the lines below${preview && alt > 0 ? `, or use --skip-invalid to add the ${plural(alt, 'valid execution')} and skip them` : ' or use --skip-invalid'}`;
+  } else {
+    head = `${r.file}: ${r.rowsRead} rows, ${r.executionsAdded} executions ${preview ? 'would be added' : 'added'}, ${r.duplicatesSkipped} duplicates skipped${bad ? `, ${plural(bad, 'invalid row')} ${preview ? 'would be ' : ''}skipped` : ''}${r.importId ? ` (import #${r.importId})` : ''}`;
+  }
   const lines = r.rejected.slice(0, 200).map((p) => `  line ${p.line}: ${p.reason}`);
-  if (r.rejected.length > 200) lines.push(`  … and ${r.rejected.length - 200} more (see --json)`);
-  if (r.status === 'preview' && r.preview?.wouldReject)
-    lines.push('  (the file would be rejected whole: it has invalid rows; --skip-invalid stores the valid ones)');
+  if (bad > 200) lines.push(`  … and ${bad - 200} more (see --json)`);
   return [head, ...lines].join('\n');
 }
 
@@ -73,13 +81,18 @@ export function register(program: Command): void {
           const id = Number(opts.undo);
           if (!Number.isSafeInteger(id) || id <= 0)
             throw usageError(`--undo ${opts.undo} is not an import id.`, 'See "tradelog import --history".');
-          return withExistingJournal(ctx, (service) => {
-            const r = service.undoImport(id);
-            return {
-              json: r,
-              text: `import #${r.importId} undone: ${r.executionsRemoved} executions removed, ${r.positionsRebuilt} positions rebuilt`,
-            };
-          });
+          // undoing needs a journal to be there: TL_DB_MISSING otherwise, nothing created
+          return withTradesServiceAsync(
+            ctx,
+            async (service) => {
+              const r = await service.undoImport(id);
+              return {
+                json: r,
+                text: `import #${r.importId} undone: ${r.executionsRemoved} executions removed, ${r.positionsRebuilt} positions rebuilt`,
+              };
+            },
+            { create: false },
+          );
         }
         if (files.length === 0) throw usageError('No file given.', 'Run "tradelog import FILE..." with one or more NinjaTrader CSVs.');
         const dst = dstOf(opts.dst);

@@ -1,57 +1,9 @@
-import { Command, CommanderError } from 'commander';
+import { runCli } from './program.js';
 
 /**
- * `tradelog <command>`: one file per command under src/cli/, each exporting `register(program)`.
- * Commands call services; none of them runs SQL of its own.
+ * The entry point bin/tradelog runs: the CLI on the system clock.
  *
- * Only the module of the command being run is loaded (all of them for help and unknown names): loading every
- * command's services cost about 100 ms of each start, which `serve` in a container and every CLI call pay.
+ * No top-level await: the build bundles this file as CommonJS (scripts/build.mjs). A failure is an unhandled
+ * rejection, which prints the error and exits 1, as a failed top-level await did.
  */
-type CommandModule = { register(program: Command): void };
-
-// Trading records are private: files tradelog creates (databases and their -wal/-shm, backups, logs, quarantine)
-// are rw for the owner, r for the group, nothing for others (0640; directories 0750), as in the Docker image.
-process.umask(0o027);
-
-const MODULES: Record<string, () => Promise<CommandModule>> = {
-  serve: () => import('./serve.js'),
-  doctor: () => import('./doctor.js'),
-  migrate: () => import('./migrate.js'),
-  backup: () => import('./backup.js'),
-  backups: () => import('./backup.js'),
-  restore: () => import('./backup.js'),
-  ohlc: () => import('./ohlc.js'),
-  import: () => import('./import.js'),
-  'import-legacy': () => import('./import-legacy.js'),
-  positions: () => import('./positions.js'),
-  stats: () => import('./stats.js'),
-  demo: () => import('./demo.js'),
-};
-
-const program = new Command()
-  .name('tradelog')
-  .description('Self-hosted trading journal for futures traders')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride();
-
-const name = process.argv[2];
-const wanted =
-  name !== undefined && Object.hasOwn(MODULES, name) ? [MODULES[name] as () => Promise<CommandModule>] : Object.values(MODULES);
-const loaded = new Set<CommandModule>();
-for (const load of wanted) {
-  const mod = await load();
-  if (!loaded.has(mod)) mod.register(program);
-  loaded.add(mod);
-}
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // --help and --version exit 0; usage errors exit 2 (docs/interface.md: bad arguments).
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else {
-    throw err;
-  }
-}
+void runCli(process.argv);

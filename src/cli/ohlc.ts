@@ -4,7 +4,7 @@ import type { TimeframeReport, UpdateEvent } from '../market-data/downloader.js'
 import { parseBarsQuery } from '../market-data/query.js';
 import { createMarketData } from '../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, parseTimeframe, parseTimeframeList } from '../market-data/timeframes.js';
-import { type CommandContext, type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
+import { type CliDeps, type CommandContext, commandRunner, type GlobalOptions, usageError, withGlobalOptions } from './context.js';
 
 /**
  * `tradelog ohlc update|import|bars|coverage` (docs/interface.md). Bars are stored per instrument root (MNQ), with
@@ -74,7 +74,8 @@ function progressPrinter(ctx: CommandContext, total: number): (e: UpdateEvent) =
   };
 }
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
+  const runCommand = commandRunner(deps);
   const ohlc = program.command('ohlc').description('market data: download, import and list bars');
 
   withGlobalOptions(ohlc.command('update'))
@@ -88,7 +89,13 @@ export function register(program: Command): void {
         const days = parseDays(opts.days);
         const store = openStore(ctx.paths, { logger: ctx.logger });
         try {
-          const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
+          const market = createMarketData({
+            market: store.market,
+            journal: store.journal,
+            config: ctx.config,
+            logger: ctx.logger,
+            clock: ctx.clock,
+          });
           const controller = new AbortController();
           const onSignal = () => controller.abort();
           process.once('SIGINT', onSignal);

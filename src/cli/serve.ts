@@ -4,9 +4,10 @@ import { AppError, isAppError, systemCode } from '../errors.js';
 import { buildApp } from '../web/app.js';
 import { startBackground } from '../web/background.js';
 import { listen } from '../web/server.js';
-import { type GlobalOptions, makeContext, printError, withGlobalOptions } from './context.js';
+import { afterFirstAnswer } from '../web/warm-up.js';
+import { type CliDeps, type GlobalOptions, makeContext, printError, withGlobalOptions } from './context.js';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps): void {
   withGlobalOptions(program.command('serve'))
     .description('web app and background jobs in one process')
     .option('--port <port>', 'port (env TRADELOG_PORT, default 5000)')
@@ -24,6 +25,7 @@ export function register(program: Command): void {
           { port: opts.port, host: opts.host, allowedHosts: opts.allowedHosts, trustProxy: opts.trustProxy },
           'info',
           1,
+          deps.clock,
         );
       } catch (err) {
         printError(err, Boolean(opts.json));
@@ -32,10 +34,17 @@ export function register(program: Command): void {
       }
       const { appLogger, logger } = ctx;
       // The doctor first; a fatal result still serves (503 with the finding and its fix), it never exits. A second
-      // server on the same data directory is refused (exit 2).
+      // server on the same data directory is refused (exit 2). market.db's quick_check (a worker thread) waits until
+      // the server has answered: it is not on the start path.
       let storage: ReturnType<typeof startStorage>;
       try {
-        storage = startStorage(ctx.paths, { logger, logFile: ctx.config.logFile, logStatus: appLogger.status });
+        storage = startStorage(ctx.paths, {
+          logger,
+          logFile: ctx.config.logFile,
+          logStatus: appLogger.status,
+          clock: ctx.clock,
+          marketCheckAfterMs: null,
+        });
       } catch (err) {
         if (!isAppError(err)) throw err;
         logger.fatal({ code: err.code }, `${err.message} Fix: ${err.remedy}`);
@@ -46,7 +55,8 @@ export function register(program: Command): void {
       }
       let address: string;
       try {
-        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health });
+        const app = await buildApp({ config: ctx.config, store: storage.store, logger, health: storage.health, clock: ctx.clock });
+        afterFirstAnswer(app, () => storage.runDeferredChecks());
         // The scheduler and the import watcher run in this process; app.close() stops them before the databases close.
         if (app.tradelog.services) startBackground(app.tradelog.services, ctx.config, ctx.paths, logger);
         ({ address } = await listen({

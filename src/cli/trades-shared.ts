@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeControls } from '../control-chars.js';
 import { type OpenStoreOptions, openStore, type Store } from '../db/store.js';
 import { AppError } from '../errors.js';
 import { GROUP_BYS, type GroupBy } from '../trades/stats.js';
@@ -28,8 +29,9 @@ export function withExistingJournal<T>(ctx: CommandContext, body: (service: Trad
 export async function withTradesServiceAsync<T>(
   ctx: CommandContext,
   body: (service: TradesService, store: Store) => Promise<T>,
+  open: Pick<OpenStoreOptions, 'create'> = {},
 ): Promise<T> {
-  const store = openStore(ctx.paths, { logger: ctx.logger });
+  const store = openStore(ctx.paths, { logger: ctx.logger, ...open });
   try {
     return await body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
   } finally {
@@ -83,9 +85,9 @@ export function groupByOf(by: string | undefined): GroupBy | undefined {
   return by as GroupBy;
 }
 
-/** Plain text table: columns padded, numbers right-aligned. */
+/** Plain text table: columns padded, numbers right-aligned; control characters in a cell are escaped (one line a row). */
 export function table(headers: string[], rows: (string | number | null)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null ? '' : String(c))));
+  const cells = rows.map((r) => r.map((c) => (c === null ? '' : escapeControls(String(c)))));
   // a loop, not Math.max(...column): spreading 100,000+ rows as arguments overflows the stack
   const widths = headers.map((h) => h.length);
   for (const r of cells) {

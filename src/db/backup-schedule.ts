@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import { errorMessage, isAppError } from '../errors.js';
 import { type BackupResult, backupDatabase, listBackups, pruneBackups } from './backup.js';
 import type { Db } from './open.js';
@@ -21,7 +22,8 @@ export interface BackupScheduleOptions {
   /** First look after start (kept off the start-up path). Default 60 s. */
   firstCheckMs?: number;
   retention?: RetentionRule;
-  now?: () => Date;
+  /** Decides whether a backup is due and stamps it (the timers wait real time). Default the system clock. */
+  clock?: Clock;
 }
 
 export interface BackupScheduleStatus {
@@ -42,7 +44,8 @@ const HOUR = 3_600_000;
 
 export function startBackupSchedule(db: Db, options: BackupScheduleOptions): BackupSchedule {
   const intervalMs = options.intervalMs ?? 24 * HOUR;
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
+  const now = () => new Date(clock.now());
   const state: BackupScheduleStatus = { pruned: [] };
   let stopped = false;
 

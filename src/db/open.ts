@@ -59,12 +59,15 @@ export function probeWal(dir: string, fresh = false): WalProbeResult {
   try {
     removeScratch();
     a = new Database(file, { timeout: 1000 });
+    // The probe tests shared memory, not durability: no fsync (it cost tens of ms of every start on a busy disk).
+    a.pragma('synchronous = OFF');
     const mode = a.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {
       result = { ok: false, code: 'WAL_REFUSED', message: `journal_mode=WAL answered "${String(mode)}"`, walUnusable: true };
     } else {
       a.exec('CREATE TABLE probe(x); INSERT INTO probe VALUES (1);');
       b = new Database(file, { timeout: 1000 });
+      b.pragma('synchronous = OFF');
       const n = b.prepare('SELECT count(*) FROM probe').pluck().get();
       result =
         n === 1
@@ -138,6 +141,25 @@ export interface OpenOptions {
   mustExist?: boolean;
 }
 
+/** What another thread needs to open the same database file the same way (a worker's own connection). */
+export interface DbRef {
+  file: string;
+  name: DbName;
+  journalMode: JournalMode;
+}
+
+/**
+ * Turn-taking between connections of one process (the server's and an import worker's): `enter` runs before a
+ * write transaction begins, `leave` after it ends, committed or not. See src/db/write-turns.ts.
+ */
+export interface WriteGate {
+  enter(): void;
+  leave(): void;
+}
+
+/** The write refusals that don't heal by retrying (read-only files, damaged pages). */
+const LASTING_REFUSALS = new Set(['TL_DB_READONLY', 'TL_DB_DIR_NOT_WRITABLE', 'TL_DB_CORRUPT']);
+
 /**
  * A database handle: the better-sqlite3 connection for reads, `write()` for every change. Repositories take a
  * `Db` as an argument; nothing opens a database at import time.
@@ -146,6 +168,7 @@ export class Db {
   /** When set, writes are refused with this error (the doctor found the database degraded). */
   private writeRefusal: AppError | undefined;
   private closed = false;
+  private gate: WriteGate | undefined;
 
   constructor(
     readonly conn: Database.Database,
@@ -159,11 +182,34 @@ export class Db {
   /** Run `fn` in one BEGIN IMMEDIATE transaction. Storage faults come back as AppErrors that name the fix. */
   write<T>(fn: () => T): T {
     if (this.writeRefusal) throw this.writeRefusal;
+    // a nested write joins the transaction already open (better-sqlite3 makes it a savepoint): no second turn
+    const gate = this.conn.inTransaction ? undefined : this.gate;
+    gate?.enter();
     try {
       return this.conn.transaction(fn).immediate();
     } catch (err) {
       throw this.translate(err);
+    } finally {
+      gate?.leave();
     }
+  }
+
+  /** Take turns with the process's other connection to this file before each write transaction. */
+  setWriteGate(gate: WriteGate | undefined): void {
+    this.gate = gate;
+  }
+
+  /** What a worker thread needs to open this database file with its own connection. */
+  ref(): DbRef {
+    return { file: this.file, name: this.name, journalMode: this.journalMode };
+  }
+
+  /**
+   * A storage fault seen by another connection to this file (an import worker's): writes are refused from now on
+   * when it is one that does not heal by retrying, as if this connection had met it.
+   */
+  noteFault(err: AppError): void {
+    if (LASTING_REFUSALS.has(err.code) && !this.writeRefusal) this.writeRefusal = err;
   }
 
   /** Run a read; storage faults come back as AppErrors. */
@@ -190,7 +236,7 @@ export class Db {
     this.logger?.error({ sqliteCode: sqliteCode(err), db: this.name, file: this.file }, app.message);
     // Read-only files and damaged pages don't heal by retrying: refuse further writes (health turns degraded) and
     // keep serving reads. A full disk or a busy lock does heal, so those are left to the next attempt.
-    if (['TL_DB_READONLY', 'TL_DB_DIR_NOT_WRITABLE', 'TL_DB_CORRUPT'].includes(app.code) && !this.writeRefusal) this.writeRefusal = app;
+    if (LASTING_REFUSALS.has(app.code) && !this.writeRefusal) this.writeRefusal = app;
     return app;
   }
 
@@ -323,4 +369,12 @@ export function openDb(file: string, options: OpenOptions): Db {
     }
     throw err;
   }
+}
+
+/**
+ * Open a database another thread of this process already opened (`Db.ref()`), with its own connection: same file,
+ * same pragmas, the journal mode the first connection settled on (no second WAL probe). The file must exist.
+ */
+export function openDbRef(ref: DbRef, logger?: Logger): Db {
+  return openDb(ref.file, { name: ref.name, journalMode: ref.journalMode, mustExist: true, ...(logger ? { logger } : {}) });
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { DataPaths } from '../config.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import type { LogFileStatus } from '../log.js';
@@ -45,6 +46,8 @@ export interface StorageRuntime {
   actions: RepairAction[];
   health(): HealthReport;
   backups: BackupSchedule | undefined;
+  /** Starts the checks left for after start (market.db's quick_check) now, if they have not started. */
+  runDeferredChecks(): void;
   /** Stop the backup timer, checkpoint and close the databases. Never throws. */
   close(): void;
 }
@@ -54,7 +57,9 @@ export interface StartStorageOptions {
   logFile?: string | undefined;
   logStatus?: () => LogFileStatus;
   /** Daily backup timer settings; false turns it off (tests, read-only tools). */
-  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger'> | false;
+  backup?: Omit<BackupScheduleOptions, 'backupsDir' | 'logger' | 'clock'> | false;
+  /** Stamps quarantined files and daily backups. Default the system clock. */
+  clock?: Clock;
   /** Force a journal mode instead of probing (tests of rollback-mode behaviour). */
   journalMode?: JournalMode;
   /**
@@ -62,6 +67,11 @@ export interface StartStorageOptions {
    * the file can be large; a damaged market.db then refuses writes and turns health degraded.
    */
   deferMarketCheck?: boolean;
+  /**
+   * When the deferred check starts: this many ms after start (default 50), or at `runDeferredChecks()` if that
+   * comes first; null = only then (`serve` runs it once it has answered its first request).
+   */
+  marketCheckAfterMs?: number | null;
   /** Take the one-server lock on the data directory (default true). */
   lock?: boolean;
 }
@@ -101,7 +111,8 @@ function dbsFor(f: Finding, store: Store): Db[] {
 
 export function startStorage(paths: DataPaths, options: StartStorageOptions): StorageRuntime {
   const { logger } = options;
-  const lock = options.lock === false ? undefined : acquireServeLock(paths);
+  const clock = options.clock ?? systemClock;
+  const lock = options.lock === false ? undefined : acquireServeLock(paths, new Date(clock.now()));
   if (lock && !lock.held)
     logger.warn({ file: lock.file }, `no lock on the data directory (${lock.problem}): a second server would not be refused`);
   const doctor = () =>
@@ -116,7 +127,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   const ours = new Set([paths.journalDb, paths.marketDb]);
   const ownStrays = findStraySidecars([paths.dbDir]).filter((p) => ours.has(p.replace(/-(wal|shm|journal)$/, '')));
   if (ownStrays.length > 0 && processesHolding(ownStrays).size === 0) {
-    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date()));
+    actions.push(...quarantineStrays(ownStrays, paths.quarantineDir, new Date(clock.now())));
     for (const a of actions) logger.warn({ code: a.code, path: a.path }, a.description);
     report = doctor();
   }
@@ -146,9 +157,14 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
   }
 
   let marketCheck: NodeJS.Timeout | undefined;
+  let runDeferredChecks = () => {};
   if (store && options.deferMarketCheck !== false) {
     const market = store.market;
-    marketCheck = setTimeout(() => {
+    let started = false;
+    runDeferredChecks = () => {
+      if (started || !market.isOpen) return;
+      started = true;
+      if (marketCheck) clearTimeout(marketCheck);
       void quickCheckInWorker(market.file).then((result) => {
         if ('error' in result) {
           logger.error({ sqliteCode: result.error.code, file: market.file }, `market.db quick_check failed: ${result.error.message}`);
@@ -165,13 +181,17 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
         );
         logger.error({ code: 'TL_DB_CORRUPT', file: market.file }, `market.db quick_check: ${lines.join('; ')}`);
       });
-    }, 50);
-    marketCheck.unref();
+    };
+    const after = options.marketCheckAfterMs === undefined ? 50 : options.marketCheckAfterMs;
+    if (after !== null) {
+      marketCheck = setTimeout(runDeferredChecks, after);
+      marketCheck.unref();
+    }
   }
 
   const backups =
     store && options.backup !== false
-      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger })
+      ? startBackupSchedule(store.journal, { ...(options.backup ?? {}), backupsDir: paths.backupsDir, logger, clock })
       : undefined;
 
   const health = (): HealthReport => {
@@ -223,6 +243,7 @@ export function startStorage(paths: DataPaths, options: StartStorageOptions): St
     actions,
     health,
     backups,
+    runDeferredChecks: () => runDeferredChecks(),
     close() {
       if (closed) return;
       closed = true;

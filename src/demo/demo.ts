@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { type Session, sessionsBetween } from '../calendar/sessions.js';
+import { type Clock, systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Bar } from '../market-data/bars.repo.js';
 import type { MarketData } from '../market-data/service.js';
@@ -239,8 +240,8 @@ function frontContract(root: string, ms: number): string {
 export interface DemoDeps {
   trades: TradesService;
   market: MarketData;
-  /** Clock in epoch ms (tests pin it). */
-  now?: number;
+  /** The demo is built around the last CME session finished at this clock's now. Default the system clock. */
+  clock?: Clock;
 }
 
 /** Fill an empty journal with demo executions and bars. Refuses a journal that holds anything. */
@@ -251,7 +252,7 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
       remedy: 'Use a new data directory for the demo: tradelog demo --data-dir ./demo-data, then tradelog serve --data-dir ./demo-data.',
     });
   }
-  const now = deps.now ?? Date.now();
+  const now = (deps.clock ?? systemClock).now();
   const dayMs = 86_400_000;
   // Anchor on the last finished session so every timeframe has complete bars; seed from its date.
   const recent = sessionsBetween(now - 10 * dayMs, now).filter((s) => s.close <= now);
@@ -332,7 +333,8 @@ export async function loadDemo(deps: DemoDeps): Promise<DemoResult> {
     }
   }
   const file = 'demo-executions.csv';
-  const result = await trades.importFile({ name: file, content: executionsCsv(csvRows, zone) });
+  // the demo's own "now" bounds the plausible execution times (a demo at a fixed instant imports as of then)
+  const result = await trades.importFile({ name: file, content: executionsCsv(csvRows, zone) }, { now });
   if (result.status !== 'imported') {
     throw new AppError(
       'TL_DEMO_FAILED',

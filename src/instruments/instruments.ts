@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../errors.js';
 import type { SettingsRepo } from '../settings/settings.repo.js';
 import { BUILT_IN_SPECS, type InstrumentSpec } from './specs.js';

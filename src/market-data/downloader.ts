@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { openRanges, sessionAnchor } from '../calendar/sessions.js';
+import { type Clock, systemClock } from '../clock.js';
 import { AppError, errorMessage, isAppError } from '../errors.js';
 import type { BarsRepo, UpsertResult } from './bars.repo.js';
 import type { CoverageRepo } from './coverage.repo.js';
@@ -95,8 +96,6 @@ export type UpdateEvent =
 export interface UpdateOptions {
   /** Days back from now (default per timeframe: timeframes.ts `defaultDays`), clamped to the provider's window. */
   days?: number;
-  /** Clock in epoch ms (tests pin it). */
-  now?: () => number;
   signal?: AbortSignal;
   onEvent?: (event: UpdateEvent) => void;
   retry?: Partial<RetryOptions>;
@@ -111,13 +110,15 @@ export interface DownloaderDeps {
   transaction?: <T>(fn: () => T) => T;
   /** Tick size of a root, used to round provider prices; undefined leaves them as received. */
   tickSize?: (root: string) => number | undefined;
+  /** Where "now" comes from: the window's end and the final-bar rule. Default the system clock. */
+  clock?: Clock;
   logger?: Logger;
 }
 
 export interface Downloader {
   updateRecentData(instrument: string, timeframes?: readonly TimeframeId[], options?: UpdateOptions): Promise<UpdateReport>;
   /** The requests the next update of one timeframe would make (Unix-second ranges), without making them. */
-  plan(instrument: string, timeframe: TimeframeId, options?: Pick<UpdateOptions, 'days' | 'now'>): Range[];
+  plan(instrument: string, timeframe: TimeframeId, options?: Pick<UpdateOptions, 'days'>): Range[];
 }
 
 /**
@@ -130,7 +131,10 @@ export function rebuildFourHour(bars: BarsRepo, root: string, fromSec: number, t
   return bars.upsert(root, '4h', deriveFourHourBars(hourly), 'derived').stored;
 }
 
-/** Spaces request starts per provider instance, shared by every update in the process. */
+/**
+ * Spaces request starts per provider instance, shared by every update in the process. Measured on the monotonic
+ * timer (performance.now), not the clock: it paces real requests, whatever instant the clock says it is.
+ */
 const nextSlot = new WeakMap<BarsProvider, number>();
 
 async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -143,7 +147,7 @@ async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void>
 }
 
 async function spaceRequest(provider: BarsProvider, signal: AbortSignal | undefined): Promise<void> {
-  const now = Date.now();
+  const now = performance.now();
   const at = Math.max(now, nextSlot.get(provider) ?? 0);
   nextSlot.set(provider, at + provider.requestSpacingMs);
   await sleep(at - now, signal);
@@ -186,6 +190,7 @@ function allRefusedError(symbol: string, timeframe: TimeframeId, answer: Provide
 export function createDownloader(deps: DownloaderDeps): Downloader {
   const { bars, coverage, provider, symbols } = deps;
   const atomic = deps.transaction ?? (<T>(fn: () => T): T => fn());
+  const clock = deps.clock ?? systemClock;
 
   /** Bars fetched at `fetchSec` are final up to the returned time (see the module comment). */
   function finalUntil(timeframe: TimeframeId, fetchSec: number): number {
@@ -345,7 +350,7 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
   return {
     plan(instrument, timeframe, options = {}) {
       const root = symbols.barInstrument(instrument);
-      const nowSec = Math.floor((options.now ?? Date.now)() / 1000);
+      const nowSec = Math.floor(clock.now() / 1000);
       const source = TIMEFRAMES[timeframe].derivedFrom ?? timeframe;
       return planFetch(root, source, nowSec, options.days).requests;
     },
@@ -358,8 +363,7 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
         });
       }
       const emit = options.onEvent ?? (() => {});
-      const now = options.now ?? Date.now;
-      const startedAt = new Date(now()).toISOString();
+      const startedAt = new Date(clock.now()).toISOString();
       // 1h before 4h, so the 4h step finds the 1h bars already fetched.
       const order = TIMEFRAME_IDS.filter((id) => timeframes.includes(id));
       emit({ type: 'start', instrument: root, symbol, timeframes: order });
@@ -373,7 +377,7 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
           emit({ type: 'timeframe-error', timeframe, report });
           continue;
         }
-        const nowSec = Math.floor(now() / 1000);
+        const nowSec = Math.floor(clock.now() / 1000);
         const tf = TIMEFRAMES[timeframe];
         try {
           if (tf.derivedFrom) {
@@ -409,7 +413,13 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
           emit({ type: 'timeframe-error', timeframe, report });
         }
       }
-      const report: UpdateReport = { instrument: root, symbol, timeframes: reports, startedAt, finishedAt: new Date(now()).toISOString() };
+      const report: UpdateReport = {
+        instrument: root,
+        symbol,
+        timeframes: reports,
+        startedAt,
+        finishedAt: new Date(clock.now()).toISOString(),
+      };
       emit({ type: 'done', report });
       return report;
     },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
+import { type Clock, systemClock } from '../clock.js';
 import { errorMessage, isAppError } from '../errors.js';
 import { type ErrorSummary, errorSummary } from './downloader.js';
 import type { JobOutcome, JobRegistry } from './jobs.js';
@@ -70,6 +71,8 @@ export interface SchedulerOptions {
   initialDelayMs?: number;
   /** Length of a minute in ms (tests shorten it). Default 60,000. */
   minuteMs?: number;
+  /** Stamps runs and the next run's time (the timers themselves wait real time). Default the system clock. */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -84,6 +87,8 @@ export interface Scheduler {
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const minute = options.minuteMs ?? 60_000;
+  const clock = options.clock ?? systemClock;
+  const stamp = () => new Date(clock.now()).toISOString();
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
   let cycle: Promise<SchedulerRun> | undefined;
@@ -113,14 +118,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   function schedule(ms: number): void {
     if (stopped) return;
     clearTimeout(timer);
-    nextRunAt = Date.now() + ms;
+    nextRunAt = clock.now() + ms;
     timer = setTimeout(tick, ms);
     timer.unref();
   }
 
   async function runCycle(): Promise<SchedulerRun> {
     const { timeframes, extra } = effective();
-    const run: SchedulerRun = { startedAt: new Date().toISOString(), items: [] };
+    const run: SchedulerRun = { startedAt: stamp(), items: [] };
     lastRun = run;
     let names: string[];
     try {
@@ -165,7 +170,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         current = undefined;
       }
     }
-    run.finishedAt = new Date().toISOString();
+    run.finishedAt = stamp();
     options.logger?.info({ items: run.items }, `scheduled market-data update: ${run.items.length} instrument(s)`);
     return run;
   }
@@ -185,9 +190,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       schedule(minute);
       return;
     }
-    const startedAt = Date.now();
+    // The cycle's own length is measured on the monotonic timer: the wait is real time, whatever the clock says.
+    const startedAt = performance.now();
     await startCycle().catch(() => undefined);
-    schedule(Math.max(0, startedAt + intervalMinutes * minute - Date.now()));
+    schedule(Math.max(0, startedAt + intervalMinutes * minute - performance.now()));
   }
 
   return {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
 import type { Snapshot } from '../db/snapshot.js';
@@ -57,8 +58,8 @@ export interface MarketDataOptions {
   /** Default: the Yahoo chart API at config.yahooBaseUrl. */
   provider?: BarsProvider;
   retry?: Partial<RetryOptions>;
-  /** Clock in epoch ms for updates (tests pin it). */
-  now?: () => number;
+  /** The one clock of updates, jobs and the scheduler (tests pin it). Default the system clock. */
+  clock?: Clock;
 }
 
 export interface ImportBarsOptions {
@@ -139,6 +140,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
   const settings: SettingsRepo = createSettingsRepo(options.journal);
   const provider = options.provider ?? createYahooProvider({ baseUrl: options.config.yahooBaseUrl });
   const symbols = () => loadSymbolMapper(settings);
+  const clock = options.clock ?? systemClock;
 
   const downloaderFor = () => {
     const registry = loadInstrumentRegistry(settings);
@@ -149,13 +151,13 @@ export function createMarketData(options: MarketDataOptions): MarketData {
       symbols: loadSymbolMapper(settings, registry),
       transaction: (fn) => options.market.write(fn),
       tickSize: (root) => (registry.has(root) ? registry.get(root).tickSize : undefined),
+      clock,
       ...(options.logger ? { logger: options.logger } : {}),
     });
   };
 
   const updateRecentData: MarketData['updateRecentData'] = (instrument, timeframes, updateOptions = {}) =>
     downloaderFor().updateRecentData(instrument, timeframes, {
-      ...(options.now ? { now: options.now } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...updateOptions,
     });
@@ -197,6 +199,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
   const jobs = createJobRegistry({
     run: (instrument, timeframes, o) => updateRecentData(instrument, timeframes, o),
     resolve: (instrument) => symbols().resolve(instrument).root,
+    clock,
     ...(options.logger ? { logger: options.logger } : {}),
   });
 
@@ -204,8 +207,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
     bars,
     symbols,
     updateRecentData,
-    plan: (instrument, timeframe, o = {}) =>
-      downloaderFor().plan(instrument, timeframe, { ...(options.now ? { now: options.now } : {}), ...o }),
+    plan: (instrument, timeframe, o = {}) => downloaderFor().plan(instrument, timeframe, o),
     importBarText: (text, o) => importBarText(text, o),
     importBarFile(file, o) {
       let text: string;
@@ -256,6 +258,7 @@ export function createMarketData(options: MarketDataOptions): MarketData {
         instruments,
         intervalMinutes: options.config.schedulerIntervalMinutes,
         settings: () => settings.get(SCHEDULER_KEY, schedulerSettingsSchema, {}),
+        clock,
         ...(options.logger ? { logger: options.logger } : {}),
         ...o,
       });

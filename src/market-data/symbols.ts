@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import type { SettingsRepo } from '../settings/settings.repo.js';
 

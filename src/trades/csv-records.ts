@@ -1,39 +1,32 @@
-import { StringDecoder } from 'node:string_decoder';
 import { type CsvError, type Options, type Parser, parse } from 'csv-parse';
 
 /**
- * The records of a CSV fed chunk by chunk, each with the line it starts on. NinjaTrader writes plain unquoted
- * lines, and cutting those at commas costs a fraction of csv-parse's character-by-character state
- * machine, which is most of an import's parse time. So lines are split by hand as long as they hold no quote
- * character; from the first line that does, csv-parse reads the rest of the file, with the line numbering
- * carried on. A line without a quote cannot be read any other way by csv-parse (with `relax_column_count`,
- * there is no error it could raise on it), so the records are the same as if csv-parse had read it all:
- * - the record delimiter is the first line break of the file (`\r\n`, `\n` or `\r`), as csv-parse detects it;
- *   other line-break characters stay in the field (and count as lines);
- * - a blank line is one empty field; a UTF-8 BOM is dropped; a UTF-16 BOM hands the whole file to csv-parse.
+ * The records of a CSV fed chunk by chunk (as decoded text, csv-text.ts), each with the line it starts on.
+ * NinjaTrader writes plain unquoted lines, and cutting those at commas costs a fraction of csv-parse's
+ * character-by-character state machine, which is most of an import's parse time. So lines are split by hand as
+ * long as they hold no quote character; from the first line that does, csv-parse reads the rest of the file,
+ * with the line numbering carried on. A line without a quote cannot be read any other way by csv-parse (with
+ * `relax_column_count`, there is no error it could raise on it), so the records are the same as if csv-parse had
+ * read it all:
+ * - every line break ends a record, whichever of `\r\n`, `\n` or `\r` it is, also when a file mixes them
+ *   (files appended to by different programs do): a line break stays in a field only inside quotes;
+ * - a blank line is one empty field.
  * Unreadable records (a bad quote) are reported with their line and skipped, as `skip_records_with_error` does.
  */
 export type RecordSink = (cells: string[], line: number) => void;
 export type SkipSink = (line: number, reason: string) => void;
 
-const UTF16LE_BOM = [0xff, 0xfe];
+/** Every spelling of a line break, the two-character one first (csv-parse tries them in this order). */
+export const RECORD_DELIMITERS = ['\r\n', '\r', '\n'];
 
-/** Line breaks inside a record (in quoted fields, or stray ones of another kind than the delimiter). */
+/** Line breaks inside a record (in quoted fields). */
 function lineBreaksIn(text: string): number {
   return text.includes('\n') || text.includes('\r') ? (text.match(/\r\n|\r|\n/g) ?? []).length : 0;
 }
 
 export class CsvRecords {
-  private readonly decoder = new StringDecoder('utf8');
   private pending = '';
-  private started = false;
-  private checkedBom = false;
-  private delimiter: string | undefined;
-  /** Lines were split here before csv-parse took over (so the delimiter found is the one it would find). */
-  private split = false;
   private parser: Parser | undefined;
-  /** csv-parse was given the file from its first byte (it decodes it); otherwise it is given decoded text. */
-  private raw = false;
   private fatal: unknown;
   /** Line of the next record. */
   private line = 1;
@@ -46,58 +39,44 @@ export class CsvRecords {
     private readonly onSkip: SkipSink,
   ) {}
 
-  write(chunk: Buffer): void {
-    if (!this.checkedBom && chunk.length > 0) {
-      this.checkedBom = true;
-      if (chunk[0] === UTF16LE_BOM[0] && chunk[1] === UTF16LE_BOM[1]) {
-        this.raw = true;
-        this.startParser('');
-      }
-    }
-    if (!this.parser) this.take(this.decoder.write(chunk), false);
-    else {
-      this.parser.write(this.raw ? chunk : this.decoder.write(chunk));
+  write(text: string): void {
+    if (!this.parser) this.take(text, false);
+    else if (text !== '') {
+      this.parser.write(text);
       this.drain();
     }
   }
 
   end(): void {
-    if (!this.parser) this.take(this.decoder.end(), true);
+    if (!this.parser) this.take('', true);
     else this.finishParser();
   }
 
   private take(text: string, final: boolean): void {
-    let s = this.pending.length > 0 ? this.pending + text : text;
+    const s = this.pending.length > 0 ? this.pending + text : text;
     this.pending = '';
-    if (!this.started && s.length > 0) {
-      this.started = true;
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-    }
     let pos = 0;
+    // where the next \n and \r are (-1: none left in `s`), each searched for again only once passed
+    let n = s.indexOf('\n');
+    let r = s.indexOf('\r');
     for (;;) {
-      let d = this.delimiter;
-      if (d === undefined) {
-        const n = s.indexOf('\n', pos);
-        const r = s.indexOf('\r', pos);
-        const i = r < 0 ? n : n < 0 ? r : Math.min(n, r);
-        if (i < 0 || (i === r && i + 1 === s.length && !final)) break;
-        // a quote before the first line break: csv-parse finds the delimiter (it may be inside quotes)
-        if (s.lastIndexOf('"', i) >= pos) {
-          this.toParser(s.slice(pos), final);
-          return;
-        }
-        d = i === n ? '\n' : s.charCodeAt(i + 1) === 10 ? '\r\n' : '\r';
-        this.delimiter = d;
+      if (n !== -1 && n < pos) n = s.indexOf('\n', pos);
+      if (r !== -1 && r < pos) r = s.indexOf('\r', pos);
+      const end = r === -1 ? n : n === -1 ? r : Math.min(n, r);
+      if (end === -1) break;
+      let breakLength = 1;
+      if (end === r) {
+        // a \r at the end of a chunk may be the first half of \r\n
+        if (end + 1 === s.length && !final) break;
+        if (s.charCodeAt(end + 1) === 10) breakLength = 2;
       }
-      const end = s.indexOf(d, pos);
-      if (end < 0) break;
       const line = s.slice(pos, end);
       if (line.includes('"')) {
         this.toParser(s.slice(pos), final);
         return;
       }
       this.record(line);
-      pos = end + d.length;
+      pos = end + breakLength;
     }
     const rest = pos === 0 ? s : s.slice(pos);
     if (!final) this.pending = rest;
@@ -105,10 +84,10 @@ export class CsvRecords {
     else if (rest !== '') this.record(rest);
   }
 
+  /** A line without quotes or line breaks. */
   private record(line: string): void {
     const at = this.line;
-    this.split = true;
-    this.line += 1 + lineBreaksIn(line);
+    this.line++;
     this.onRecord(line.split(','), at);
   }
 
@@ -121,7 +100,7 @@ export class CsvRecords {
   private startParser(text: string): void {
     const offset = this.line - 1;
     const options: Options = {
-      bom: true,
+      record_delimiter: RECORD_DELIMITERS,
       relax_column_count: true,
       skip_records_with_error: true,
       // Called while csv-parse parses a chunk, before the records ahead of the bad one are read: where the
@@ -133,8 +112,6 @@ export class CsvRecords {
         return undefined;
       },
     };
-    // Once lines were split, the delimiter is the one csv-parse would have found at the top of the file.
-    if (this.split && this.delimiter) options.record_delimiter = this.delimiter;
     this.parser = parse(options);
     this.parser.on('error', (err) => {
       this.fatal = err;
@@ -145,10 +122,6 @@ export class CsvRecords {
 
   private finishParser(): void {
     const parser = this.parser as Parser;
-    if (!this.raw) {
-      const rest = this.decoder.end();
-      if (rest !== '') parser.write(rest);
-    }
     parser.end();
     this.drain();
   }

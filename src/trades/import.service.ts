@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { zoneOffsets } from '../calendar/zone.js';
+import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { type Book, createExecutionsRepo, INSERT_BATCH, type StoredFill } from './executions.repo.js';
 import { unitsToPrice } from './money.js';
@@ -39,6 +40,10 @@ export interface ImportOptions {
   skipKnownContent?: boolean;
   /** Rows listed in a preview's `added`/`duplicates` (default 1000). */
   previewLimit?: number;
+  /** Refuse a file with more rows than this (TL_IMPORT_TOO_MANY_ROWS), counted as the CSV reader splits them. */
+  maxRows?: number;
+  /** Now, epoch ms (the caller's clock): execution times more than a day after it are refused. */
+  now?: number;
 }
 
 export interface PreviewRow {
@@ -67,8 +72,18 @@ export interface ImportFileResult {
   /** Positions written in the books this file touched (in a preview: that would be written). */
   positionsRebuilt: number;
   books: Book[];
-  /** Preview only: the rows that would be added and skipped; `wouldReject` when the file would be rejected whole. */
-  preview?: { added: PreviewRow[]; duplicates: DuplicateRow[]; truncated: boolean; wouldReject: boolean };
+  /**
+   * Preview only: the rows that would be added and skipped. `wouldReject` when the file would be rejected whole
+   * (it has invalid rows and they are not skipped): then nothing would be added (`executionsAdded` 0, `added`
+   * empty) and `ifSkipInvalid` says what skipping the invalid rows would add instead.
+   */
+  preview?: {
+    added: PreviewRow[];
+    duplicates: DuplicateRow[];
+    truncated: boolean;
+    wouldReject: boolean;
+    ifSkipInvalid?: { executionsAdded: number; duplicatesSkipped: number; positionsRebuilt: number };
+  };
 }
 
 export type ImportSource = ({ path: string } | { name: string; content: Buffer | string }) & { name?: string };
@@ -256,7 +271,13 @@ export async function importNinjaTraderFile(
       };
       read = readNinjaTraderCsv(
         csv,
-        { registry: ctx.registry, zone: zoneOffsets(ctx.zone), dst: options.dst ?? 'reject' },
+        {
+          registry: ctx.registry,
+          zone: zoneOffsets(ctx.zone),
+          dst: options.dst ?? 'reject',
+          now: options.now ?? systemClock.now(),
+          ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+        },
         problems,
         (row) => {
           if (problems.length > 0 && !skipInvalid) return; // rejected anyway: only collect the other problems
@@ -330,15 +351,37 @@ export async function importNinjaTraderFile(
     positionsRebuilt,
     books: [...books.values()],
   };
-  if (outcome === 'preview') {
-    result.preview = {
-      added,
-      duplicates,
-      truncated: addedCount > added.length || duplicateCount > duplicates.length,
-      wouldReject: problems.length > 0 && !options.skipInvalid,
-    };
+  return outcome === 'preview' ? previewResult(result, added, duplicates, options.skipInvalid === true) : result;
+}
+
+/**
+ * A preview's result says one thing: a file that would be rejected adds nothing (its counts are 0 and no row is
+ * listed as added; what skipping the invalid rows would add is given apart, in `ifSkipInvalid`); otherwise the
+ * rows to add and to skip.
+ */
+function previewResult(result: ImportFileResult, added: PreviewRow[], duplicates: DuplicateRow[], skipInvalid: boolean): ImportFileResult {
+  const truncated = result.executionsAdded > added.length || result.duplicatesSkipped > duplicates.length;
+  if (result.rejected.length === 0 || skipInvalid) {
+    return { ...result, preview: { added, duplicates, truncated, wouldReject: false } };
   }
-  return result;
+  return {
+    ...result,
+    executionsAdded: 0,
+    duplicatesSkipped: 0,
+    positionsRebuilt: 0,
+    books: [],
+    preview: {
+      added: [],
+      duplicates: [],
+      truncated: false,
+      wouldReject: true,
+      ifSkipInvalid: {
+        executionsAdded: result.executionsAdded,
+        duplicatesSkipped: result.duplicatesSkipped,
+        positionsRebuilt: result.positionsRebuilt,
+      },
+    },
+  };
 }
 
 export interface UndoResult {

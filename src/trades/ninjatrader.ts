@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { ZoneOffsets } from '../calendar/zone.js';
-import { isAppError } from '../errors.js';
+import { controlName, firstControl } from '../control-chars.js';
+import { AppError, isAppError } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
 import { CsvRecords } from './csv-records.js';
+import { TextChunks } from './csv-text.js';
 import { parseCommissionCents, parsePriceUnits } from './money.js';
 import { type Action, actionSign, type Validity } from './positions.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
@@ -15,9 +17,18 @@ import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
  * name, in any order and case. Required: Instrument, Action, Quantity, Price, Time, Account, Commission.
  * Optional: ID (a row without one gets a content key), E/X, TradeValidation, Order ID; the rest is ignored.
  *
- * Parsing streams (csv-records.ts: plain lines are split by hand, csv-parse reads from the first quoted one);
- * every row is checked and each bad one is reported with its line number and every reason (missing column, bad
- * number, bad time, unknown instrument, bad action…). Nothing is stored here.
+ * Parsing streams (csv-text.ts decodes UTF-8 or UTF-16; csv-records.ts splits plain lines by hand, csv-parse
+ * reads from the first quoted one); every row is checked and each bad one is reported with its line number and
+ * every reason (missing column, bad number, bad time, unknown instrument, bad action…). Nothing is stored here.
+ *
+ * Plausibility (a typo or a hostile file must not become a stored fill):
+ * - Quantity is a whole number of contracts from 1 to MAX_QUANTITY (100,000: far above any single futures fill
+ *   a journal sees, far below where arithmetic on it stops being exact);
+ * - Time lies from EARLIEST_TIME (1990-01-01 UTC: before electronic futures trading of the contracts read here)
+ *   to one day after now (the import's clock; a day covers every zone's "today");
+ * - Account, Instrument, ID and Order ID hold no control characters (control-chars.ts: terminal escape
+ *   sequences, NUL, bidirectional overrides): such a row is refused, not cleaned, because that text is the fill's
+ *   identity (account + ID is the duplicate key) and a cleaned copy would be a different account.
  */
 export interface ParsedExecution {
   line: number;
@@ -52,9 +63,24 @@ export interface ParseOptions {
   registry: InstrumentRegistry;
   zone: ZoneOffsets;
   dst?: DstResolution;
-  /** For one-digit years in contract names (`MNQZ5`); defaults to the current year. */
+  /** Now (epoch ms, from the caller's clock): the latest plausible execution time is a day after it. */
+  now: number;
+  /**
+   * For one-digit years in contract names (`MNQZ5`) when a row's date cannot be read (default: the year of `now`);
+   * otherwise the year of the row's own date decides the decade (a file from 2019 with `MNQZ9` means 2019, whatever
+   * year it is imported in).
+   */
   referenceYear?: number;
+  /** Refuse the file (TL_IMPORT_TOO_MANY_ROWS) once it has more records than this after the header. */
+  maxRows?: number;
 }
+
+/** The largest quantity of one fill, in contracts. */
+export const MAX_QUANTITY = 100_000;
+/** The earliest plausible execution time: 1990-01-01T00:00:00Z. */
+export const EARLIEST_TIME = Date.UTC(1990, 0, 1);
+/** How far after now an execution time may lie (a day: "today" in every zone). */
+export const LATEST_AHEAD_MS = 86_400_000;
 
 /** Where a CSV comes from: a path, or the bytes (an upload). */
 export type CsvSource = { path: string } | { content: Buffer | string };
@@ -149,11 +175,29 @@ function parseQuantity(raw: string): number | string {
       n = c >= 0 && c <= 9 ? n * 10 + c : -1;
       if (n < 0) break;
     }
-    if (n > 0) return n;
+    if (n > 0 && n <= MAX_QUANTITY) return n;
   }
   const t = raw.trim().replace(/,/g, '');
-  if (!/^\d+$/.test(t) || Number(t) === 0) return `bad number "${raw}" in Quantity: expected a whole number of contracts above 0`;
-  return Number(t);
+  // compared as digits, before any conversion: 2^53 + 1 or 1e20 never becomes a rounded number
+  const digits = t.replace(/^0+/, '');
+  if (!/^\d+$/.test(t) || digits === '' || digits.length > 6 || Number(digits) > MAX_QUANTITY) {
+    return `bad number "${raw}" in Quantity: expected a whole number of contracts from 1 to ${MAX_QUANTITY.toLocaleString('en-US')}`;
+  }
+  return Number(digits);
+}
+
+/** The reason a text field is refused, when it holds a control character (control-chars.ts), named by its code. */
+function controlIn(field: Field, text: string): string | undefined {
+  const c = firstControl(text);
+  if (!c) return undefined;
+  return `${LABEL[field]} holds a control character (${controlName(c.code)} at position ${c.index + 1}); such text is refused: fix the cell`;
+}
+
+/** The reason a time is refused as implausible (before 1990, or more than a day after now). */
+function implausibleTime(time: number, text: string, now: number): string | undefined {
+  if (time >= EARLIEST_TIME && time <= now + LATEST_AHEAD_MS) return undefined;
+  const latest = new Date(now + LATEST_AHEAD_MS).toISOString().slice(0, 10);
+  return `time "${text.trim()}" is outside the plausible range 1990-01-01 to ${latest} (a day after today): check the Time column and its year`;
 }
 
 function parseValidation(raw: string | undefined): Validity | null {
@@ -201,7 +245,7 @@ function checkRow(
   required: readonly number[],
   options: ParseOptions,
   dst: DstResolution,
-  resolve: (text: string) => Resolved,
+  resolve: (text: string, year: number | undefined) => Resolved,
 ): (ParsedExecution & { wall?: string }) | string {
   const missing = missingOrEmpty(cells, cols, required);
   if (missing) return missing;
@@ -209,7 +253,8 @@ function checkRow(
   const account = (cells[cols.account as number] as string).trim();
   const timeText = cells[cols.time as number] as string;
   let reasons = '';
-  const inst = resolve(instrument);
+  const wall = parseWallTime(timeText);
+  const inst = resolve(instrument, typeof wall === 'string' ? undefined : wall.year);
   if ('error' in inst) reasons = also(reasons, inst.error);
   const action = mapAction(cells[cols.action as number] as string, cols.ex === undefined ? undefined : cells[cols.ex]);
   if (!isAction(action)) reasons = also(reasons, action);
@@ -219,12 +264,24 @@ function checkRow(
   if (typeof priceUnits === 'string') reasons = also(reasons, priceUnits);
   const commissionCents = parseCommissionCents(cells[cols.commission as number] as string);
   if (typeof commissionCents === 'string') reasons = also(reasons, commissionCents);
-  const wall = parseWallTime(timeText);
   const time = typeof wall === 'string' ? wall : toUtc(wall, options.zone, dst, timeText.trim());
   if (typeof time === 'string') reasons = also(reasons, time);
-  if (reasons || 'error' in inst || typeof wall === 'string') return reasons;
+  else {
+    const implausible = implausibleTime(time, timeText, options.now);
+    if (implausible) reasons = also(reasons, implausible);
+  }
   const id = cols.id === undefined ? '' : (cells[cols.id] ?? '').trim();
   const orderId = cols.orderId === undefined ? '' : (cells[cols.orderId] ?? '').trim();
+  for (const [field, text] of [
+    ['account', account],
+    ['instrument', instrument],
+    ['id', id],
+    ['orderId', orderId],
+  ] as const) {
+    const control = controlIn(field, text);
+    if (control) reasons = also(reasons, control);
+  }
+  if (reasons || 'error' in inst || typeof wall === 'string') return reasons;
   return {
     line,
     account,
@@ -300,18 +357,22 @@ export function readNinjaTraderCsv(
 ): ReadResult {
   const hash = createHash('sha256');
   let bytes = 0;
+  const fallbackYear = options.referenceYear ?? new Date(options.now).getUTCFullYear();
+  const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
   const resolved = new Map<string, Resolved>();
-  const resolve = (text: string): Resolved => {
-    let r = resolved.get(text);
+  const resolve = (text: string, year: number | undefined): Resolved => {
+    const referenceYear = year ?? fallbackYear;
+    const key = `${text}\u0000${referenceYear}`;
+    let r = resolved.get(key);
     if (!r) {
       try {
-        const x = options.registry.resolve(text, options.referenceYear);
+        const x = options.registry.resolve(text, referenceYear);
         r = { contract: x.canonical, root: x.contract.root };
       } catch (err) {
         if (!isAppError(err)) throw err;
         r = { error: err.code === 'TL_INSTRUMENT_UNKNOWN' ? `unknown instrument: ${err.message}` : `bad instrument: ${err.message}` };
       }
-      resolved.set(text, r);
+      resolved.set(key, r);
     }
     return r;
   };
@@ -325,6 +386,9 @@ export function readNinjaTraderCsv(
   /** Set when the header is unusable: the rest is only read through (so the hash covers the file). */
   let stop = false;
   let rowsRead = 0;
+  /** Records read, the header and blank ones included: what the row limit counts (as the reader splits them). */
+  let records = 0;
+  const text = new TextChunks();
 
   const take = (cells: string[], line: number) => {
     if (!columns) {
@@ -332,8 +396,7 @@ export function readNinjaTraderCsv(
       if (!columns) {
         problems.push({
           line,
-          reason:
-            'no header row: the first line must name the columns (Instrument,Action,Quantity,Price,Time,ID,E/X,…,Commission,…,Account)',
+          reason: `no header row: the first line must name the columns (Instrument,Action,Quantity,Price,Time,ID,E/X,…,Commission,…,Account); the file was read as ${text.encoding}`,
         });
         stop = true;
         return;
@@ -369,8 +432,9 @@ export function readNinjaTraderCsv(
     row.wall = undefined;
     onRow(row);
   };
-  const records = new CsvRecords(
+  const csv = new CsvRecords(
     (cells, line) => {
+      if (++records > maxRows + 1) throw tooManyRows(maxRows);
       // a blank line is one empty field
       if (stop || (cells.length === 1 && (cells[0] as string).trim() === '')) return;
       take(cells, line);
@@ -380,12 +444,28 @@ export function readNinjaTraderCsv(
   for (const chunk of chunks(source)) {
     hash.update(chunk);
     bytes += chunk.length;
-    records.write(chunk);
+    // after an unusable header or bytes that are not text, the rest is only hashed
+    if (!text.failed && !stop) csv.write(text.write(chunk));
   }
-  records.end();
-  if (!columns && problems.length === 0) problems.push({ line: 1, reason: 'the file is empty: no header row' });
+  if (!text.failed && !stop) {
+    csv.write(text.end());
+    csv.end();
+  }
+  if (text.failed) problems.push({ line: 1, reason: text.failed });
+  else if (!columns && problems.length === 0) problems.push({ line: 1, reason: 'the file is empty: no header row' });
   problems.sort((x, y) => x.line - y.line);
   return { rowsRead, sha256: hash.digest('hex'), bytes };
+}
+
+function tooManyRows(maxRows: number): AppError {
+  return new AppError(
+    'TL_IMPORT_TOO_MANY_ROWS',
+    `The file has more than ${maxRows.toLocaleString('en-US')} rows; nothing of it was stored.`,
+    {
+      remedy: 'Split the export into smaller files (for example one per week) and import them one by one.',
+      details: { maxRows },
+    },
+  );
 }
 
 function isAction(a: string): a is Action {

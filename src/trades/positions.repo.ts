@@ -67,6 +67,8 @@ export interface PositionQuery {
   toDay?: string;
   status?: 'open' | 'closed';
   tag?: string;
+  /** Only positions after this one in list order (opened_at, id): the next page without an OFFSET to skip. */
+  after?: { openedAt: number; id: number };
   limit?: number;
   offset?: number;
 }
@@ -119,6 +121,10 @@ function where(q: PositionQuery): { sql: string; params: unknown[] } {
   add('p.trading_day <= ?', q.toDay);
   add('p.status = ?', q.status);
   add('EXISTS (SELECT 1 FROM position_tags t WHERE t.position_id = p.id AND t.tag = ?)', q.tag);
+  if (q.after) {
+    parts.push('(p.opened_at, p.id) > (?, ?)');
+    params.push(q.after.openedAt, q.after.id);
+  }
   return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
 

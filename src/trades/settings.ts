@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidZone } from '../calendar/zone.js';
 import type { SettingsRepo } from '../settings/settings.repo.js';
 

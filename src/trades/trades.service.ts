@@ -1,4 +1,5 @@
 import { tradingDay } from '../calendar/sessions.js';
+import { type Clock, systemClock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
@@ -12,6 +13,7 @@ import {
   type UndoResult,
   undoImport,
 } from './import.service.js';
+import type { ImportPool } from './import-pool.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
 
@@ -47,6 +49,8 @@ export interface PositionFilter {
   to?: string;
   status?: 'open' | 'closed';
   tag?: string;
+  /** Only positions after this one, oldest first (paging without OFFSET). */
+  after?: { openedAt: number; id: number };
   limit?: number;
   offset?: number;
 }
@@ -194,10 +198,18 @@ export interface TradesServiceDeps {
   importTimezone: string;
   /** TRADELOG_DISPLAY_TIMEZONE or `--tz`: when given it overrides the `display.timezone` setting. */
   displayTimezone?: string | undefined;
+  /** Now, for the latest plausible execution time of an import (default the system clock). */
+  clock?: Clock;
+  /**
+   * Where imports and undos run: the server's worker thread (import-pool.ts), so its event loop stays free; without
+   * one (the CLI, scripts) they run on the calling thread. The result is the same either way.
+   */
+  imports?: ImportPool;
 }
 
 export function createTradesService(deps: TradesServiceDeps) {
   const db = deps.journal;
+  const clock = deps.clock ?? systemClock;
   const settings = createSettingsRepo(db);
   const positions = createPositionsRepo(db);
   const executions = createExecutionsRepo(db);
@@ -226,9 +238,29 @@ export function createTradesService(deps: TradesServiceDeps) {
     if (f.to) q.toDay = dayBound(f.to, 'to');
     if (f.status) q.status = f.status;
     if (f.tag) q.tag = f.tag;
+    if (f.after) q.after = f.after;
     if (f.limit !== undefined) q.limit = f.limit;
     if (f.offset !== undefined) q.offset = f.offset;
     return q;
+  };
+
+  const refuseWhenDegraded = () => {
+    if (db.writeRefused) throw db.writeRefused;
+  };
+  /** A storage fault the worker's connection met is this connection's too (writes are refused from then on). */
+  const afterWorker = async <T>(job: Promise<T>): Promise<T> => {
+    try {
+      return await job;
+    } catch (err) {
+      if (isAppError(err)) db.noteFault(err);
+      throw err;
+    }
+  };
+  const runImport = async (source: ImportSource, options: ImportOptions): Promise<ImportFileResult> => {
+    const withNow = { ...options, now: options.now ?? clock.now() };
+    if (!deps.imports) return importNinjaTraderFile(context(), source, withNow);
+    refuseWhenDegraded();
+    return await afterWorker(deps.imports.importFile(db.ref(), deps.importTimezone, source, withNow));
   };
 
   const mustGet = (id: number): PositionRecord => {
@@ -250,12 +282,16 @@ export function createTradesService(deps: TradesServiceDeps) {
     displayTimezone: (): DisplayZone => displayTimezone(settings, deps.displayTimezone, () => importTimezone(settings, deps.importTimezone)),
 
     /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
-    importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> =>
-      importNinjaTraderFile(context(), source, options),
+    importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> => runImport(source, options),
     /** Dry run: what `importFile` would add, skip as duplicate and reject; stores nothing. */
     previewFile: (source: ImportSource, options: Omit<ImportOptions, 'dryRun'> = {}): Promise<ImportFileResult> =>
-      importNinjaTraderFile(context(), source, { ...options, dryRun: true }),
-    undoImport: (importId: number): UndoResult => undoImport(context(), importId),
+      runImport(source, { ...options, dryRun: true }),
+    /** Remove exactly the executions an import added (on the import worker when there is one). */
+    undoImport: async (importId: number): Promise<UndoResult> => {
+      if (!deps.imports) return undoImport(context(), importId);
+      refuseWhenDegraded();
+      return await afterWorker(deps.imports.undoImport(db.ref(), deps.importTimezone, importId));
+    },
     listImports: (limit?: number): ImportRecord[] => executions.listImports(limit),
     getImport: (importId: number): ImportRecord | undefined => executions.getImport(importId),
 

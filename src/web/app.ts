@@ -30,6 +30,7 @@ import { assertSafeBinding, dropUnreadBody, installSecurity, isApiPath, register
 import { createServices, displayZone, type Services } from './services.js';
 import { SessionStore, SignInThrottle } from './sessions.js';
 import { UPLOAD_LIMITS } from './uploads.js';
+import { installWarmUp } from './warm-up.js';
 
 export type { HealthReport } from '../db/startup.js';
 
@@ -117,6 +118,10 @@ export function toAppError(err: unknown, req: FastifyRequest): AppError {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the route does not take a write turn (it waits for the import worker itself, see below). */
+    writeTurn?: false;
+  }
   interface FastifyInstance {
     /** What `serve` needs after building: the services (to start the scheduler and the import watcher). */
     tradelog: { services: Services | undefined; metrics: Metrics; recentErrors: RecentErrors };
@@ -150,7 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now: () => clock.now(),
     authEnabled: Boolean(config.authToken),
   });
-  const services = store ? createServices(store, config, logger) : undefined;
+  const services = store ? createServices(store, config, logger, clock) : undefined;
   const ctx: WebContext = {
     config,
     store,
@@ -218,6 +223,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throttle: new SignInThrottle(clock),
   };
   installSecurity(app, security);
+  installWarmUp(app);
 
   // Time spent in the server, for the browser's network panel and the benchmark (Server-Timing). API answers are
   // the trader's data: never stored by a browser or proxy unless the route says otherwise (bars: ETag revalidation).
@@ -246,9 +252,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return render(reply, req, 'unavailable', { title: 'Database unavailable', report }, 503);
   });
 
-  // Before anything changes state, make sure the files can still be written (see HealthMonitor).
+  // Before anything changes state, make sure the files can still be written (see HealthMonitor), and wait for an
+  // import's transaction on the worker to end (asynchronously: src/db/write-turns.ts), so that the request's
+  // write does not wait for it with the event loop held.
   app.addHook('preHandler', async (req) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') monitor.checkWritable(true);
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    monitor.checkWritable(true);
+    if (services && req.routeOptions.config?.writeTurn !== false) await services.imports.turns.mainTurn();
   });
 
   await app.register(formbody, { bodyLimit: 1024 * 1024 });

@@ -2,28 +2,49 @@ import { createRequire } from 'node:module';
 import type { FastifyServerOptions } from 'fastify';
 
 /**
- * Fastify's own schema compilers (ajv for input, fast-json-stringify for output), compiled on a route's first
- * request instead of all at start-up. Compiling every route's schemas took about 160 ms of a ~500 ms start on two
- * cores; a container's health check and the first page need only a few of them. Behaviour is otherwise the
- * same: the same compilers, resolved from fastify's own dependencies so their versions always match it.
+ * Fastify's own schema compilers (ajv for input, fast-json-stringify for output), loaded and run on a route's
+ * first request instead of at start-up. Compiling every route's schemas took about 160 ms of a ~500 ms start on two
+ * cores, and loading the compilers (ajv is the largest package the server uses) about 60 ms more; a container's
+ * health check needs neither. `serve` loads them just after it listens (`loadSchemaCompilers`, see
+ * src/web/warm-up.ts), so a page's first request finds them ready. Behaviour is otherwise the same: the same
+ * compilers, resolved from fastify's own dependencies so their versions always match it.
  */
 type Compile = (route: unknown) => (data: unknown) => unknown;
 type Factory = (externalSchemas: unknown, options: unknown) => Compile;
 type Selector = () => Factory;
 
-const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
-const ValidatorSelector = fromFastify('@fastify/ajv-compiler') as Selector;
-const SerializerSelector = fromFastify('@fastify/fast-json-stringify-compiler') as Selector;
+let compilers: { validator: Selector; serializer: Selector } | undefined;
 
-function lazy(selector: Selector, copyErrors: boolean): Factory {
-  const build = selector();
+/** Whether the compilers are loaded in this process. */
+export function schemaCompilersLoaded(): boolean {
+  return compilers !== undefined;
+}
+
+/** Loads both compilers (once per process; synchronous). */
+export function loadSchemaCompilers(): { validator: Selector; serializer: Selector } {
+  if (!compilers) {
+    const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+    compilers = {
+      validator: fromFastify('@fastify/ajv-compiler') as Selector,
+      serializer: fromFastify('@fastify/fast-json-stringify-compiler') as Selector,
+    };
+  }
+  return compilers;
+}
+
+function lazy(which: 'validator' | 'serializer', copyErrors: boolean): Factory {
+  let build: Factory | undefined;
   return (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
+    let compile: Compile | undefined;
     return (route) => {
       let fn: ((data: unknown) => unknown) & { errors?: unknown };
       // Fastify reads `errors` from the validator after a failed call.
       const run = (data: unknown) => {
-        fn ??= compile(route);
+        if (!fn) {
+          build ??= loadSchemaCompilers()[which]();
+          compile ??= build(externalSchemas, options);
+          fn = compile(route);
+        }
         const result = fn(data);
         if (copyErrors) (run as { errors?: unknown }).errors = fn.errors;
         return result;
@@ -37,6 +58,6 @@ type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaCont
 
 // Fastify's types describe ajv's validate functions in full; the wrappers behave as those functions do for fastify.
 export const lazyCompilers = {
-  buildValidator: lazy(ValidatorSelector, true),
-  buildSerializer: lazy(SerializerSelector, false),
+  buildValidator: lazy('validator', true),
+  buildSerializer: lazy('serializer', false),
 } as unknown as CompilersFactory;

@@ -35,13 +35,21 @@ export const NAV = [
   { href: '/status', label: 'Status' },
 ] as const;
 
-const moneyFmt = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+// Made on first use: the first Intl.NumberFormat of a process loads ICU's number data, which /health never needs
+// (serve's warm-up makes them after the first answer: numberFormats).
+let formats: { money: Intl.NumberFormat; int: Intl.NumberFormat } | undefined;
+export function numberFormats(): { money: Intl.NumberFormat; int: Intl.NumberFormat } {
+  formats ??= {
+    money: new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    int: new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }),
+  };
+  return formats;
+}
 
 /** +$1,234.50 for gains, -$12.00 for losses (signs make P&L columns scannable); '' for null. */
 export function pnlText(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '';
-  const s = moneyFmt.format(Math.round(n * 100) / 100);
+  const s = numberFormats().money.format(Math.round(n * 100) / 100);
   return n > 0 ? `+${s}` : s;
 }
 
@@ -62,7 +70,7 @@ export function formatters(zone: string, nowMs: number) {
     /** $1,234.50 / -$12.00; '' for null. */
     money(n: number | null | undefined): string {
       if (n === null || n === undefined || !Number.isFinite(n)) return '';
-      return moneyFmt.format(Math.round(n * 100) / 100);
+      return numberFormats().money.format(Math.round(n * 100) / 100);
     },
     /** +$1,234.50 for gains (signs make P&L columns scannable). */
     pnl: pnlText,
@@ -72,7 +80,7 @@ export function formatters(zone: string, nowMs: number) {
       return n > 0 ? 'gain' : 'loss';
     },
     int(n: number | null | undefined): string {
-      return n === null || n === undefined || !Number.isFinite(n) ? '' : intFmt.format(n);
+      return n === null || n === undefined || !Number.isFinite(n) ? '' : numberFormats().int.format(n);
     },
     /**
      * A price (or points) to the instrument's tick: 6008.25 for MNQ; an average between ticks with two more decimals

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import type { Scheduler } from '../market-data/scheduler.js';
 import { createMarketData, type MarketData } from '../market-data/service.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
 import type { ImportFileResult } from '../trades/import.service.js';
+import { createImportPool, type ImportPool } from '../trades/import-pool.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import type { ImportWatcher } from '../trades/watcher.js';
 import { VersionMemo } from './memo.js';
@@ -18,6 +20,8 @@ export interface Services {
   trades: TradesService;
   market: MarketData;
   settings: SettingsRepo;
+  /** The import worker: imports and undos run there, off the event loop. */
+  imports: ImportPool;
   scheduler?: Scheduler;
   watcher?: ImportWatcher;
   /** Results computed from journal.db, kept until it changes (see VersionMemo). */
@@ -50,25 +54,28 @@ export function memoizedMarket(market: MarketData, memo: VersionMemo): MarketDat
   return { ...market, coverage: (instrument?: string) => memo.get(`coverage\u001f${instrument ?? ''}`, () => market.coverage(instrument)) };
 }
 
-export function createServices(store: Store, config: Config, logger: Logger): Services {
+export function createServices(store: Store, config: Config, logger: Logger, clock: Clock): Services {
   const journalMemo = new VersionMemo(store.journal, 200);
+  const imports = createImportPool({ logger });
   const trades = memoizedTrades(
-    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, displayTimezone: config.displayTimezone }),
+    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, displayTimezone: config.displayTimezone, imports }),
     journalMemo,
   );
   const market = memoizedMarket(
-    createMarketData({ market: store.market, journal: store.journal, config, logger }),
+    createMarketData({ market: store.market, journal: store.journal, config, logger, clock }),
     new VersionMemo(store.market, 20),
   );
   const services: Services = {
     trades,
     market,
     settings: createSettingsRepo(store.journal),
+    imports,
     journalMemo,
     watcherImports: [],
     async close() {
       await services.scheduler?.stop();
       await services.watcher?.stop();
+      await imports.close();
       await market.close();
     },
   };

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { manualClock } from '../../src/clock.js';
 import { dataPaths } from '../../src/config.js';
 import { backupDatabase, listBackups, restoreBackup } from '../../src/db/backup.js';
 import { startBackupSchedule } from '../../src/db/backup-schedule.js';
@@ -13,6 +13,7 @@ import { openDb } from '../../src/db/open.js';
 import { runCli } from '../helpers/cli.js';
 import { ACTOR, need, needRoot, spawnUntil } from '../helpers/faults.js';
 import { tempDataPaths, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 function integrity(file: string): string {
   const c = new Database(file, { readonly: true });
@@ -36,9 +37,11 @@ test('T6 VACUUM INTO and a one-step backup() copy a database another process wri
   const writer = spawnUntil([ACTOR, file, 'open', 'pace:2500'], 'writing');
   t.after(() => writer.child.kill('SIGKILL'));
   await writer.ready;
-  await sleep(300);
+  const rows = () => db.conn.prepare('SELECT count(*) FROM t').pluck().get() as number;
+  // Back up while the other process is committing: wait until its first rows are in.
+  await waitFor('the writer to commit rows', () => rows() >= 20_050);
 
-  const before = db.conn.prepare('SELECT count(*) FROM t').pluck().get() as number;
+  const before = rows();
   const vacuumed = backupDatabase(db, { backupsDir: path.join(dir, 'backups'), kind: 'manual' });
   assert.equal(vacuumed.verified, true);
   assert.equal(integrity(vacuumed.file), 'ok');
@@ -146,7 +149,7 @@ test('the backup schedule prunes old daily backups with the retention rule after
       .replace(/\.(\d{3})Z$/, '$1Z');
     fs.copyFileSync(seed.file, path.join(paths.backupsDir, `journal-${at}-daily.db`));
   }
-  const schedule = startBackupSchedule(db, { backupsDir: paths.backupsDir, firstCheckMs: 3_600_000, now: () => now });
+  const schedule = startBackupSchedule(db, { backupsDir: paths.backupsDir, firstCheckMs: 3_600_000, clock: manualClock(now) });
   t.after(() => schedule.stop());
   const taken = schedule.runNow();
   assert.ok(taken?.verified, JSON.stringify(schedule.status()));

@@ -8,7 +8,8 @@ import { dataPaths } from '../../src/config.js';
 import { headerJournalMode } from '../../src/db/open.js';
 import { openStore } from '../../src/db/store.js';
 import { ROOT } from '../helpers/cli.js';
-import { APP, actor, chownR, codes, doctor, need, needRoot, startServer } from '../helpers/faults.js';
+import { forUser } from '../helpers/code-root.js';
+import { ACTOR, APP, actor, chownR, codes, doctor, need, needRoot, startServer } from '../helpers/faults.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // storage-reliability.md §(d) T9–T11: a file-size limit, a full disk, a filesystem without shared mmap.
@@ -31,8 +32,8 @@ function has(cmd: string): boolean {
 }
 
 function dbWrite(file: string, bytes: number, prefix: string[] = []): Record<string, unknown> {
-  const argv = [...prefix, process.execPath, '--import', 'tsx', DB_WRITE, file, String(bytes)];
-  const r = spawnSync(argv[0] as string, argv.slice(1), { cwd: ROOT, uid: APP.uid, gid: APP.gid, encoding: 'utf8', timeout: 60_000 });
+  const { args: argv, cwd } = forUser(APP.uid, [...prefix, process.execPath, '--import', 'tsx', DB_WRITE, file, String(bytes)]);
+  const r = spawnSync(argv[0] as string, argv.slice(1), { cwd, uid: APP.uid, gid: APP.gid, encoding: 'utf8', timeout: 60_000 });
   try {
     return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
   } catch {
@@ -131,14 +132,8 @@ test('T11 no shared mmap (bindfs direct_io): WAL fails with SHMMAP; repair and s
   const b = dataDirIn(path.join(src, 'b'));
   for (const p of [a, b]) {
     assert.equal(actor(p.journalDb, ['open', 'create', 'write', 'write', 'write', 'close']).close, 'ok');
-    const r = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'test/helpers/actors/sqlite-actor.mjs'), p.journalDb, 'open', 'fill:100', 'kill'],
-      {
-        uid: APP.uid,
-        gid: APP.gid,
-      },
-    );
+    const run = forUser(APP.uid, [ACTOR, p.journalDb, 'open', 'fill:100', 'kill']);
+    const r = spawnSync(process.execPath, run.args, { cwd: run.cwd, uid: APP.uid, gid: APP.gid });
     assert.equal(r.signal, 'SIGKILL');
   }
   chownR(src, APP.uid, APP.gid);

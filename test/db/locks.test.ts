@@ -14,11 +14,13 @@ test('T7 a writer holding the lock: busy_timeout 0 fails SQLITE_BUSY, 5000 waits
   t.after(() => db.close());
   db.write(() => db.conn.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)'));
 
-  const a = spawnUntil([ACTOR, file, 'open', 'holdtx:1500'], 'locked', { uid: 0 });
+  const a = spawnUntil([ACTOR, file, 'open', 'holdtx:300'], 'locked', { uid: 0 });
   t.after(() => a.child.kill('SIGKILL'));
   await a.ready;
   assert.equal(actor(file, ['open', 'busy0', 'write'], 0).write, 'SQLITE_BUSY');
-  // The app's write helper waits for the lock (busy_timeout 5000) and commits.
+  // Let the holder go: it commits 300 ms after it reads the end of its stdin. Meanwhile the app's write helper
+  // waits for the lock (busy_timeout 5000) and then commits.
+  await new Promise<void>((resolve) => a.child.stdin.end(resolve));
   db.write(() => db.conn.prepare('INSERT INTO t (v) VALUES (?)').run('app'));
   assert.equal((await a.exited).code, 0);
   assert.equal(db.conn.prepare('SELECT count(*) FROM t').pluck().get(), 2);

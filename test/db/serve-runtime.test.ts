@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { appDataDir, doctor, needRoot, rootFile, rowCount, startServer } from '../helpers/faults.js';
+import Database from 'better-sqlite3';
+import { APP, appDataDir, chownR, doctor, needRoot, rootFile, rowCount, startServer } from '../helpers/faults.js';
+import { waitFor } from '../helpers/wait.js';
 
 // What a running server does when storage breaks under it, and with an unwritable log file (T13).
 
@@ -63,3 +65,36 @@ for (const variant of ['root-owned app.log 0644', 'root-owned log directory 0755
     assert.equal(checked.report.findings.find((f) => f.code === 'TL_LOG_FILE_UNWRITABLE')?.severity, 'warn');
   });
 }
+
+test('serve checks market.db after its first answer, not before: a damaged market.db turns /health degraded then', async (t) => {
+  if (!needRoot(t)) return;
+  const paths = appDataDir(t);
+  const conn = new Database(paths.marketDb);
+  conn.pragma('journal_mode = DELETE');
+  conn.exec('CREATE TABLE bars_test (id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX bars_test_v ON bars_test (v);');
+  const ins = conn.prepare('INSERT INTO bars_test (v) VALUES (?)');
+  conn.transaction(() => {
+    for (let i = 0; i < 5000; i++) ins.run(`bar ${i} ${'y'.repeat(50)}`);
+  })();
+  conn.close();
+  // A page in the middle of the file scribbled over (page 1, the header, stays intact).
+  const fd = fs.openSync(paths.marketDb, 'r+');
+  fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 4096 * 20);
+  fs.closeSync(fd);
+  chownR(paths.dataDir, APP.uid, APP.gid);
+
+  const server = await startServer(t, paths);
+  const first = await server.get('/health');
+  assert.equal(first.status, 200, `the start did not wait for market.db's check: ${first.body}`);
+  const later = await waitFor('/health to report the damaged market.db', async () => {
+    const h = await server.get('/health');
+    return h.status === 503 ? h : undefined;
+  });
+  const body = later.json() as { status: string; findings: { code: string; path?: string }[] };
+  assert.equal(body.status, 'degraded');
+  assert.ok(
+    body.findings.some((f) => f.code === 'TL_DB_CORRUPT' && f.path === paths.marketDb),
+    later.body,
+  );
+  assert.equal((await server.stop()).code, 0);
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { type Clock, manualClock } from '../../src/clock.js';
 import { listBackups } from '../../src/db/backup.js';
 import { startStorage } from '../../src/db/startup.js';
 import { openStore } from '../../src/db/store.js';
@@ -9,6 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { buildApp } from '../../src/web/app.js';
 import { ACTOR, spawnUntil } from '../helpers/faults.js';
 import { tempDataPaths } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 // serve's start-up (src/db/startup.ts) with the real app and inject(): ok, fatal from the doctor, fatal from
 // opening the store, and the daily backup timer.
@@ -17,10 +19,11 @@ async function started(
   t: { after: (fn: () => void) => void },
   paths: ReturnType<typeof tempDataPaths>,
   backup: false | { firstCheckMs: number } = false,
+  clock: Clock = manualClock('2026-11-20T22:30:00Z'),
 ) {
-  const storage = startStorage(paths, { logger: silentLogger(), backup });
+  const storage = startStorage(paths, { logger: silentLogger(), backup, clock });
   t.after(() => storage.close());
-  const app = await buildApp({ store: storage.store, logger: silentLogger(), health: storage.health });
+  const app = await buildApp({ store: storage.store, logger: silentLogger(), health: storage.health, clock });
   t.after(() => app.close());
   return { storage, app };
 }
@@ -96,16 +99,20 @@ test('startStorage turns a store that cannot open (migration pending while anoth
 
 test('startStorage takes the daily verified backup of journal.db on its timer', async (t) => {
   const paths = tempDataPaths(t);
-  const { storage } = await started(t, paths, { firstCheckMs: 1 });
-  let daily = listBackups(paths.backupsDir).filter((b) => b.kind === 'daily');
-  for (let i = 0; i < 100 && daily.length === 0; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    daily = listBackups(paths.backupsDir).filter((b) => b.kind === 'daily');
-  }
+  const clock = manualClock('2026-11-20T22:30:00Z');
+  const { storage } = await started(t, paths, { firstCheckMs: 1 }, clock);
+  const daily = await waitFor('the first daily backup', () => {
+    const list = listBackups(paths.backupsDir).filter((b) => b.kind === 'daily');
+    return list.length > 0 ? list : undefined;
+  });
   assert.equal(daily.length, 1);
   assert.equal(daily[0]?.db, 'journal');
+  assert.equal(daily[0]?.createdAt, '2026-11-20T22:30:00.000Z', 'stamped by the clock');
   assert.equal(storage.backups?.status().lastBackup?.verified, true);
+  clock.advance(23 * 3_600_000);
   assert.equal(storage.backups?.runNow(), undefined, 'not due again for a day');
+  clock.advance(3_600_000);
+  assert.equal(storage.backups?.runNow()?.verified, true, 'due a day later');
 });
 
 test('startStorage checks market.db right after start and turns degraded when a page is damaged', async (t) => {
@@ -126,11 +133,10 @@ test('startStorage checks market.db right after start and turns degraded when a 
   const { storage, app } = await started(t, paths);
   assert.ok(storage.store, 'the store opened: the check of market.db comes after start');
   assert.equal(storage.report.status, 'ok', 'the doctor left market.db integrity to after start');
-  let health = (await app.inject({ url: '/health' })).json() as { status: string; findings: { code: string; path?: string }[] };
-  for (let i = 0; i < 60 && health.status === 'ok'; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    health = (await app.inject({ url: '/health' })).json() as typeof health;
-  }
+  const health = await waitFor('the market.db check to turn health degraded', async () => {
+    const h = (await app.inject({ url: '/health' })).json() as { status: string; findings: { code: string; path?: string }[] };
+    return h.status === 'ok' ? undefined : h;
+  });
   assert.equal(health.status, 'degraded');
   assert.ok(health.findings.some((f) => f.code === 'TL_DB_CORRUPT' && f.path === paths.marketDb));
   assert.throws(() => storage.store?.market.write(() => 1), { code: 'TL_DB_CORRUPT' });

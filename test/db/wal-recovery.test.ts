@@ -5,8 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { ROOT } from '../helpers/cli.js';
-import { APP, actor, appDataDir, CRASH_WRITER, doctor, needRoot, rowCount, spawnUntil, startServer } from '../helpers/faults.js';
+import { forUser } from '../helpers/code-root.js';
+import { ACTOR, APP, actor, appDataDir, CRASH_WRITER, doctor, needRoot, rowCount, spawnUntil, startServer } from '../helpers/faults.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // storage-reliability.md §(d) T5, T8, T15: committed transactions left in a -wal by a killed process survive every
@@ -16,8 +16,9 @@ import { tempDir } from '../helpers/tmp.js';
 function killedWithWal(dbFile: string): void {
   const seed = actor(dbFile, ['open', 'create', 'write', 'write', 'write', 'close']);
   assert.equal(seed.close, 'ok');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'test/helpers/actors/sqlite-actor.mjs'), dbFile, 'open', 'fill:100', 'kill'], {
-    cwd: ROOT,
+  const run = forUser(APP.uid, [ACTOR, dbFile, 'open', 'fill:100', 'kill']);
+  const r = spawnSync(process.execPath, run.args, {
+    cwd: run.cwd,
     uid: APP.uid,
     gid: APP.gid,
     encoding: 'utf8',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { manualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { silentLogger } from '../../src/log.js';
@@ -20,7 +21,7 @@ for (const [label, now] of [
     const trades = createTradesService({ journal: store.journal, importTimezone: config.importTimezone });
     const market = createMarketData({ market: store.market, journal: store.journal, config, logger: silentLogger() });
     t.after(() => market.close());
-    const result = await loadDemo({ trades, market, now });
+    const result = await loadDemo({ trades, market, clock: manualClock(now) });
     assert.ok(result.executions > 50, `${result.executions} executions`);
     const positions = trades.listPositions({});
     assert.equal(positions.filter((p) => p.status === 'open').length, 1, 'exactly one open position');

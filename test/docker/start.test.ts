@@ -5,10 +5,10 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { cleanEnv, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { requireTool, stageImage, walk } from './image.js';
 
 // The image's start command and HEALTHCHECK, run outside Docker: /app is laid out from the Dockerfile (built dist/,
@@ -76,12 +76,16 @@ test('image start command serves the built app, passes its HEALTHCHECK and exits
     if (child.exitCode === null) child.kill('SIGKILL');
   });
 
-  // Docker runs the healthcheck every interval until it passes; here every 250 ms, for at most 60 s.
-  let health = runHealthcheck(image.healthcheck, env);
-  for (let i = 0; i < 240 && health.status !== 0 && child.exitCode === null; i++) {
-    await sleep(250);
-    health = runHealthcheck(image.healthcheck, env);
-  }
+  // Docker runs the healthcheck every interval until it passes; here every 250 ms, for at most 60 s (or until the
+  // server exits).
+  const health = await waitFor(
+    'the healthcheck to pass',
+    () => {
+      const h = runHealthcheck(image.healthcheck, env);
+      return h.status === 0 || child.exitCode !== null ? h : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   assert.equal(health.status, 0, `healthcheck: ${health.stdout}${health.stderr}\nserver output:\n${output}`);
   assert.match(health.stdout, /healthy: http:\/\/127\.0\.0\.1:\d+\/health answered 200/);
 

@@ -4,13 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, type TestContext } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { manualClock } from '../../src/clock.js';
 import { dataPaths, loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/db/store.js';
 import { type DemoResult, loadDemo } from '../../src/demo/demo.js';
 import { silentLogger } from '../../src/log.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { createTradesService } from '../../src/trades/trades.service.js';
-import { BIN, cleanEnv, ROOT } from './cli.js';
+import { cleanEnv, cliArgv, ROOT } from './cli.js';
+import { forUser } from './code-root.js';
 
 /**
  * Real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) and a real tradelog server for
@@ -114,7 +116,7 @@ export async function demoDataDir(dataDir: string, now: number): Promise<DemoRes
     const trades = createTradesService({ journal: store.journal, importTimezone: config.importTimezone });
     const market = createMarketData({ market: store.market, journal: store.journal, config, logger });
     try {
-      return await loadDemo({ trades, market, now });
+      return await loadDemo({ trades, market, clock: manualClock(now) });
     } finally {
       await market.close();
     }
@@ -139,15 +141,22 @@ export interface SpawnServerOptions {
   /** Run the server as this uid/gid (needs root), e.g. 65534 for permission faults. */
   uid?: number;
   gid?: number;
+  /** Pin the server's clock to this instant (epoch ms); default the system clock, as a user runs it. */
+  at?: number;
 }
 
 /**
- * `bin/tradelog serve --port 0 --data-dir DIR` as a child process, exactly as a user starts it. Resolves once the
- * server logged its address.
+ * `bin/tradelog serve --port 0 --data-dir DIR` as a child process, exactly as a user starts it (with `at`: the same
+ * program on a pinned clock). Resolves once the server logged its address.
  */
 export async function spawnServer(t: Hooks, options: SpawnServerOptions): Promise<ServerProcess> {
-  const args = [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, {
+  const run = forUser(
+    options.uid,
+    cliArgv(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, ...(options.args ?? [])], options.at),
+    options.gid,
+  );
+  const child = spawn(process.execPath, run.args, {
+    cwd: run.cwd,
     env: cleanEnv({ TRADELOG_LOG_LEVEL: 'info', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
@@ -161,7 +170,8 @@ export async function spawnServer(t: Hooks, options: SpawnServerOptions): Promis
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${out}`)), 30_000);
+    // Generous: a start takes under a second on a quiet machine, but tens of seconds on a loaded 2-core CI runner.
+    const timer = setTimeout(() => reject(new Error(`server did not start within 90 s:\n${out}`)), 90_000);
     const check = () => {
       const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
       if (m) {

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { type DataPaths, dataPaths } from '../../src/config.js';
 import { openStore } from '../../src/db/store.js';
 import { BIN, cleanEnv, ROOT } from './cli.js';
+import { forUser } from './code-root.js';
 import { tempDir } from './tmp.js';
 
 /**
@@ -72,7 +73,8 @@ function asUser(uid?: number) {
 
 /** The sqlite actor as `uid` (default the app user): returns its JSON result. */
 export function actor(file: string, steps: string[], uid: number = APP.uid): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [ACTOR, file, ...steps], { cwd: ROOT, encoding: 'utf8', ...asUser(uid), timeout: 60_000 });
+  const run = forUser(uid, [ACTOR, file, ...steps]);
+  const r = spawnSync(process.execPath, run.args, { cwd: run.cwd, encoding: 'utf8', ...asUser(uid), timeout: 60_000 });
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
   try {
     return JSON.parse(last) as Record<string, unknown>;
@@ -83,8 +85,9 @@ export function actor(file: string, steps: string[], uid: number = APP.uid): Rec
 
 /** `bin/tradelog args…` as `uid` (default the app user). */
 export function tradelog(args: string[], options: { uid?: number; env?: Record<string, string> } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+  const run = forUser(options.uid ?? APP.uid, [BIN, ...args]);
+  const r = spawnSync(process.execPath, run.args, {
+    cwd: run.cwd,
     encoding: 'utf8',
     env: cleanEnv(options.env ?? {}),
     ...asUser(options.uid ?? APP.uid),
@@ -119,8 +122,9 @@ export function codes(report: DoctorJson, severity?: string): string[] {
 
 /** A child that keeps running: resolves once it printed `marker` on stdout. */
 export function spawnUntil(args: string[], marker: string | RegExp, options: { uid?: number; env?: NodeJS.ProcessEnv } = {}) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+  const run = forUser(options.uid, args);
+  const child = spawn(process.execPath, run.args, {
+    cwd: run.cwd,
     env: options.env ?? cleanEnv(),
     ...asUser(options.uid),
     stdio: ['pipe', 'pipe', 'pipe'],

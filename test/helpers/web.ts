@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../../src/clock.js';
+import { type Clock, manualClock } from '../../src/clock.js';
 import { type Config, type DataPaths, loadConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/store.js';
 import { silentLogger } from '../../src/log.js';
@@ -14,11 +14,18 @@ export interface TestApp {
   store: Store | undefined;
   config: Config;
   paths: DataPaths;
+  clock: Clock;
 }
 
 /**
+ * The instant a test app's clock stands at unless a test sets its own: Friday 20 November 2026, 16:30 CST, half an
+ * hour after the CME close. Pinned so that no page, job or demo a test sees depends on the day the suite runs.
+ */
+export const TEST_NOW = Date.parse('2026-11-20T22:30:00Z');
+
+/**
  * The web app built exactly as `tradelog serve` builds it (same buildApp, same options), on a real store in a
- * temp data dir; talk to it with `app.inject()`.
+ * temp data dir, its clock pinned (default TEST_NOW); talk to it with `app.inject()`.
  */
 export async function buildTestApp(
   t: Hooks,
@@ -29,12 +36,13 @@ export async function buildTestApp(
   const logger = silentLogger();
   const store = options.noStore ? undefined : openStore(paths, { logger });
   const health = options.health ?? (() => ({ status: 'ok' as const, journalMode: store?.journal.journalMode, findings: [] }));
-  const app = await buildApp({ config, store, logger, health, ...(options.clock ? { clock: options.clock } : {}) });
+  const clock = options.clock ?? manualClock(TEST_NOW);
+  const app = await buildApp({ config, store, logger, health, clock });
   t.after(async () => {
     await app.close();
     store?.close();
   });
-  return { app, store, config, paths };
+  return { app, store, config, paths, clock };
 }
 
 /** Cookie header value from a response's set-cookie headers. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { CME_ZONE, isOpen, sessionFor } from '../../src/calendar/sessions.js';
+import { type Clock, systemClock } from '../../src/clock.js';
 
 /**
  * A local HTTP server that speaks the Yahoo Finance chart API (docs/interface.md), for tests and the browser test
@@ -94,8 +95,8 @@ export interface StubRequest {
 export interface YahooStubOptions {
   /** Delay before every answer (benchmarks use 50 ms). */
   latencyMs?: number;
-  /** The stub's clock in epoch ms (data ends there; windows are measured from it). Default: the real clock. */
-  now?: () => number;
+  /** The stub's clock (data ends at its now; windows are measured from it). Default: the system clock. */
+  clock?: Clock;
   /** Known symbols and the price level their bars move around. */
   symbols?: Record<string, number>;
   /** Every n-th slot (by time) has null prices. Default 37; 0 = never. */
@@ -219,11 +220,20 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
   };
   const meta = template.chart.result[0]?.meta ?? {};
   const symbols = options.symbols ?? { 'MNQ=F': 21800, 'NQ=F': 21800, 'ES=F': 6000, 'MES=F': 6000 };
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const nullEvery = options.nullEvery ?? 37;
   const faults: { match: FaultMatch; fault: Fault; remaining: number }[] = [];
   const requests: StubRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
+  /** Pending delayed answers (latency, hangs): cleared on close so a hang never outlives the test. */
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (fn: () => void, ms: number) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stub');
@@ -247,7 +257,7 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
     }
     const send = (status: number, body: string, headers: Record<string, string>) => {
       entry.status = status;
-      setTimeout(() => {
+      later(() => {
         if (!res.destroyed) res.writeHead(status, headers).end(body);
       }, options.latencyMs ?? 0);
     };
@@ -278,7 +288,7 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
     }
 
     const answer = () => {
-      const nowSec = Math.floor(now() / 1000);
+      const nowSec = Math.floor(clock.now() / 1000);
       const seconds = INTERVAL_SECONDS[interval];
       if (seconds === undefined) return json(400, readFixture('error-400-interval.json').replace('interval=4h', `interval=${interval}`));
       const base = symbols[symbol];
@@ -331,7 +341,7 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
       return json(200, body);
     };
     if (f?.fault.kind === 'hang') {
-      setTimeout(() => {
+      later(() => {
         if (!res.destroyed) answer();
       }, f.fault.delayMs ?? 10_000);
     } else {
@@ -356,6 +366,7 @@ export async function startYahooStub(options: YahooStubOptions = {}): Promise<Ya
         .length;
     },
     close() {
+      for (const timer of timers) clearTimeout(timer);
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { sessionFor, tradingDay } from '../../src/calendar/sessions.js';
+import { manualClock } from '../../src/clock.js';
 import { currentVersion, loadMigrations, migrate } from '../../src/db/migrate.js';
 import { openDb } from '../../src/db/open.js';
 import { loadDemo } from '../../src/demo/demo.js';
@@ -63,7 +64,8 @@ test('bars.upsert stores every daily bar under its trading day, so no writer can
 
 test('download: Yahoo daily bars are stored under their trading day, a date range finds them, a rerun asks for nothing', async (t) => {
   const now = Date.parse('2025-06-18T15:30:00Z');
-  const stub = await startYahooStub({ now: () => now });
+  const clock = manualClock(now);
+  const stub = await startYahooStub({ clock });
   t.after(() => stub.close());
   const store = tempStore(t);
   const market = createMarketData({
@@ -71,7 +73,7 @@ test('download: Yahoo daily bars are stored under their trading day, a date rang
     journal: store.journal,
     config: { yahooBaseUrl: stub.url, importTimezone: 'America/Los_Angeles', schedulerIntervalMinutes: 0 },
     provider: createYahooProvider({ baseUrl: stub.url, requestSpacingMs: 0 }),
-    now: () => now,
+    clock,
   });
   t.after(() => market.close());
   const report = await market.updateRecentData('MNQ', ['1d'], { days: 30 });
@@ -164,7 +166,7 @@ test('demo and chart API: daily bars are served at 00:00 UTC of their trading da
   const { app } = await buildTestApp(t);
   const services = app.tradelog.services;
   assert.ok(services);
-  await loadDemo({ trades: services.trades, market: services.market, now });
+  await loadDemo({ trades: services.trades, market: services.market, clock: manualClock(now) });
   const bars = (await app.inject({ method: 'GET', url: '/api/bars/MNQ?timeframe=1d&limit=400' })).json() as { t: number[] };
   assert.ok(bars.t.length > 200);
   for (const t0 of bars.t) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectedBarTimes, findGaps, sessionAnchor } from '../../src/calendar/sessions.js';
+import { manualClock } from '../../src/clock.js';
 import { deriveFourHourBars } from '../../src/market-data/derive.js';
 import type { UpdateEvent } from '../../src/market-data/downloader.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
@@ -9,6 +10,7 @@ import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../src/market-data/s
 import { barTime, type TimeframeId } from '../../src/market-data/timeframes.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { tempStore } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { startYahooStub, stubSeries, type YahooStubOptions } from '../helpers/yahoo-stub.js';
 
 const SIX: TimeframeId[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
@@ -19,9 +21,10 @@ interface Ctx {
   after: (fn: () => void | Promise<void>) => void;
 }
 
-async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, timeoutMs = 2000) {
-  const clock = { now: start };
-  const stub = await startYahooStub({ now: () => clock.now, ...stubOptions });
+// A generous timeout: on a loaded 2-core CI machine a 2 s one fired on healthy answers and turned them into retries.
+async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, timeoutMs = 15_000) {
+  const clock = manualClock(start);
+  const stub = await startYahooStub({ clock, ...stubOptions });
   t.after(() => stub.close());
   const store = tempStore(t);
   const provider = createYahooProvider({ baseUrl: stub.url, timeoutMs, requestSpacingMs: 0 });
@@ -31,7 +34,7 @@ async function setup(t: Ctx, start = WED, stubOptions: YahooStubOptions = {}, ti
     config: { yahooBaseUrl: stub.url, importTimezone: 'America/Chicago', schedulerIntervalMinutes: 0 },
     provider,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    now: () => clock.now,
+    clock,
   });
   t.after(() => market.close());
   const count = (timeframe: string) =>
@@ -86,7 +89,7 @@ test('updateRecentData asks for nothing on a rerun right after a success, and on
   const before = total();
   const seen = stub.requests.length;
 
-  clock.now += 10_000;
+  clock.advance(10_000);
   const rerun = await market.updateRecentData('MNQ', SIX);
   assert.equal(stub.requests.length, seen, 'no request on a rerun right after a success');
   assert.deepEqual(
@@ -101,7 +104,7 @@ test('updateRecentData asks for nothing on a rerun right after a success, and on
   assert.equal(dupes, 0);
 
   // 20 minutes later: one small request per intraday timeframe, from where the final bars ended; daily waits an hour.
-  clock.now += 20 * 60_000;
+  clock.advance(20 * 60_000);
   const later = await market.updateRecentData('MNQ', SIX);
   const tail = stub.requests.slice(seen);
   assert.deepEqual(
@@ -110,19 +113,19 @@ test('updateRecentData asks for nothing on a rerun right after a success, and on
   );
   const barSeconds: Record<string, number> = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600 };
   for (const r of tail) {
-    assert.equal(r.period2, clock.now / 1000, `${r.interval} asks up to now`);
+    assert.equal(r.period2, clock.now() / 1000, `${r.interval} asks up to now`);
     // From the end of the bars that were final at the first fetch: one bar plus the feed delay before it, aligned.
     const bound = 2 * (barSeconds[r.interval] as number) + 900 + 20 * 60 + 10;
     assert.ok(
-      clock.now / 1000 - r.period1 <= bound,
-      `${r.interval} asks only for the last bars (${(clock.now / 1000 - r.period1) / 60} min)`,
+      clock.now() / 1000 - r.period1 <= bound,
+      `${r.interval} asks only for the last bars (${(clock.now() / 1000 - r.period1) / 60} min)`,
     );
   }
   const oneMinute = later.timeframes.find((r) => r.timeframe === '1m');
   assert.ok((oneMinute?.stored ?? 0) >= 20, '20 new 1m bars');
   // The 1h bar that was still forming at the first fetch now holds its final values.
   const formingHour = Math.floor(WED / 1000 / 3600) * 3600;
-  const final = stubSeries(21800, '1h', formingHour, formingHour + 3600, clock.now / 1000)[0];
+  const final = stubSeries(21800, '1h', formingHour, formingHour + 3600, clock.now() / 1000)[0];
   const stored = market.readBars('MNQ', '1h', { from: formingHour, to: formingHour })[0];
   assert.deepEqual(stored, final);
 });
@@ -166,13 +169,13 @@ test('updateRecentData reports one failing timeframe and stores the others (HTML
 });
 
 test('updateRecentData reports a timeout after its retries while the other timeframes store', async (t) => {
-  const { stub, market, count } = await setup(t, WED, {}, 150);
-  stub.fault({ interval: '1h' }, { kind: 'hang', delayMs: 1000 }, 6);
+  const { stub, market, count } = await setup(t, WED, {}, 500);
+  stub.fault({ interval: '1h' }, { kind: 'hang', delayMs: 5000 }, 6);
   const report = await market.updateRecentData('MNQ', ['15m', '1h', '4h']);
   const byTf = Object.fromEntries(report.timeframes.map((r) => [r.timeframe, r]));
   assert.equal(byTf['1h']?.status, 'error');
   assert.equal(byTf['1h']?.error?.code, 'TL_MARKET_TRANSIENT');
-  assert.match(byTf['1h']?.error?.message ?? '', /did not answer within 0.15 s/);
+  assert.match(byTf['1h']?.error?.message ?? '', /did not answer within 0.5 s/);
   assert.equal(byTf['4h']?.status, 'error', '4h needs the 1h bars');
   assert.equal(stub.count({ interval: '1h' }), 6, 'three attempts for 1h, three for 4h');
   assert.equal(byTf['15m']?.status, 'ok');
@@ -195,7 +198,7 @@ test('updateRecentData reports symbol not found for every timeframe without retr
 
 test('updateRecentData reports a 422 for a range the interval does not allow, without retrying', async (t) => {
   // The provider's clock is two days ahead: our 30-day 1m window starts before the 30 days Yahoo keeps.
-  const { stub, market } = await setup(t, WED, { now: () => WED + 2 * 86_400_000 });
+  const { stub, market } = await setup(t, WED, { clock: manualClock(WED + 2 * 86_400_000) });
   const report = await market.updateRecentData('MNQ', ['1m', '5m'], { days: 30 });
   assert.equal(report.timeframes[0]?.error?.code, 'TL_MARKET_RANGE_NOT_ALLOWED');
   assert.match(report.timeframes[0]?.error?.message ?? '', /within the last 30 days/);
@@ -233,19 +236,22 @@ test('updateRecentData asks nothing over a weekend once the Friday close is fetc
   // Requests stop at the Friday 16:00 CDT close, not at Saturday noon.
   for (const r of stub.requests) assert.ok(r.period2 <= Date.parse('2025-06-20T21:00:00Z') / 1000, `${r.interval} ends at the close`);
   const seen = stub.requests.length;
-  clock.now += 5 * 3_600_000;
+  clock.advance(5 * 3_600_000);
   await market.updateRecentData('MNQ', ['1m', '1h'], { days: 3 });
   assert.equal(stub.requests.length, seen, 'the closed market has nothing new');
 });
 
 test('updateRecentData skips the remaining timeframes when cancelled', async (t) => {
   const { stub, market } = await setup(t);
-  stub.fault({ interval: '5m' }, { kind: 'hang', delayMs: 500 }, 1);
+  // The 5m answer would come after 5 s: cancelled once the request has reached the stub.
+  stub.fault({ interval: '5m' }, { kind: 'hang', delayMs: 5000 }, 1);
   const controller = new AbortController();
   const report = await market.updateRecentData('MNQ', ['1m', '5m', '1h'], {
     signal: controller.signal,
     onEvent: (e) => {
-      if (e.type === 'timeframe-start' && e.timeframe === '5m') setTimeout(() => controller.abort(), 50);
+      if (e.type === 'timeframe-start' && e.timeframe === '5m') {
+        void waitFor('the 5m request to reach the stub', () => stub.count({ interval: '5m' }) > 0).then(() => controller.abort());
+      }
     },
   });
   assert.deepEqual(

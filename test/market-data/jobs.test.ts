@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { manualClock } from '../../src/clock.js';
 import { BUILT_IN_SPECS } from '../../src/instruments/specs.js';
 import { type JobSnapshot, MAX_RUNNING_JOBS } from '../../src/market-data/jobs.js';
 import { createYahooProvider } from '../../src/market-data/providers/yahoo.provider.js';
@@ -7,21 +8,24 @@ import { SCHEDULER_KEY, schedulerSettingsSchema } from '../../src/market-data/sc
 import { createMarketData } from '../../src/market-data/service.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { tempStore } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { startYahooStub } from '../helpers/yahoo-stub.js';
 
+/** Wednesday 18 June 2025, 10:30 CDT: the market is open. */
 const WED = Date.parse('2025-06-18T15:30:00Z');
 
 async function setup(t: { after: (fn: () => void | Promise<void>) => void }, latencyMs = 0, symbols?: Record<string, number>) {
-  const stub = await startYahooStub({ now: () => WED, latencyMs, ...(symbols ? { symbols } : {}) });
+  const clock = manualClock(WED);
+  const stub = await startYahooStub({ clock, latencyMs, ...(symbols ? { symbols } : {}) });
   t.after(() => stub.close());
   const store = tempStore(t);
   const market = createMarketData({
     market: store.market,
     journal: store.journal,
     config: { yahooBaseUrl: stub.url, importTimezone: 'UTC', schedulerIntervalMinutes: 0 },
-    provider: createYahooProvider({ baseUrl: stub.url, requestSpacingMs: 0, timeoutMs: 2000 }),
+    provider: createYahooProvider({ baseUrl: stub.url, requestSpacingMs: 0, timeoutMs: 15_000 }),
     retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
-    now: () => WED,
+    clock,
   });
   t.after(() => market.close());
   const settings = createSettingsRepo(store.journal);
@@ -58,6 +62,8 @@ test('jobs.start answers an id at once, a second start for the same instrument j
     ['1h', '4h', '1d'],
   );
   assert.deepEqual(market.jobs.require(first.id), done);
+  assert.equal(done.startedAt, new Date(WED).toISOString(), 'stamped by the clock');
+  assert.equal(done.finishedAt, new Date(WED).toISOString());
   // Finished: the next start is a new job.
   const third = market.jobs.start('MNQ', { timeframes: ['1h'] });
   assert.notEqual(third.id, first.id);
@@ -107,12 +113,12 @@ test('jobs report a partial outcome, refuse an unknown instrument and name an un
 
 test('jobs.close cancels a running job; its unfinished timeframes are skipped', async (t) => {
   const { stub, market } = await setup(t);
-  stub.fault({ interval: '1m' }, { kind: 'hang', delayMs: 1500 }, 1);
+  // The stub would answer after 5 s; a close that waited for the request would see it answered.
+  stub.fault({ interval: '1m' }, { kind: 'hang', delayMs: 5000 }, 1);
   const { id } = market.jobs.start('MNQ', { timeframes: ['1m', '1h'] });
-  await new Promise((r) => setTimeout(r, 100));
-  const started = Date.now();
+  const hanging = await waitFor('the 1m request to reach the stub', () => stub.requests.find((r) => r.interval === '1m'));
   await market.close();
-  assert.ok(Date.now() - started < 1000, 'did not wait for the hanging request');
+  assert.equal(hanging.status, 0, 'close did not wait for the hanging request to be answered');
   const job = market.jobs.require(id);
   assert.equal(job.state, 'done');
   assert.equal(job.outcome, 'failed');
@@ -139,15 +145,15 @@ test('scheduler updates each instrument root once per cycle, one job at a time, 
   });
   t.after(() => scheduler.stop());
   scheduler.start();
-  let status = scheduler.status();
-  for (let i = 0; i < 200 && !status.lastRun?.finishedAt; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    status = scheduler.status();
-  }
-  assert.equal(status.state, 'idle');
+  const status = await waitFor('the first cycle to finish and the next to be scheduled', () => {
+    const s = scheduler.status();
+    return s.lastRun?.finishedAt && s.state === 'idle' && s.nextRunAt ? s : undefined;
+  });
   assert.equal(status.intervalMinutes, 1);
   assert.deepEqual(status.timeframes, ['1h', '1d']);
-  assert.ok(status.nextRunAt && Date.parse(status.nextRunAt) > Date.now(), 'next cycle scheduled');
+  assert.equal(status.lastRun?.startedAt, new Date(WED).toISOString(), 'runs are stamped by the clock');
+  const next = Date.parse(status.nextRunAt ?? '');
+  assert.ok(next > WED && next <= WED + 60_000, `next cycle within the interval after the clock's now: ${status.nextRunAt}`);
   const items = status.lastRun?.items ?? [];
   assert.deepEqual(
     items.map((i) => [i.instrument, i.outcome, i.error?.code]),
@@ -173,22 +179,32 @@ test('scheduler updates each instrument root once per cycle, one job at a time, 
 
 test('scheduler is off at interval 0 and follows the interval in settings without a restart', async (t) => {
   const { market, settings } = await setup(t);
-  const calls: number[] = [];
+  let cycles = 0;
+  let looks = 0;
   const scheduler = market.createScheduler(
     () => {
-      calls.push(Date.now());
+      cycles++;
       return ['MNQ'];
     },
-    { intervalMinutes: 0, minuteMs: 30, initialDelayMs: 0 },
+    {
+      intervalMinutes: 0,
+      minuteMs: 30,
+      initialDelayMs: 0,
+      // The settings as the service reads them, counting how often the scheduler looked.
+      settings: () => {
+        looks++;
+        return settings.get(SCHEDULER_KEY, schedulerSettingsSchema, {});
+      },
+    },
   );
   t.after(() => scheduler.stop());
   scheduler.start();
-  await new Promise((r) => setTimeout(r, 120));
+  // Off: it keeps looking at the settings every (shortened) minute and never runs a cycle.
+  await waitFor('the off scheduler to look at its settings a few times', () => looks >= 5);
   assert.equal(scheduler.status().state, 'off');
-  assert.equal(calls.length, 0, 'no cycle while off');
+  assert.equal(cycles, 0, 'no cycle while off');
   settings.set(SCHEDULER_KEY, schedulerSettingsSchema, { intervalMinutes: 1, timeframes: ['1d'] });
-  for (let i = 0; i < 100 && calls.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(calls.length >= 2, 'cycles run every (shortened) minute once settings turn it on');
+  await waitFor('cycles every (shortened) minute once settings turn it on', () => cycles >= 2);
   await scheduler.stop();
   const finished: JobSnapshot[] = market.jobs.list();
   assert.ok(finished.length >= 1 && finished.every((j) => j.state !== 'running'), 'stop waits for the cycle');
@@ -197,17 +213,19 @@ test('scheduler is off at interval 0 and follows the interval in settings withou
 test('scheduler.stop cancels the job a cycle is waiting on', async (t) => {
   const { stub, market, settings } = await setup(t);
   settings.set(SCHEDULER_KEY, schedulerSettingsSchema, { timeframes: ['1m'] });
-  stub.fault({ interval: '1m' }, { kind: 'hang', delayMs: 3000 }, 1);
+  // The stub would answer after 5 s; a stop that waited for the request would see it answered.
+  stub.fault({ interval: '1m' }, { kind: 'hang', delayMs: 5000 }, 1);
   const scheduler = market.createScheduler(() => ['MNQ'], { intervalMinutes: 5 });
   const run = scheduler.runNow();
-  await new Promise((r) => setTimeout(r, 100));
+  const hanging = await waitFor('the 1m request to reach the stub', () => stub.requests.find((r) => r.interval === '1m'));
   assert.equal(scheduler.status().state, 'running');
   assert.equal(scheduler.status().currentInstrument, 'MNQ');
-  const started = Date.now();
   await scheduler.stop();
-  assert.ok(Date.now() - started < 1500);
+  assert.equal(hanging.status, 0, 'stop did not wait for the hanging request to be answered');
   const summary = await run;
   assert.equal(summary.items[0]?.outcome, 'failed');
+  const job = market.jobs.require(summary.items[0]?.jobId ?? '');
+  assert.equal(job.timeframes[0]?.error?.code, 'TL_MARKET_CANCELLED');
 });
 
 test('jobs run at most MAX_RUNNING_JOBS at once: of 20 requested the others wait queued, in order, and all finish', async (t) => {

@@ -7,7 +7,7 @@ import { table } from '../../src/cli/trades-shared.js';
 import { runCli } from '../helpers/cli.js';
 import { appDataDir, needRoot, rootFile, tradelog } from '../helpers/faults.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fixture, LEGACY_FIXTURE } from './helpers.js';
+import { fixture, legacyFixture } from './helpers.js';
 
 const POSITION_FIELDS = [
   'id',
@@ -125,14 +125,35 @@ test('tradelog import exits 2 on an unreadable file and on bad arguments, storin
   assert.equal(JSON.parse(runCli(['positions', '--json', '--data-dir', dataDir]).stdout).length, 0);
 });
 
-test('tradelog import-legacy reports what it imported and skipped and exits 1 when rows were skipped', (t) => {
-  if (!fs.existsSync(LEGACY_FIXTURE)) {
-    if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
-    t.skip('legacy fixture not present');
-    return;
-  }
+test('tradelog import --dry-run of a file with invalid rows says it adds 0 and lists them; with --skip-invalid, what it adds and skips', (t) => {
   const dataDir = path.join(tempDir(t), 'data');
-  const r = runCli(['import-legacy', LEGACY_FIXTURE, '--json', '--data-dir', dataDir]);
+  const dry = runCli(['import', fixture('malformed.csv'), '--dry-run', '--data-dir', dataDir]);
+  assert.equal(dry.status, 1, dry.stderr);
+  const head = dry.stderr.split('\n')[0] ?? '';
+  assert.match(head, /malformed\.csv: would be REJECTED, nothing would be stored: 0 executions would be added \(8 invalid rows of 10\)/);
+  assert.match(head, /use --skip-invalid to add the 2 valid executions and skip them/);
+  assert.doesNotMatch(dry.stderr, /2 executions would be added/, 'never both at once');
+  assert.match(dry.stderr, /^ {2}line 3: /m);
+  const json = JSON.parse(runCli(['import', fixture('malformed.csv'), '--dry-run', '--json', '--data-dir', dataDir]).stdout);
+  assert.deepEqual(
+    [json.files[0].executionsAdded, json.files[0].rejected.length, json.files[0].preview.wouldReject, json.files[0].preview.added.length],
+    [0, 8, true, 0],
+  );
+  assert.equal(json.files[0].preview.ifSkipInvalid.executionsAdded, 2);
+
+  const skip = runCli(['import', fixture('malformed.csv'), '--dry-run', '--skip-invalid', '--data-dir', dataDir]);
+  assert.equal(skip.status, 1, skip.stderr);
+  assert.match(
+    skip.stderr.split('\n')[0] ?? '',
+    /malformed\.csv: 10 rows, 2 executions would be added, 0 duplicates skipped, 8 invalid rows would be skipped$/,
+  );
+  assert.doesNotMatch(skip.stderr, /REJECTED/);
+  assert.equal(JSON.parse(runCli(['positions', '--json', '--data-dir', dataDir]).stdout).length, 0, 'a dry run stores nothing');
+});
+
+test('tradelog import-legacy reports what it imported and skipped and exits 1 when rows were skipped', (t) => {
+  const dataDir = path.join(tempDir(t), 'data');
+  const r = runCli(['import-legacy', legacyFixture(t), '--json', '--data-dir', dataDir]);
   assert.equal(r.status, 1, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual([out.executions, out.positions], [20, 4]);

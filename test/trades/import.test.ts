@@ -360,8 +360,20 @@ test('import preview shows what would be added, skipped and rejected, and stores
   assert.ok(p.positionsRebuilt > 0);
   assert.deepEqual(snapshot(store), before);
   assert.equal(service.listImports().length, importsBefore);
+  // a file with invalid rows: without skipping them it adds nothing (said once, no row listed as added)…
   const bad = await service.previewFile({ path: fixture('malformed.csv') });
-  assert.deepEqual([bad.status, bad.executionsAdded, bad.rejected.length, bad.preview?.wouldReject], ['preview', 2, 8, true]);
+  assert.deepEqual(
+    [bad.status, bad.executionsAdded, bad.duplicatesSkipped, bad.positionsRebuilt, bad.rejected.length, bad.preview?.wouldReject],
+    ['preview', 0, 0, 0, 8, true],
+  );
+  assert.deepEqual([bad.preview?.added, bad.preview?.ifSkipInvalid?.executionsAdded], [[], 2]);
+  // …and skipping them adds the 2 valid rows and lists the 8 skipped lines
+  const skipping = await service.previewFile({ path: fixture('malformed.csv') }, { skipInvalid: true });
+  assert.deepEqual(
+    [skipping.executionsAdded, skipping.preview?.added.length, skipping.rejected.length, skipping.preview?.wouldReject],
+    [2, 2, 8, false],
+  );
+  assert.equal(skipping.preview?.ifSkipInvalid, undefined);
   // commit exactly what was previewed
   await assert.rejects(service.importFile({ path: fixture('duplicates.csv') }, { expectedSha256: bad.sha256 }), {
     code: 'TL_IMPORT_CHANGED',
@@ -387,7 +399,7 @@ test('undo removes exactly the executions of one import and positions keep their
     service.listPositions().map((p) => p.id),
     idsBefore,
   );
-  const u = service.undoImport(b.importId as number);
+  const u = await service.undoImport(b.importId as number);
   assert.equal(u.executionsRemoved, 4);
   assert.deepEqual(
     service.listPositions().map((p) => p.id),
@@ -397,9 +409,9 @@ test('undo removes exactly the executions of one import and positions keep their
   assert.deepEqual([again?.tags, again?.reviewed, again?.hasNote], [['reversal'], true, true]);
   assert.equal(service.getPosition(short.id).note, 'faded the spike');
   assert.equal(service.listPositions()[0]?.validity, 'invalid'); // the trader's verdict overrides TradeValidation
-  assert.throws(() => service.undoImport(b.importId as number), { code: 'TL_IMPORT_NOT_UNDOABLE' });
+  await assert.rejects(service.undoImport(b.importId as number), { code: 'TL_IMPORT_NOT_UNDOABLE' });
   // undo the first import too, then import it again: same ids, the journal data is back on them
-  service.undoImport(a.importId as number);
+  await service.undoImport(a.importId as number);
   assert.deepEqual(service.listPositions(), []);
   assert.equal(store.journal.conn.prepare('SELECT count(*) FROM executions').pluck().get(), 0);
   await service.importFile({ path: fixture('reversal.csv') });
@@ -409,7 +421,7 @@ test('undo removes exactly the executions of one import and positions keep their
     [long.id, short.id],
   );
   assert.equal(service.getPosition(short.id).note, 'faded the spike');
-  assert.throws(() => service.undoImport(999), { code: 'TL_IMPORT_NOT_FOUND' });
+  await assert.rejects(service.undoImport(999), { code: 'TL_IMPORT_NOT_FOUND' });
 });
 
 test('a position keeps its id when an earlier fill arrives later and moves its opening, and after that is undone', async (t) => {
@@ -430,7 +442,7 @@ test('a position keeps its id when an earlier fill arrives later and moves its o
   const [merged, ...none] = service.listPositions();
   assert.equal(none.length, 0);
   assert.deepEqual([merged?.id, merged?.status, merged?.openQuantity, merged?.hasNote], [p.id, 'open', 1, true]);
-  service.undoImport(early.importId as number);
+  await service.undoImport(early.importId as number);
   const [restored] = service.listPositions();
   assert.deepEqual([restored?.id, restored?.status, restored?.netPnl], [p.id, 'closed', 18.96]);
   assert.equal(service.getJournal(p.id).note, 'kept');
@@ -476,7 +488,7 @@ test('positions of a book longer than one write batch keep their ids, in order, 
     service.listPositions().map((p) => p.id),
     [added.id, ...first.map((p) => p.id)],
   );
-  service.undoImport(early.importId as number);
+  await service.undoImport(early.importId as number);
   const back = service.listPositions();
   assert.deepEqual(
     back.map((p) => [p.id, p.netPnl, p.status]),
@@ -632,4 +644,22 @@ test('import orders a new book by time when the file lists its rows out of order
     ],
   );
   assert.deepEqual(strip(b), strip(a));
+});
+
+test('import reads a one-digit contract year in the decade of the fill, not of the day the file is imported', async (t) => {
+  const { service } = tradesFixture(t);
+  // Fills of December 2019 in MNQZ9 (December 2019) and of December 2025 in MNQZ5: the same letters a decade apart.
+  const content = [
+    'Instrument,Action,Quantity,Price,Time,ID,Commission,Account',
+    'MNQZ9,Buy,1,8400,12/2/2019 9:30:00 AM,y1,$0.52,SIM1',
+    'MNQZ9,Sell,1,8404,12/2/2019 9:40:00 AM,y2,$0.52,SIM1',
+    'MNQZ5,Buy,1,25000,12/2/2025 9:30:00 AM,y3,$0.52,SIM1',
+    'MNQZ5,Sell,1,25004,12/2/2025 9:40:00 AM,y4,$0.52,SIM1',
+  ].join('\n');
+  const r = await service.importFile({ name: 'decades.csv', content });
+  assert.deepEqual(r.rejected, []);
+  assert.deepEqual(
+    service.listPositions().map((p) => p.instrument),
+    ['MNQ 12-19', 'MNQ 12-25'],
+  );
 });

@@ -7,34 +7,27 @@ import Database from 'better-sqlite3';
 import { importLegacy } from '../../src/legacy/legacy-import.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { tempDir } from '../helpers/tmp.js';
-import { LEGACY_FIXTURE, snapshot, tradesFixture } from './helpers.js';
+import { legacyFixture, snapshot, tradesFixture } from './helpers.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** The trades fixture with market data beside it, and `run(file)`: import-legacy into both databases. */
-function legacyFixture(t: Parameters<typeof tradesFixture>[0]) {
+function legacySetup(t: Parameters<typeof tradesFixture>[0]) {
   const { store, service } = tradesFixture(t);
   const config = { yahooBaseUrl: 'http://127.0.0.1:9', importTimezone: 'America/Los_Angeles', schedulerIntervalMinutes: 0 };
   const market = createMarketData({ market: store.market, journal: store.journal, config });
   return { store, service, market, run: (file: string, options = {}) => importLegacy({ trades: service, market }, file, options) };
 }
 
-function legacyFixtureOrSkip(t: { skip: (m: string) => void }): boolean {
-  if (fs.existsSync(LEGACY_FIXTURE)) return true;
-  if (process.env.CI === 'true') assert.fail(`the legacy fixture ${LEGACY_FIXTURE} is missing`);
-  t.skip(`legacy fixture ${LEGACY_FIXTURE} not present`);
-  return false;
-}
-
 test('import-legacy brings the old database to the same total net P&L as its own dollars_gain_loss, without touching it', async (t) => {
-  if (!legacyFixtureOrSkip(t)) return;
-  const { store, service, market, run } = legacyFixture(t);
-  const dir = path.dirname(LEGACY_FIXTURE);
+  const { store, service, market, run } = legacySetup(t);
+  const legacy = legacyFixture(t);
+  const dir = path.dirname(legacy);
   const filesBefore = fs.readdirSync(dir).sort();
-  const hashBefore = sha256(LEGACY_FIXTURE);
-  // The old app's own figure, read straight from a private copy of the file.
+  const hashBefore = sha256(legacy);
+  // The old app's own figure, read straight from a second private copy of the file.
   const copyDir = tempDir(t);
-  fs.copyFileSync(LEGACY_FIXTURE, path.join(copyDir, 'copy.db'));
+  fs.copyFileSync(legacy, path.join(copyDir, 'copy.db'));
   const copy = new Database(path.join(copyDir, 'copy.db'), { readonly: true });
   const legacyTotal = copy.prepare('SELECT sum(dollars_gain_loss) FROM trades').pluck().get() as number;
   const legacyCommission = copy.prepare('SELECT sum(commission) FROM trades').pluck().get() as number;
@@ -51,8 +44,8 @@ test('import-legacy brings the old database to the same total net P&L as its own
   // By hand: account …49: 80 + 144 + 15 + 15 − 8.5 − 8.5 − 17 − 17 = 203; account …50: 83 + 145 + 16 + 15 − 11.5 − 11 − 21 − 21 = 194.5
   assert.equal(legacyTotal, 397.5);
 
-  const r = run(LEGACY_FIXTURE);
-  assert.equal(sha256(LEGACY_FIXTURE), hashBefore, 'the legacy file is unchanged');
+  const r = run(legacy);
+  assert.equal(sha256(legacy), hashBefore, 'the legacy file is unchanged');
   assert.deepEqual(fs.readdirSync(dir).sort(), filesBefore, 'no -wal/-shm left beside it');
   assert.ok(badBars.length > 0);
   assert.deepEqual(
@@ -93,7 +86,7 @@ test('import-legacy brings the old database to the same total net P&L as its own
   });
 
   const before = snapshot(store);
-  const again = run(LEGACY_FIXTURE);
+  const again = run(legacy);
   assert.equal(again.executions, 0);
   assert.equal(again.duplicatesSkipped, 20);
   assert.equal(again.bars, 0, 'the bars are stored already');
@@ -225,7 +218,7 @@ function buildLaterForm(file: string): void {
 }
 
 test('import-legacy reads the later form where trades are executions, reporting every row it skips', async (t) => {
-  const { store, service, market, run } = legacyFixture(t);
+  const { store, service, market, run } = legacySetup(t);
   const file = path.join(tempDir(t), 'futures_trades_clean.db');
   buildLaterForm(file);
   const hash = sha256(file);
@@ -297,7 +290,7 @@ test('import-legacy reads the later form where trades are executions, reporting 
 });
 
 test('import-legacy refuses a file that is not the old app database', async (t) => {
-  const { run } = legacyFixture(t);
+  const { run } = legacySetup(t);
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');
   assert.throws(() => run(path.join(dir, 'notes.txt')), { code: 'TL_LEGACY_NOT_RECOGNIZED' });
@@ -309,7 +302,7 @@ test('import-legacy refuses a file that is not the old app database', async (t) 
 });
 
 test('import-legacy reads a commission stored as text with a dollar sign, and skips a row whose commission is not money', (t) => {
-  const { service, run } = legacyFixture(t);
+  const { service, run } = legacySetup(t);
   const file = path.join(tempDir(t), 'futures_trades.db');
   const db = new Database(file);
   db.exec(`CREATE TABLE trades (id INTEGER PRIMARY KEY, instrument TEXT, side_of_market TEXT, quantity INTEGER, entry_price REAL,

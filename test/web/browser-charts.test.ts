@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { demoDataDir, fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+import { TEST_NOW } from '../helpers/web.js';
 
 // Charts and forms as a new user meets them (issue 9, section 3: defects 2, 6, 7, 8), in real headless Chromium
 // against `tradelog serve` on a data dir filled with the demo (pinned clock), at a phone's and a desktop's width.
@@ -22,8 +24,8 @@ before(async () => {
   browser = await launchBrowser(scope);
   if (!browser) return;
   const dataDir = path.join(tempDir(scope), 'data');
-  await demoDataDir(dataDir, Date.parse('2026-11-20T22:30:00Z'));
-  server = await spawnServer(scope, { dataDir });
+  await demoDataDir(dataDir, TEST_NOW);
+  server = await spawnServer(scope, { dataDir, at: TEST_NOW });
 });
 
 function probe<T>(page: Page, call: string): Promise<T> {
@@ -32,12 +34,14 @@ function probe<T>(page: Page, call: string): Promise<T> {
 
 /** Wait until the chart has drawn (or failed): polled, since the CSP forbids waitForFunction's eval. */
 async function chartState(page: Page): Promise<{ state: string; bars: number; markers: number }> {
-  for (let i = 0; i < 150; i++) {
-    const s = await probe<{ state: string; bars: number; markers: number }>(page, 'state()');
-    if (['ready', 'empty', 'error'].includes(s.state)) return s;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`chart did not finish drawing: ${JSON.stringify(await probe(page, 'state()'))}`);
+  return waitFor(
+    'the chart to finish drawing',
+    async () => {
+      const s = await probe<{ state: string; bars: number; markers: number }>(page, 'state()');
+      return ['ready', 'empty', 'error'].includes(s.state) ? s : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 50 },
+  );
 }
 
 async function positions(page: Page, query: string): Promise<{ id: number; openedAt: string; instrument: string }[]> {

@@ -8,6 +8,8 @@ import { NAV } from '../../src/web/render.js';
 import { demoDataDir, fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+import { TEST_NOW } from '../helpers/web.js';
 
 // Real headless Chromium against `tradelog serve` (a child process) on a data dir filled with the demo (on a pinned
 // clock: its trades are seeded from the date). One browser and one server for the whole file.
@@ -22,9 +24,9 @@ before(async () => {
   browser = await launchBrowser(scope);
   if (!browser) return;
   dataDir = path.join(tempDir(scope), 'data');
-  const counts = await demoDataDir(dataDir, Date.parse('2026-11-20T22:30:00Z'));
+  const counts = await demoDataDir(dataDir, TEST_NOW);
   assert.ok(counts.executions > 50 && counts.positions > 20 && counts.bars > 10_000, JSON.stringify(counts));
-  server = await spawnServer(scope, { dataDir });
+  server = await spawnServer(scope, { dataDir, at: TEST_NOW });
 });
 
 const PROBE = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'chart-probe.js'), 'utf8');
@@ -37,13 +39,15 @@ function probe<T>(page: Page, call: string): Promise<T> {
 /** Wait until the chart on the page has drawn (or failed) and return its state. */
 async function chartState(page: Page, timeframe?: string): Promise<{ state: string; bars: number; markers: number }> {
   // Polled with page.evaluate: waitForFunction evaluates strings with eval(), which the CSP rightly forbids.
-  for (let i = 0; i < 150; i++) {
-    const s = await probe<{ state: string; bars: number; markers: number }>(page, 'state()');
-    const tfOk = !timeframe || new URL(page.url()).searchParams.get('timeframe') === timeframe;
-    if (tfOk && ['ready', 'empty', 'error'].includes(s.state)) return s;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`chart did not finish drawing: ${JSON.stringify(await probe(page, 'state()'))}`);
+  return waitFor(
+    'the chart to finish drawing',
+    async () => {
+      const s = await probe<{ state: string; bars: number; markers: number }>(page, 'state()');
+      const tfOk = !timeframe || new URL(page.url()).searchParams.get('timeframe') === timeframe;
+      return tfOk && ['ready', 'empty', 'error'].includes(s.state) ? s : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 50 },
+  );
 }
 
 test('every page loads in Chromium without console errors or 5xx answers when the journal holds the demo', async (t) => {
@@ -140,7 +144,7 @@ test('demo fills every chart timeframe and refuses to run again on a journal tha
     const tfs = coverage.filter((c: { instrument: string }) => c.instrument === root).map((c: { timeframe: string }) => c.timeframe);
     assert.deepEqual(tfs.sort(), ['15m', '1d', '1h', '1m', '4h', '5m'], root);
   }
-  const again = await runCliAsync(['demo', '--data-dir', dataDir]);
+  const again = await runCliAsync(['demo', '--data-dir', dataDir], {}, TEST_NOW);
   assert.equal(again.status, 2);
   assert.match(again.stderr, /error TL_DEMO_NOT_EMPTY/);
   assert.match(again.stderr, /fix: .*--data-dir/);

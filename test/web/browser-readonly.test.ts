@@ -6,6 +6,7 @@ import { launchBrowser, openPage, screenshot, spawnServer } from '../helpers/bro
 import { runCliAsync } from '../helpers/cli.js';
 import { APP, chownR, needRoot } from '../helpers/faults.js';
 import { tempDir } from '../helpers/tmp.js';
+import { TEST_NOW } from '../helpers/web.js';
 
 // The database becomes unwritable while the server runs (its directory and files chowned to root behind the
 // back of the server, which runs as uid 65534): a write from the browser gets a clear message with the fix,
@@ -16,7 +17,8 @@ test('a database made unwritable while the server runs refuses writes with the f
   const browser = await launchBrowser(t);
   if (!browser) return;
   const dataDir = path.join(tempDir(t), 'data');
-  const demo = await runCliAsync(['demo', '--data-dir', dataDir, '--json']);
+  // The demo is seeded from the date: pinned, so the positions the test opens never depend on the day it runs.
+  const demo = await runCliAsync(['demo', '--data-dir', dataDir, '--json'], {}, TEST_NOW);
   assert.equal(demo.status, 0, demo.stderr);
   chownR(dataDir, APP.uid, APP.gid);
   const server = await spawnServer(t, { dataDir, uid: APP.uid, gid: APP.gid });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
+import { manualClock } from '../../src/clock.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { NAV } from '../../src/web/render.js';
 import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helpers/web.js';
@@ -8,7 +9,7 @@ import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helper
 // The pages and the JSON API on a journal filled by the demo (real import, real positions, real bars), through
 // the app built as `serve` builds it. One app for the file: the demo takes a few seconds. The demo's clock is
 // pinned: its trades are seeded from the date, and the tests below need its shorts, covers and bar counts.
-const DEMO_NOW = Date.parse('2026-11-20T22:30:00Z');
+const clock = manualClock(Date.parse('2026-11-20T22:30:00Z'));
 
 let t0: TestApp;
 const hooks: (() => unknown)[] = [];
@@ -17,10 +18,10 @@ after(async () => {
 });
 
 before(async () => {
-  t0 = await buildTestApp({ after: (fn: () => unknown) => hooks.push(fn) });
+  t0 = await buildTestApp({ after: (fn: () => unknown) => hooks.push(fn) }, { clock });
   const services = t0.app.tradelog.services;
   assert.ok(services);
-  await loadDemo({ trades: services.trades, market: services.market, now: DEMO_NOW });
+  await loadDemo({ trades: services.trades, market: services.market, clock });
 });
 
 async function csrf(app = t0.app): Promise<{ token: string; cookie: string }> {
@@ -72,7 +73,7 @@ test('every position page answers 200, the open one included', async () => {
 });
 
 test('dashboard offers the demo next to the import when the journal is empty', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { clock });
   const res = await app.inject({ method: 'GET', url: '/' });
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /id="empty-state"/);
@@ -285,7 +286,19 @@ test('import page previews an upload, stores nothing until committed, then undoe
   assert.equal(preview.statusCode, 200, preview.body);
   assert.match(preview.body, /<strong class="gain added-count">3<\/strong> executions will be added/);
   assert.match(preview.body, /data-file="bad.csv"/, 'the browser-given path is reduced to a name');
-  assert.match(preview.body, /would be rejected whole/);
+  assert.match(
+    preview.body,
+    /data-file="bad.csv">.*?<strong class="gain added-count">0<\/strong> executions will be added: this file has <strong class="loss rejected-count">1<\/strong> invalid row, so it will be rejected whole/s,
+  );
+  assert.doesNotMatch(
+    /data-file="bad.csv">.*?<\/section>/s.exec(preview.body)?.[0] ?? '',
+    /<table class="added">|3<\/strong> executions will be added/,
+    'the file that will be rejected lists no row as added',
+  );
+  assert.match(
+    preview.body,
+    /upload it with "store the valid rows" ticked: then its 2 valid executions will be added and these lines skipped/,
+  );
   assert.match(preview.body, /<table class="rejected">.*?<td class="num">4<\/td><td>[^<]*twenty/s, 'the bad line is named with its reason');
   assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 0, 'a preview stores nothing');
 
@@ -324,6 +337,35 @@ test('import page previews an upload, stores nothing until committed, then undoe
   assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 0);
 });
 
+test('import preview with "store the valid rows" says what it adds and which lines it skips, and nothing of rejecting', async (t) => {
+  const { app } = await buildTestApp(t);
+  const { token, cookie } = await csrf(app);
+  const content = [
+    'Instrument,Action,Quantity,Price,Time,ID,Commission,Account',
+    'MNQ 12-25,Buy,1,21000,10/1/2025 9:30:00 AM,s1,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,twenty,10/1/2025 9:31:00 AM,s2,$0.52,SIM1',
+    'MNQ 12-25,Sell,1,21004,10/1/2025 9:32:00 AM,s3,$0.52,SIM1',
+  ].join('\n');
+  const mp = multipart({ _csrf: token, skipInvalid: 'on' }, [{ name: 'skip.csv', content }]);
+  const preview = await app.inject({ method: 'POST', url: '/import/preview', headers: { ...mp.headers, cookie }, payload: mp.payload });
+  assert.equal(preview.statusCode, 200, preview.body);
+  assert.match(
+    preview.body,
+    /<strong class="gain added-count">2<\/strong> executions will be added · <strong class="dup-count">0<\/strong> are already stored \(skipped\) · <strong class="loss rejected-count">1<\/strong> invalid rows will be skipped/,
+  );
+  assert.match(preview.body, /<h3>Lines that will be skipped<\/h3>.*?<td class="num">3<\/td><td>[^<]*twenty/s);
+  assert.doesNotMatch(preview.body, /rejected whole|0<\/strong> executions will be added/);
+  const commitToken = /name="token" value="([^"]+)"/.exec(preview.body)?.[1];
+  const commit = await app.inject({
+    method: 'POST',
+    url: '/import/commit',
+    headers: { cookie },
+    payload: { _csrf: token, token: commitToken },
+  });
+  assert.match(commit.body, /data-status="imported"/);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 1);
+});
+
 test('import refuses a file with more rows than the limit and stores nothing', async (t) => {
   const { app } = await buildTestApp(t);
   const { token, cookie } = await csrf(app);
@@ -332,7 +374,8 @@ test('import refuses a file with more rows than the limit and stores nothing', a
   const mp = multipart({ _csrf: token }, [{ name: 'huge.csv', content: header + row.repeat(200_001) }]);
   const res = await app.inject({ method: 'POST', url: '/import/preview', headers: { ...mp.headers, cookie }, payload: mp.payload });
   assert.equal(res.statusCode, 413);
-  assert.match(res.body, /TL_WEB_UPLOAD_TOO_LARGE/);
+  assert.match(res.body, /TL_IMPORT_TOO_MANY_ROWS/);
+  assert.match(res.body, /more than 200,000 rows/);
   assert.match(res.body, /Split the export/);
 });
 
@@ -429,7 +472,10 @@ test('api market-data update refuses a browser call without the CSRF header and 
 test('demo refuses a journal that already holds executions', async () => {
   const services = t0.app.tradelog.services;
   assert.ok(services);
-  await assert.rejects(loadDemo({ trades: services.trades, market: services.market }), /TL_DEMO_NOT_EMPTY|only added to an empty journal/);
+  await assert.rejects(
+    loadDemo({ trades: services.trades, market: services.market, clock }),
+    /TL_DEMO_NOT_EMPTY|only added to an empty journal/,
+  );
   const { token, cookie } = await csrf();
   const res = await t0.app.inject({ method: 'POST', url: '/demo', headers: { cookie, accept: 'text/html' }, payload: { _csrf: token } });
   assert.equal(res.statusCode, 409);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { maskUrlCredentials } from '../../config.js';
 import { AppError, errorMessage, isAppError } from '../../errors.js';
 import type { Bar } from '../bars.repo.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidZone } from '../../calendar/zone.js';
 import { AppError } from '../../errors.js';
 import { normName } from './columns.js';

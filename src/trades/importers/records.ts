@@ -1,5 +1,6 @@
 import { type CsvError, parse } from 'csv-parse/sync';
 import { CsvRecords } from '../csv-records.js';
+import { TextChunks } from '../csv-text.js';
 import { unwrapRecord } from './sample.js';
 import { decodeText, sniffEncoding } from './text.js';
 import type { CsvRecord, Delimiter, Problem } from './types.js';
@@ -37,9 +38,16 @@ function viaCsvRecords(bytes: Uint8Array, problems: Problem[]): CsvRecord[] {
     (cells, line) => records.push({ cells, line }),
     (line, reason) => problems.push({ line, reason }),
   );
+  // the reader takes text: decoded a chunk at a time (csv-text.ts, which also refuses bytes that are not text)
+  const text = new TextChunks();
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const CHUNK = 1 << 20;
-  for (let i = 0; i < buf.length; i += CHUNK) reader.write(buf.subarray(i, i + CHUNK));
+  for (let i = 0; i < buf.length && !text.failed; i += CHUNK) reader.write(text.write(buf.subarray(i, i + CHUNK)));
+  if (!text.failed) reader.write(text.end());
+  if (text.failed) {
+    problems.push({ line: 1, reason: text.failed });
+    return [];
+  }
   reader.end();
   return records;
 }

@@ -6,7 +6,7 @@ import { requireServices, type WebContext } from '../context.js';
 export function registerDemoRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.post('/demo', async (req, reply) => {
     const { trades, market } = requireServices(ctx);
-    const result = await loadDemo({ trades, market });
+    const result = await loadDemo({ trades, market, clock: ctx.clock });
     req.log.info(result, 'demo data loaded from the dashboard');
     return reply.redirect('/', 303);
   });

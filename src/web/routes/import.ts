@@ -1,35 +1,26 @@
-import crypto from 'node:crypto';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { systemClock } from '../../clock.js';
 import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
+import { type PendingFile, PendingUploads, UploadSlots } from '../pending-uploads.js';
 import { FORM_BODY_LIMIT } from '../security.js';
+
+/** Uploads received and previewed at once (pending-uploads.ts UploadSlots). */
+const UPLOAD_SLOTS = 2;
 
 /**
  * Import page: upload one or more NinjaTrader CSVs, see what would be added, skipped as duplicate and rejected
  * (a preview stores nothing), then commit; the history lists every import with "Undo".
  *
- * Uploaded bytes stay in memory between preview and commit (never written to disk under a name the browser
- * chose); the commit refuses a file whose content differs from the one previewed.
+ * Uploaded bytes stay in memory between preview and commit (pending-uploads.ts: counted from the moment they are
+ * received, within fixed limits); the commit refuses a file whose content differs from the one previewed. Parsing,
+ * checking and storing run on the import worker (src/trades/import-pool.ts), so pages and /health keep answering
+ * during an import; a file's rows are counted by the CSV reader itself (TL_IMPORT_TOO_MANY_ROWS past the limit).
  */
-interface PendingFile {
-  name: string;
-  content: Buffer;
-  sha256: string;
-}
-
-interface Pending {
-  files: PendingFile[];
-  skipInvalid: boolean;
-  createdAt: number;
-  bytes: number;
-}
-
-const PENDING_TTL_MS = 30 * 60 * 1000;
-const PENDING_MAX_BYTES = 200 * 1024 * 1024;
 
 /** A display name for an uploaded file: its base name, printable, at most 200 characters. */
 export function uploadName(raw: string | undefined): string {
@@ -42,22 +33,10 @@ export function uploadName(raw: string | undefined): string {
   return clean || 'upload.csv';
 }
 
-function countLines(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
-  return buf.length > 0 && buf[buf.length - 1] !== 10 ? n + 1 : n;
-}
-
 export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): void {
-  const pending = new Map<string, Pending>();
-  const sweep = () => {
-    const now = Date.now();
-    let total = 0;
-    for (const [k, p] of [...pending].reverse()) {
-      total += p.bytes;
-      if (now - p.createdAt > PENDING_TTL_MS || total > PENDING_MAX_BYTES) pending.delete(k);
-    }
-  };
+  const pending = new PendingUploads(systemClock);
+  const slots = new UploadSlots(UPLOAD_SLOTS);
+  const held = new WeakMap<FastifyRequest, () => void>();
 
   app.get(
     '/import',
@@ -75,59 +54,77 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     },
   );
 
-  app.post('/import/preview', { config: { upload: true } }, async (req, reply) => {
-    const services = requireServices(ctx);
-    if (!req.isMultipart()) {
-      throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
-        status: 415,
-        remedy: 'Use the form on the Import page.',
-      });
-    }
-    const body = (req.body ?? {}) as Record<string, MultipartFile | MultipartFile[] | MultipartValue | undefined>;
-    const raw = body.files;
-    const parts = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((p): p is MultipartFile => (p as MultipartFile).type === 'file');
-    const files: PendingFile[] = [];
-    for (const part of parts) {
-      const content = await part.toBuffer();
-      if (content.length === 0 && !part.filename) continue;
-      const name = uploadName(part.filename);
-      const lines = countLines(content);
-      if (lines > UPLOAD_LIMITS.rowsPerFile + 1) {
-        throw new AppError(
-          'TL_WEB_UPLOAD_TOO_LARGE',
-          `${name} has ${lines} lines; at most ${UPLOAD_LIMITS.rowsPerFile} rows are accepted per file.`,
-          {
-            remedy: 'Split the export into smaller files (for example one per week) and upload them again. Nothing was stored.',
-          },
-        );
+  app.post(
+    '/import/preview',
+    {
+      config: { upload: true, writeTurn: false },
+      // after the Host, Origin and sign-in checks, before the body is read: wait for a slot, hold it to the answer
+      onRequest: async (req, reply) => {
+        const release = await slots.take();
+        held.set(req, release);
+        if (reply.raw.closed || req.raw.destroyed) release();
+        else reply.raw.once('close', release);
+      },
+      onResponse: async (req) => held.get(req)?.(),
+    },
+    async (req, reply) => {
+      const services = requireServices(ctx);
+      if (!req.isMultipart()) {
+        throw new AppError('TL_WEB_BAD_REQUEST', 'The upload must be sent as a multipart form.', {
+          status: 415,
+          remedy: 'Use the form on the Import page.',
+        });
       }
-      files.push({ name, content, sha256: crypto.createHash('sha256').update(content).digest('hex') });
-    }
-    if (files.length === 0) {
-      throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
-        remedy: 'Choose one or more NinjaTrader CSV files, then press Preview.',
+      const body = (req.body ?? {}) as Record<string, MultipartFile | MultipartFile[] | MultipartValue | undefined>;
+      const raw = body.files;
+      const parts = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((p): p is MultipartFile => (p as MultipartFile).type === 'file');
+      const files: PendingFile[] = [];
+      for (const part of parts) {
+        const content = await part.toBuffer();
+        if (content.length === 0 && !part.filename) continue;
+        // its sha256 comes with its preview (the worker reads every byte anyway)
+        files.push({ name: uploadName(part.filename), content, sha256: '' });
+      }
+      if (files.length === 0) {
+        throw new AppError('TL_WEB_BAD_REQUEST', 'No file was chosen.', {
+          remedy: 'Choose one or more NinjaTrader CSV files, then press Preview.',
+        });
+      }
+      const skip = body.skipInvalid as MultipartValue | undefined;
+      const skipInvalid = Boolean(skip && typeof skip.value === 'string' && skip.value !== '');
+      const token = pending.add(files, skipInvalid);
+      const previews: ImportFileResult[] = [];
+      try {
+        for (const f of files) {
+          const p = await services.trades.previewFile(
+            { name: f.name, content: f.content },
+            { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
+          );
+          f.sha256 = p.sha256;
+          previews.push(p);
+        }
+      } catch (err) {
+        pending.release(token);
+        throw err;
+      }
+      pending.ready(
+        token,
+        previews.reduce((n, p) => n + p.rowsRead, 0),
+      );
+      return ctx.render(reply, req, 'import-preview', {
+        title: 'Import preview',
+        previews,
+        token,
+        skipInvalid,
+        anyToAdd: previews.some((p) => p.executionsAdded > 0),
       });
-    }
-    const skip = body.skipInvalid as MultipartValue | undefined;
-    const skipInvalid = Boolean(skip && typeof skip.value === 'string' && skip.value !== '');
-    const previews: ImportFileResult[] = [];
-    for (const f of files)
-      previews.push(await services.trades.previewFile({ name: f.name, content: f.content }, { skipInvalid, previewLimit: 200 }));
-    sweep();
-    const token = crypto.randomBytes(18).toString('base64url');
-    pending.set(token, { files, skipInvalid, createdAt: Date.now(), bytes: files.reduce((n, f) => n + f.content.length, 0) });
-    return ctx.render(reply, req, 'import-preview', {
-      title: 'Import preview',
-      previews,
-      token,
-      skipInvalid,
-      anyToAdd: previews.some((p) => p.executionsAdded > 0 && !p.preview?.wouldReject),
-    });
-  });
+    },
+  );
 
   app.post(
     '/import/commit',
     {
+      config: { writeTurn: false },
       schema: {
         body: {
           type: 'object',
@@ -142,13 +139,12 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     async (req, reply) => {
       const services = requireServices(ctx);
       const body = req.body as { token: string; skipInvalid?: string };
-      const p = pending.get(body.token);
+      const p = pending.take(body.token);
       if (!p) {
         throw new AppError('TL_WEB_UPLOAD_EXPIRED', 'This preview has expired or was already imported.', {
           remedy: 'Upload the files again on the Import page (previews are kept for 30 minutes).',
         });
       }
-      pending.delete(body.token);
       const skipInvalid = p.skipInvalid || Boolean(body.skipInvalid);
       const results: ImportFileResult[] = [];
       for (const f of p.files) {
@@ -181,13 +177,14 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
     {
       // The form carries the CSRF field and the confirmation only.
       bodyLimit: FORM_BODY_LIMIT,
+      config: { writeTurn: false },
       schema: { params: ID_PARAMS, body: { type: 'object', properties: { confirm: { type: 'string', maxLength: 10 } } } },
     },
     async (req, reply) => {
       const id = idParam(req);
       // Without the confirmation's field nothing is removed: the request is sent to the page that asks.
       if ((req.body as { confirm?: string } | undefined)?.confirm !== 'yes') return reply.redirect(`/import/${id}/undo`, 303);
-      requireServices(ctx).trades.undoImport(id);
+      await requireServices(ctx).trades.undoImport(id);
       return reply.redirect(`/import?undone=${id}`, 303);
     },
   );

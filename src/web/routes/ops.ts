@@ -53,9 +53,9 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: WebContext): void {
       const code = report.status === 'ok' ? 200 : 503;
       // With a token set, strangers learn only the verdict; the findings name paths and uids.
       const trusted = !ctx.config.authToken || req.signedIn || isLoopbackHost(req.ip);
-      if (!trusted) return reply.code(code).send({ status: report.status, checkedAt: report.checkedAt, findings: [] });
-      if (code === 503) return reply.code(503).header('cache-control', 'no-store').type('application/json').send(JSON.stringify(report));
-      return reply.code(200).header('cache-control', 'no-store').send(report);
+      // Sent as text, so that /health never waits for the schema compilers (see lazy-schemas.ts).
+      const body = trusted ? report : { status: report.status, checkedAt: report.checkedAt, findings: [] };
+      return reply.code(code).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(JSON.stringify(body));
     },
   );
 

@@ -5,6 +5,7 @@ import { registerApiRoutes } from './api.js';
 import { registerChartRoutes } from './charts.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerDemoRoutes } from './demo.js';
+import { registerExportRoutes } from './export.js';
 import { registerImportRoutes } from './import.js';
 import { registerPositionRoutes } from './positions.js';
 import { registerSettingsRoutes } from './settings.js';
@@ -23,4 +24,5 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
   registerSettingsRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerApiRoutes(app, ctx);
+  registerExportRoutes(app, ctx);
 }

@@ -2,7 +2,7 @@
 // in ~50 ms. Usage: node sqlite-actor.mjs FILE STEP... ; prints one JSON object: {step: result or error code}.
 // Steps: open, openro, excl (locking_mode=EXCLUSIVE), wal, delete, jm (query journal_mode), create, read,
 // write, uv (rewrite user_version), pace:MS (a commit every 2 ms for MS), fill:N (N transactions, wal_autocheckpoint=0), holdtx:MS (BEGIN IMMEDIATE, an
-// insert, wait MS, commit), busy0 (busy_timeout=0), hold (print "ready", wait for stdin to close),
+// insert, print "locked", wait for stdin to close, then MS more, commit), busy0 (busy_timeout=0), hold (print "ready", wait for stdin to close),
 // kill (SIGKILL itself: nothing is checkpointed), close.
 import Database from 'better-sqlite3';
 
@@ -51,6 +51,12 @@ for (const step of steps) {
       db.exec('BEGIN IMMEDIATE');
       db.prepare('INSERT INTO t (v) VALUES (?)').run('held');
       process.stdout.write('locked\n');
+      // Held until the test says so (closes stdin), however long the test's own steps take on a loaded machine.
+      await new Promise((r) => {
+        process.stdin.on('data', () => {});
+        process.stdin.on('end', r);
+        process.stdin.on('close', r);
+      });
       await sleep(Number(arg));
       db.exec('COMMIT');
       out.holdtx = 'ok';
