@@ -279,7 +279,8 @@ export function createTradesService(deps: TradesServiceDeps) {
     registry: (): InstrumentRegistry => loadInstrumentRegistry(settings),
     importTimezone: (): string => importTimezone(settings, deps.importTimezone),
     /** The zone times are shown in, and where it comes from (environment or flag, setting, or the import zone). */
-    displayTimezone: (): DisplayZone => displayTimezone(settings, deps.displayTimezone, () => importTimezone(settings, deps.importTimezone)),
+    displayTimezone: (): DisplayZone =>
+      displayTimezone(settings, deps.displayTimezone, () => importTimezone(settings, deps.importTimezone)),
 
     /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
     importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> => runImport(source, options),

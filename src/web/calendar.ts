@@ -117,5 +117,11 @@ export function calendarView(days: DayResults, cal: string | undefined, fallback
     return { kind: 'year', year: calendarYear(days, year), prev: String(year - 1), next: String(year + 1) };
   }
   const month = cal && /^\d{4}-(0[1-9]|1[0-2])$/.test(cal) ? cal : fallbackDay.slice(0, 7);
-  return { kind: 'month', month: calendarMonth(days, month), prev: addMonths(month, -1), next: addMonths(month, 1), year: month.slice(0, 4) };
+  return {
+    kind: 'month',
+    month: calendarMonth(days, month),
+    prev: addMonths(month, -1),
+    next: addMonths(month, 1),
+    year: month.slice(0, 4),
+  };
 }

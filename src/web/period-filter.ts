@@ -51,6 +51,15 @@ export function apiPeriod<T extends PeriodQuery>(q: T, nowMs: number): { query: 
   return pagePeriod(q, nowMs);
 }
 
+/**
+ * The address parameters that say a page's period, for the links that carry it elsewhere (downloads, pages):
+ * `period` for a named one, `from`/`to` as typed for a custom range, nothing for all.
+ */
+export function periodParams(q: PeriodQuery, period: ResolvedPeriod): { period?: string; from?: string; to?: string } {
+  if (period.name === 'custom') return { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) };
+  return period.name === 'all' ? {} : { period: period.name };
+}
+
 export interface PeriodLink {
   id: PeriodId;
   label: string;

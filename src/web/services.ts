@@ -58,7 +58,12 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
   const journalMemo = new VersionMemo(store.journal, 200);
   const imports = createImportPool({ logger });
   const trades = memoizedTrades(
-    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, displayTimezone: config.displayTimezone, imports }),
+    createTradesService({
+      journal: store.journal,
+      importTimezone: config.importTimezone,
+      displayTimezone: config.displayTimezone,
+      imports,
+    }),
     journalMemo,
   );
   const market = memoizedMarket(

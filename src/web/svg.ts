@@ -159,9 +159,7 @@ export function yearHeatmap(
   const monthLabels = options.months
     .map((m) => `<text x="${pad.l + m.week * (size + gap)}" y="${pad.t - 5}">${escapeXml(m.label)}</text>`)
     .join('');
-  const dayLabels = ['Mon', 'Wed', 'Fri']
-    .map((d, i) => `<text x="0" y="${pad.t + i * 2 * (size + gap) + size - 2}">${d}</text>`)
-    .join('');
+  const dayLabels = ['Mon', 'Wed', 'Fri'].map((d, i) => `<text x="0" y="${pad.t + i * 2 * (size + gap) + size - 2}">${d}</text>`).join('');
   const idAttr = options.id ? ` id="${escapeXml(options.id)}"` : '';
   return `<svg class="heatmap"${idAttr} viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${escapeXml(options.title)}" data-days="${cells.filter((c) => c.net !== undefined).length}">
 <title>${escapeXml(options.title)}</title>

@@ -7,9 +7,9 @@ import { positionFilterOf } from '../../trades/trades.service.js';
 import { BarsCache } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
+import { apiPeriod, PERIOD_PARAM } from '../period-filter.js';
 import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
-import { apiPeriod, PERIOD_PARAM } from '../period-filter.js';
 import { parseTimeRange } from '../time-param.js';
 
 /**

@@ -4,7 +4,7 @@ import { computeStats } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { calendarView } from '../calendar.js';
 import { requireServices, type WebContext } from '../context.js';
-import { PERIOD_PARAM, type PeriodQuery, pagePeriod, periodLinks, periodSummary } from '../period-filter.js';
+import { PERIOD_PARAM, type PeriodQuery, pagePeriod, periodLinks, periodParams, periodSummary } from '../period-filter.js';
 import { filterDateErrors, recentPositions } from '../positions-view.js';
 import { pnlText } from '../render.js';
 import { barChart, cumulative, lineChart, yearHeatmap } from '../svg.js';
@@ -94,6 +94,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: WebContext): 
           period,
           periodLinks: periodLinks('/', { account: q.account, cal: q.cal }, period),
           periodSummary: periodSummary(period),
+          periodParams: periodParams(q, period),
           dateErrors,
           open: refused ? 0 : trades.countPositions({ ...filter, status: 'open' }),
           equity,

@@ -6,10 +6,10 @@ import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../m
 import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
+import { pagePeriod, periodLinks, periodParams, periodSummary } from '../period-filter.js';
 import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, sideOfAction } from '../services.js';
-import { pagePeriod, periodLinks, periodSummary } from '../period-filter.js';
 import { cleanQuery, positionListQuerySchema } from './api.js';
 
 /** Tick size per root, for writing prices to the tick (a root without a spec is written with 2 decimals). */
@@ -112,6 +112,7 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         period,
         periodLinks: periodLinks('/positions', q, period),
         periodSummary: periodSummary(period),
+        periodParams: periodParams(q, period),
         ticks: tickSizes(trades.registry()),
       },
       refused ? 400 : 200,

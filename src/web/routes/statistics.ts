@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { computeStats, GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
+import { PERIOD_PARAM, pagePeriod, periodLinks, periodParams, periodSummary } from '../period-filter.js';
 import { filterDateErrors, type PositionListQuery } from '../positions-view.js';
-import { barChart, cumulative, lineChart } from '../svg.js';
-import { PERIOD_PARAM, pagePeriod, periodLinks, periodSummary } from '../period-filter.js';
 import { displayZone } from '../services.js';
+import { barChart, cumulative, lineChart } from '../svg.js';
 import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN } from './api.js';
 
 const TIME_GROUPS = new Set<GroupBy>(['day', 'week', 'month']);
@@ -80,6 +80,7 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
           period,
           periodLinks: periodLinks('/statistics', q, period),
           periodSummary: periodSummary(period),
+          periodParams: periodParams(q, period),
           stats: result,
           groups,
           chart,
