@@ -67,18 +67,23 @@ export interface FilterOptions {
 }
 
 export function withFilterOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--account <account>', 'only this account')
     .option('--instrument <instrument>', 'a root (MNQ) or a contract (MNQ 12-25, MNQZ5)')
     .option('--from <date>', 'first trading day, YYYY-MM-DD (CME session: rolls at 17:00 Chicago; closing day of a position)')
     .option('--to <date>', 'last trading day, YYYY-MM-DD, inclusive')
     .option('--period <period>', `${PERIOD_IDS.join('|')} in CME trading days, at the clock's now (instead of --from/--to)`)
-    .option('--tag <tag>', 'only positions with this tag')
-    .option('--tz <zone>', 'time zone of the times shown (env TRADELOG_DISPLAY_TIMEZONE, else the display zone setting)');
+    .option('--tag <tag>', 'only positions with this tag');
+  return withTzOption(cmd);
+}
+
+/** `--tz ZONE`: the display zone of one run (passed to the config as displayTimezone through displayFlags). */
+export function withTzOption(cmd: Command): Command {
+  return cmd.option('--tz <zone>', 'time zone of the times shown (env TRADELOG_DISPLAY_TIMEZONE, else the display zone setting)');
 }
 
 /** The config flags of the filter options: `--tz` is the display zone, checked like every setting (TL_CONFIG_INVALID). */
-export function displayFlags(opts: FilterOptions): ConfigFlags {
+export function displayFlags(opts: { tz?: string }): ConfigFlags {
   return { displayTimezone: opts.tz };
 }
 

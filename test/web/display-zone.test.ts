@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { wallClockText } from '../../src/calendar/zone.js';
 import { runCli } from '../helpers/cli.js';
@@ -113,6 +115,14 @@ test('display zone: every page, the hour statistics, the API, the CLI and export
   assert.equal(stats.status, 0, stats.stderr);
   assert.match(stats.stdout, /^00\s+1\s/m);
   assert.match(stats.stdout, /hour opened, times in Asia\/Tokyo/);
+  const history = cli(paths.dataDir, ['import', '--history']);
+  assert.match(history.stdout, new RegExp(`#1  ${wallClockText(imported, 'Asia/Tokyo')}  imported`));
+  const bars = path.join(paths.dataDir, 'bars.csv');
+  fs.writeFileSync(bars, 'time,open,high,low,close,volume\n2026-11-20T15:00:00Z,21000,21002,20999,21001,120\n');
+  assert.equal(cli(paths.dataDir, ['ohlc', 'import', bars, '--instrument', 'MNQ', '--timeframe', '1h']).status, 0);
+  const barText = cli(paths.dataDir, ['ohlc', 'bars', 'MNQ', '--timeframe', '1h']).stdout;
+  assert.match(barText, /^2026-11-21 00:00:00 {2}21000 {2}21002/m);
+  assert.match(barText, /bar open, times in Asia\/Tokyo/);
   const exported = cli(paths.dataDir, ['export', 'positions']);
   assert.match(exported.stdout, /2026-11-21 00:00:00/);
 
