@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { manualClock } from '../../src/clock.js';
+import { runCli } from '../helpers/cli.js';
 import { buildTestApp } from '../helpers/web.js';
 
 const HEADER = 'Instrument,Action,Quantity,Price,Time,ID,E/X,Position,Order ID,Name,Commission,Rate,Account,Connection,TradeValidation';
@@ -148,4 +149,26 @@ test('dashboard calendar pages to the previous and next month and shows a year a
   assert.doesNotMatch(year.body, /data-day="2026-11-22"/);
   const bad = await app.inject({ method: 'GET', url: '/?cal=2026-13' });
   assert.equal(bad.statusCode, 400);
+});
+
+test('CLI --period resolves on the command’s clock when it stands in the Sunday evening session', async (t) => {
+  const { paths } = await journal(t);
+  const run = (args: string[]) =>
+    runCli([...args, '--data-dir', paths.dataDir], { TRADELOG_IMPORT_TIMEZONE: 'UTC' }, undefined, SUNDAY_EVENING);
+  const week = run(['positions', '--period', 'this-week', '--json']);
+  assert.equal(week.status, 0, week.stderr);
+  assert.deepEqual(
+    (JSON.parse(week.stdout) as { avgExitPrice: number }[]).map((p) => p.avgExitPrice),
+    [21001],
+  );
+  const month = JSON.parse(run(['stats', '--period', 'this-month', '--json']).stdout) as { positions: number; netPnl: number };
+  assert.deepEqual([month.positions, month.netPnl], [3, 9]);
+  const csv = run(['export', 'positions', '--period', 'last-30-days']);
+  assert.equal(csv.stdout.trim().split('\r\n').length, 1 + 4);
+  const both = run(['positions', '--period', 'today', '--from', '2026-11-01']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /error TL_CLI_USAGE: --period cannot be combined with --from\/--to/);
+  const unknown = run(['stats', '--period', 'fortnight']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /--period fortnight is not a period/);
 });
