@@ -63,6 +63,7 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
       importTimezone: config.importTimezone,
       displayTimezone: config.displayTimezone,
       imports,
+      clock,
     }),
     journalMemo,
   );
@@ -73,7 +74,7 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
   const services: Services = {
     trades,
     market,
-    settings: createSettingsRepo(store.journal),
+    settings: createSettingsRepo(store.journal, clock),
     imports,
     journalMemo,
     watcherImports: [],
