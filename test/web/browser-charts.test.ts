@@ -4,10 +4,18 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { formatPrice } from '../../src/instruments/prices.js';
+import { BUILT_IN_SPECS } from '../../src/instruments/specs.js';
 import { demoDataDir, fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_NOW } from '../helpers/web.js';
+
+/** A price as the pages write it (src/instruments/prices.ts), escaped for a RegExp. */
+function priceText(price: number, root: string): string {
+  const tick = BUILT_IN_SPECS.find((s) => s.root === root)?.tickSize;
+  return formatPrice(price, tick).replace('.', '\\.');
+}
 
 // Charts and forms as a new user meets them (issue 9, section 3: defects 2, 6, 7, 8), in real headless Chromium
 // against `tradelog serve` on a data dir filled with the demo (pinned clock), at a phone's and a desktop's width.
@@ -187,6 +195,7 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
     assert.equal(pos.priceLine, false, 'no line at the close of the last bar loaded (often off screen)');
     assert.equal(pos.lastValue, false);
     const detail = (await (await page.request.get(`${server.url}/api/positions/${p.id}`)).json()) as {
+      root: string;
       avgEntryPrice: number;
       avgExitPrice: number;
     };
@@ -197,7 +206,10 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
     );
     assert.match(
       (await page.textContent('#chart-legend')) ?? '',
-      new RegExp(`average entry ${detail.avgEntryPrice}, average exit ${detail.avgExitPrice}`),
+      // Written to the instrument's tick (an average between ticks with ≈ and two more decimals).
+      new RegExp(
+        `average entry ${priceText(detail.avgEntryPrice, detail.root)}, average exit ${priceText(detail.avgExitPrice, detail.root)}`,
+      ),
     );
     await screenshot(page, `chart-position-${width}`);
 
