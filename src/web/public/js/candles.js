@@ -445,17 +445,76 @@
   }
   const created = [];
 
+  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const HEADER = 24;
+  /** Column types of the binary form: 1 = float64, 2 = float32, 3 = uint32 (4 bytes each but float64). */
+  const TYPES = {
+    1: { size: 8, Array: Float64Array, get: (view, at) => view.getFloat64(at, true) },
+    2: { size: 4, Array: Float32Array, get: (view, at) => view.getFloat32(at, true) },
+    3: { size: 4, Array: Uint32Array, get: (view, at) => view.getUint32(at, true) },
+  };
+
+  /**
+   * The API's binary form (docs/web.md "Bars in binary") as columns {t, o, h, l, c, v} of typed arrays: prices and
+   * volumes are views on the answer's bytes in the type the header names (Float32Array, Uint32Array or
+   * Float64Array, every value exact); times are a Float64Array of base + the stored offsets. Null when the bytes do
+   * not add up to the form (a cut answer).
+   */
+  function decodeBars(buf) {
+    if (buf.byteLength < HEADER) return null;
+    const head = new DataView(buf, 0, HEADER);
+    // 0x544c4231 is 'TLB1'.
+    if (head.getUint32(0) !== 0x544c4231) return null;
+    const n = head.getUint32(4, true);
+    const types = [0, 1, 2, 3, 4, 5].map((k) => TYPES[head.getUint8(8 + k)]);
+    if (types.some((type) => type === undefined)) return null;
+    const sizes = types.map((type) => Math.ceil((type.size * n) / 8) * 8);
+    if (buf.byteLength !== HEADER + sizes.reduce((a, b) => a + b, 0)) return null;
+    const columns = [];
+    let at = HEADER;
+    for (let k = 0; k < 6; k++) {
+      const type = types[k];
+      if (LITTLE_ENDIAN) columns.push(new type.Array(buf, at, n));
+      else {
+        const view = new DataView(buf, at, type.size * n);
+        columns.push(type.Array.from({ length: n }, (_, i) => type.get(view, type.size * i)));
+      }
+      at += sizes[k];
+    }
+    let t = columns[0];
+    if (!(t instanceof Float64Array)) {
+      const base = head.getFloat64(16, true);
+      t = Float64Array.from(t, (x) => base + x);
+    }
+    return { t, o: columns[1], h: columns[2], l: columns[3], c: columns[4], v: columns[5] };
+  }
+
+  /** Bars of a window as typed columns (decodeBars), read in the binary form: no JSON to parse, no number to convert. */
   async function fetchBars(instrument, timeframe, query = {}) {
-    const qs = new URLSearchParams({ timeframe, limit: String(query.limit ?? 2000) });
+    const qs = new URLSearchParams({ timeframe, limit: String(query.limit ?? 2000), format: 'binary' });
     if (query.from !== undefined) qs.set('from', String(query.from));
     if (query.to !== undefined) qs.set('to', String(query.to));
-    return window.TL.api(`/api/bars/${encodeURIComponent(instrument)}?${qs}`);
+    const res = await fetch(`/api/bars/${encodeURIComponent(instrument)}?${qs}`, { credentials: 'same-origin' });
+    if (!res.ok) {
+      let body;
+      try {
+        body = await res.json();
+      } catch {
+        body = undefined;
+      }
+      throw new window.TL.ApiError(res.status, body);
+    }
+    const bars = decodeBars(await res.arrayBuffer());
+    if (!bars)
+      throw new window.TL.ApiError(res.status, { error: { message: 'The bars answer was cut short or is not in the binary form.' } });
+    return bars;
   }
 
   window.TL = Object.assign(window.TL ?? {}, {
     candles: {
       create,
       fetchBars,
+      decodeBars,
       executionMarkers,
       fitLabels,
       emptyState,
