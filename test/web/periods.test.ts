@@ -172,3 +172,18 @@ test('CLI --period resolves on the command’s clock when it stands in the Sunda
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--period fortnight is not a period/);
 });
+
+test('a position opened from a list of a named period moves within that period and links back to it', async (t) => {
+  const { app } = await journal(t);
+  const list = (await app.inject({ method: 'GET', url: '/api/positions?period=this-month' })).json() as {
+    items: { id: number; avgExitPrice: number }[];
+  };
+  const fri = list.items.find((p) => p.avgExitPrice === 21002);
+  assert.ok(fri);
+  const page = await app.inject({ method: 'GET', url: `/positions/${fri.id}?period=this-month` });
+  assert.equal(page.statusCode, 200);
+  // Newest first: sun (11-23), fri (11-20), nov (11-02); the trips outside the month are not neighbours.
+  assert.match(page.body, /id="list-row">2 of 3</);
+  assert.match(page.body, /id="back-to-list" href="[^"]*period=this-month|href="[^"]*period=this-month[^"]*" id="back-to-list"/);
+  assert.match(page.body, /href="\/positions\/\d+\?period=this-month" rel="prev"/);
+});
