@@ -138,7 +138,7 @@ export function testInstant(test: (name: string, fn: (t: TestContext) => Promise
             DateTime.fromISO(`${month}-01`).daysInMonth,
             `${month}: every day of the month`,
           );
-          const shown = [...block.matchAll(/title="(\d{4}-\d{2}-\d{2}): (\d+) positions"/g)].map((m) => [m[1], Number(m[2])]);
+          const shown = [...block.matchAll(/title="(\d{4}-\d{2}-\d{2}): [^"]*, (\d+) positions"/g)].map((m) => [m[1], Number(m[2])]);
           const expected = [...perDay].filter(([d]) => d.startsWith(month)).sort();
           assert.deepEqual(shown, expected, `${month}: the trading days with closed positions`);
         }

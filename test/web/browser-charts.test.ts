@@ -11,10 +11,9 @@ import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_NOW } from '../helpers/web.js';
 
-/** A price as the pages write it (src/instruments/prices.ts), escaped for a RegExp. */
-function priceText(price: number, root: string): string {
-  const tick = BUILT_IN_SPECS.find((s) => s.root === root)?.tickSize;
-  return formatPrice(price, tick).replace('.', '\\.');
+/** The tick of a built-in root (prices on the pages are written to it: src/instruments/prices.ts). */
+function tickOf(root: string): number | undefined {
+  return BUILT_IN_SPECS.find((s) => s.root === root)?.tickSize;
 }
 
 // Charts and forms as a new user meets them (issue 9, section 3: defects 2, 6, 7, 8), in real headless Chromium
@@ -204,13 +203,25 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
       [detail.avgEntryPrice, detail.avgExitPrice],
       'only the average entry and exit lines',
     );
-    assert.match(
-      (await page.textContent('#chart-legend')) ?? '',
-      // Written to the instrument's tick (an average between ticks with ≈ and two more decimals).
-      new RegExp(
-        `average entry ${priceText(detail.avgEntryPrice, detail.root)}, average exit ${priceText(detail.avgExitPrice, detail.root)}`,
-      ),
+    // Each line has its own entry in the legend, its swatch drawn in the line's colour.
+    const legend = (await page.evaluate(`[...document.querySelectorAll('#chart-legend li')].map((li) => ({
+      text: li.textContent.trim(),
+      colour: getComputedStyle(li.querySelector('.sw')).borderTopColor,
+    }))`)) as { text: string; colour: string }[];
+    const hex = (rgb: string) =>
+      `#${(rgb.match(/\d+/g) ?? [])
+        .slice(0, 3)
+        .map((v) => Number(v).toString(16).padStart(2, '0'))
+        .join('')}`;
+    const entry = legend.find((l) => l.text === `Average entry ${formatPrice(detail.avgEntryPrice, tickOf(detail.root))}`);
+    const exit = legend.find((l) => l.text === `Average exit ${formatPrice(detail.avgExitPrice, tickOf(detail.root))}`);
+    assert.ok(entry && exit, JSON.stringify(legend));
+    const drawn = (c: string) => pos.lines.find((l) => (l as { color?: string }).color === c);
+    assert.ok(
+      drawn(hex(entry.colour)),
+      `the entry line is drawn in its swatch's colour ${hex(entry.colour)}: ${JSON.stringify(pos.lines)}`,
     );
+    assert.ok(drawn(hex(exit.colour)), `the exit line is drawn in its swatch's colour ${hex(exit.colour)}: ${JSON.stringify(pos.lines)}`);
     await screenshot(page, `chart-position-${width}`);
 
     await page.goto(`${server.url}/charts?instrument=MNQ&timeframe=5m&range=1d`);
@@ -230,7 +241,7 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
     const note = (await page.textContent('#last-close-note')) ?? '';
     assert.equal(
       note,
-      `The dotted grey line is the close of the newest stored bar: ${charts.lastClose.toFixed(charts.precision)}, the 5m bar of 2026-11-20 13:55.`,
+      `Newest stored close: ${charts.lastClose.toFixed(charts.precision)}, the 5m bar of 2026-11-20 13:55`,
       'what the line is and as of when (the 5m bar opening 21:55 UTC, in the trader’s zone)',
     );
     await screenshot(page, `chart-charts-${width}`);

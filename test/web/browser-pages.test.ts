@@ -127,7 +127,7 @@ test('position chart puts each fill on its candle, buys below and sells above, w
   // Named in the legend under the chart (a title drawn in the chart would cover candles).
   // Written to the instrument's tick (src/instruments/prices.ts).
   const tick = BUILT_IN_SPECS.find((spec) => spec.root === first.root)?.tickSize;
-  assert.ok((await page.textContent('#chart-legend'))?.includes(`average entry ${formatPrice(avgEntryPrice, tick)}`));
+  assert.ok((await page.textContent('#chart-legend'))?.includes(`Average entry ${formatPrice(avgEntryPrice, tick)}`));
   // The journal form saves and comes back with the note.
   await page.fill('#note', 'Covered into the 14:00 flush; should have waited for the retest.');
   await page.fill('#tags', 'fade, news');
