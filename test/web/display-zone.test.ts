@@ -50,8 +50,8 @@ async function page(app: Awaited<ReturnType<typeof journal>>['app'], url: string
 
 /** The hour groups of the statistics page: hour → positions. */
 function hourGroups(html: string): string[] {
-  const table = /<table id="groups">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
-  return [...table.matchAll(/<tr[^>]*>\s*<td>(\d\d)<\/td>/g)].map((m) => m[1] as string);
+  const table = /<table id="groups"[^>]*>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+  return [...table.matchAll(/<tr[^>]*>\s*<td[^>]*>(\d\d)<\/td>/g)].map((m) => m[1] as string);
 }
 
 function cli(dataDir: string, args: string[], env: Record<string, string> = {}) {
@@ -80,11 +80,11 @@ test('display zone: every page, the hour statistics, the API, the CLI and export
   assert.match(list, /2026-11-21 00:00:00/);
   assert.doesNotMatch(list, /2026-11-20 15:00:00/);
   const detail = await page(app, '/positions/1');
-  assert.match(detail, /<td>2026-11-21 00:00:00<\/td><td>Buy<\/td>/);
-  assert.match(detail, /<td>2026-11-21 00:30:00<\/td><td>Sell<\/td>/);
+  assert.match(detail, /<td[^>]*>2026-11-21 00:00:00<\/td><td[^>]*>Buy<\/td>/);
+  assert.match(detail, /<td[^>]*>2026-11-21 00:30:00<\/td><td[^>]*>Sell<\/td>/);
   assert.match(detail, /"zone":"Asia\/Tokyo"/);
   const imported = app.tradelog.services?.trades.listImports()[0]?.importedAt ?? Number.NaN;
-  assert.match(await page(app, '/import'), new RegExp(`<td>${wallClockText(imported, 'Asia/Tokyo')}</td>`));
+  assert.match(await page(app, '/import'), new RegExp(`<td[^>]*>${wallClockText(imported, 'Asia/Tokyo')}</td>`));
   assert.match(await page(app, '/settings'), /id="display-zone">Asia\/Tokyo</);
 
   // Hour statistics: the hour the position opened on Tokyo's clock, and the page says so.
@@ -136,7 +136,7 @@ test('display zone: every page, the hour statistics, the API, the CLI and export
 
   // Cleared: back to the import zone.
   assert.equal((await setDisplayZone(app, '')).statusCode, 303);
-  assert.match(await page(app, '/positions/1'), /<td>2026-11-20 15:00:00<\/td><td>Buy<\/td>/);
+  assert.match(await page(app, '/positions/1'), /<td[^>]*>2026-11-20 15:00:00<\/td><td[^>]*>Buy<\/td>/);
   assert.deepEqual(hourGroups(await page(app, '/statistics?by=hour')), ['15']);
 });
 
@@ -155,7 +155,7 @@ test('display zone from TRADELOG_DISPLAY_TIMEZONE wins over the setting and the 
   const settings = await page(app, '/settings');
   assert.match(settings, /id="display-zone">America\/Chicago<\/strong> \(set by TRADELOG_DISPLAY_TIMEZONE/);
   // 15:00Z is 09:00 CST on 2026-11-20.
-  assert.match(await page(app, '/positions/1'), /<td>2026-11-20 09:00:00<\/td><td>Buy<\/td>/);
+  assert.match(await page(app, '/positions/1'), /<td[^>]*>2026-11-20 09:00:00<\/td><td[^>]*>Buy<\/td>/);
   assert.match(await page(app, '/positions/1'), /Times in <strong>America\/Chicago \(UTC-06:00\)/);
 });
 
@@ -163,13 +163,16 @@ test('prices are written to the instrument’s tick and points are labelled in t
   const { app, paths } = await journal(t);
   const detail = await page(app, '/positions/1');
   // Fills on the grid: two decimals for MNQ's 0.25 tick; the average between ticks: two more and ≈.
-  assert.match(detail, /<td class="num">21000\.25<\/td>/);
+  assert.match(detail, /<td class="num[^"]*"[^>]*>21000\.25<\/td>/);
   assert.match(detail, /id="avg-prices">≈21000\.1250 \/ 21001\.00</);
   assert.match(detail, /id="points-total">1\.75</);
   assert.match(detail, /id="points-per-contract">≈0\.8750 per contract × 2 contracts/);
   const list = await page(app, '/positions');
   assert.match(list, /Points \(total\)/);
-  assert.match(list, /<td class="num">≈21000\.1250<\/td>\s*<td class="num">21001\.00<\/td>\s*<td class="num">1\.75<\/td>/);
+  assert.match(
+    list,
+    /<td class="num[^"]*"[^>]*>≈21000\.1250<\/td>\s*<td class="num[^"]*"[^>]*>21001\.00<\/td>\s*<td class="num[^"]*"[^>]*>1\.75<\/td>/,
+  );
   const text = cli(paths.dataDir, ['positions']).stdout;
   assert.match(text, /points \(total\)/);
   assert.match(text, /≈21000\.1250\s+21001\.00\s+1\.75/);
