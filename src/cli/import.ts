@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { AppError } from '../errors.js';
 import type { ImportFileResult } from '../trades/import.service.js';
 import { type GlobalOptions, runCommand, usageError, withGlobalOptions } from './context.js';
-import { dstOf, withExistingJournal, withTradesServiceAsync } from './trades-shared.js';
+import { displayFlags, dstOf, localTime, withExistingJournal, withTradesServiceAsync, withTzOption, zoneNote } from './trades-shared.js';
 
 interface ImportOpts extends GlobalOptions {
   skipInvalid?: boolean;
@@ -11,6 +11,7 @@ interface ImportOpts extends GlobalOptions {
   dst?: string;
   history?: boolean;
   undo?: string;
+  tz?: string;
 }
 
 function fileJson(r: ImportFileResult, preview: boolean) {
@@ -48,7 +49,7 @@ function fileText(r: ImportFileResult): string {
 }
 
 export function register(program: Command): void {
-  withGlobalOptions(program.command('import'))
+  withTzOption(withGlobalOptions(program.command('import')))
     .description('import NinjaTrader execution CSVs (a file with an invalid row is rejected whole)')
     .argument('[files...]', 'NinjaTrader_Executions_*.csv files')
     .option('--skip-invalid', 'store the valid rows of a file with invalid ones, and list the others')
@@ -57,75 +58,83 @@ export function register(program: Command): void {
       '--dst <earlier|later>',
       'read a time that a DST change skips or repeats as the earlier or later instant (default: reject the row)',
     )
-    .option('--history', 'list past imports')
+    .option('--history', 'list past imports (times in the display zone; --tz for another)')
     .option('--undo <importId>', 'remove exactly the executions an import added')
     .action((files: string[], opts: ImportOpts) =>
-      runCommand<unknown>(opts, async (ctx) => {
-        if (opts.history) {
-          return withExistingJournal(ctx, (service) => {
-            const list = service.listImports();
-            return {
-              json: list,
-              text: list.length
-                ? list
-                    .map(
-                      (i) =>
-                        `#${i.id}  ${new Date(i.importedAt).toISOString()}  ${i.status.padEnd(8)}  ${i.kind.padEnd(11)}  +${i.executionsAdded} dup ${i.duplicatesSkipped} bad ${i.rowsRejected}  ${i.fileName}`,
-                    )
-                    .join('\n')
-                : 'no imports yet',
-            };
-          });
-        }
-        if (opts.undo !== undefined) {
-          const id = Number(opts.undo);
-          if (!Number.isSafeInteger(id) || id <= 0)
-            throw usageError(`--undo ${opts.undo} is not an import id.`, 'See "tradelog import --history".');
-          // undoing needs a journal to be there: TL_DB_MISSING otherwise, nothing created
-          return withTradesServiceAsync(
-            ctx,
-            async (service) => {
-              const r = await service.undoImport(id);
+      runCommand<unknown>(
+        opts,
+        async (ctx) => {
+          if (opts.history) {
+            return withExistingJournal(ctx, (service) => {
+              const list = service.listImports();
+              const zone = service.displayTimezone().zone;
               return {
-                json: r,
-                text: `import #${r.importId} undone: ${r.executionsRemoved} executions removed, ${r.positionsRebuilt} positions rebuilt`,
+                json: list,
+                text: list.length
+                  ? `${list
+                      .map(
+                        (i) =>
+                          `#${i.id}  ${localTime(new Date(i.importedAt).toISOString(), zone)}  ${i.status.padEnd(8)}  ${i.kind.padEnd(11)}  +${i.executionsAdded} dup ${i.duplicatesSkipped} bad ${i.rowsRejected}  ${i.fileName}`,
+                      )
+                      .join('\n')}\n(${zoneNote(zone, ctx.clock.now())})`
+                  : 'no imports yet',
               };
-            },
-            { create: false },
-          );
-        }
-        if (files.length === 0) throw usageError('No file given.', 'Run "tradelog import FILE..." with one or more NinjaTrader CSVs.');
-        const dst = dstOf(opts.dst);
-        for (const f of files) {
-          try {
-            if (!fs.statSync(f).isFile()) throw new Error('not a file');
-            fs.accessSync(f, fs.constants.R_OK);
-          } catch (err) {
-            throw new AppError('TL_IMPORT_UNREADABLE', `Cannot read ${f}: ${(err as Error).message}.`, {
-              remedy: 'Check the path and that the file is readable by this user; nothing was imported.',
-              details: { file: f },
             });
           }
-        }
-        return withTradesServiceAsync(ctx, async (service) => {
-          const results: ImportFileResult[] = [];
-          for (const f of files) {
-            const r = await service.importFile({ path: f }, { skipInvalid: opts.skipInvalid === true, dryRun: opts.dryRun === true, dst });
-            results.push(r);
-            ctx.note(fileText(r));
+          if (opts.undo !== undefined) {
+            const id = Number(opts.undo);
+            if (!Number.isSafeInteger(id) || id <= 0)
+              throw usageError(`--undo ${opts.undo} is not an import id.`, 'See "tradelog import --history".');
+            // undoing needs a journal to be there: TL_DB_MISSING otherwise, nothing created
+            return withTradesServiceAsync(
+              ctx,
+              async (service) => {
+                const r = await service.undoImport(id);
+                return {
+                  json: r,
+                  text: `import #${r.importId} undone: ${r.executionsRemoved} executions removed, ${r.positionsRebuilt} positions rebuilt`,
+                };
+              },
+              { create: false },
+            );
           }
-          const positionsRebuilt = results.reduce((n, r) => n + r.positionsRebuilt, 0);
-          const problems = results.some((r) => r.status === 'rejected' || r.rejected.length > 0);
-          return {
-            json: {
-              files: results.map((r) => fileJson(r, opts.dryRun === true)),
-              positionsRebuilt,
-              ...(opts.dryRun ? { dryRun: true } : {}),
-            },
-            text: `positions ${opts.dryRun ? 'that would be rebuilt' : 'rebuilt'}: ${positionsRebuilt}`,
-            exitCode: problems ? 1 : 0,
-          };
-        });
-      }),
+          if (files.length === 0) throw usageError('No file given.', 'Run "tradelog import FILE..." with one or more NinjaTrader CSVs.');
+          const dst = dstOf(opts.dst);
+          for (const f of files) {
+            try {
+              if (!fs.statSync(f).isFile()) throw new Error('not a file');
+              fs.accessSync(f, fs.constants.R_OK);
+            } catch (err) {
+              throw new AppError('TL_IMPORT_UNREADABLE', `Cannot read ${f}: ${(err as Error).message}.`, {
+                remedy: 'Check the path and that the file is readable by this user; nothing was imported.',
+                details: { file: f },
+              });
+            }
+          }
+          return withTradesServiceAsync(ctx, async (service) => {
+            const results: ImportFileResult[] = [];
+            for (const f of files) {
+              const r = await service.importFile(
+                { path: f },
+                { skipInvalid: opts.skipInvalid === true, dryRun: opts.dryRun === true, dst },
+              );
+              results.push(r);
+              ctx.note(fileText(r));
+            }
+            const positionsRebuilt = results.reduce((n, r) => n + r.positionsRebuilt, 0);
+            const problems = results.some((r) => r.status === 'rejected' || r.rejected.length > 0);
+            return {
+              json: {
+                files: results.map((r) => fileJson(r, opts.dryRun === true)),
+                positionsRebuilt,
+                ...(opts.dryRun ? { dryRun: true } : {}),
+              },
+              text: `positions ${opts.dryRun ? 'that would be rebuilt' : 'rebuilt'}: ${positionsRebuilt}`,
+              exitCode: problems ? 1 : 0,
+            };
+          });
+        },
+        displayFlags(opts),
+      ),
     );
 }

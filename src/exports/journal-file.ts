@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema } from '../instruments/instruments.js';
 import { SCHEDULER_KEY, schedulerSettingsSchema } from '../market-data/scheduler.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../market-data/symbols.js';
-import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../trades/settings.js';
+import { DISPLAY_TIMEZONE_KEY, displayTimezoneSchema, IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../trades/settings.js';
 import {
   checkTrades,
   executionItemSchema,
@@ -53,6 +53,7 @@ export type SectionName = (typeof SECTIONS)[number]['name'];
 const SETTING_SCHEMAS: Record<string, z.ZodType> = {
   [INSTRUMENT_OVERRIDES_KEY]: instrumentOverridesSchema,
   [IMPORT_TIMEZONE_KEY]: importTimezoneSchema.nullable(),
+  [DISPLAY_TIMEZONE_KEY]: displayTimezoneSchema.nullable(),
   [MARKET_SYMBOLS_KEY]: marketSymbolsSchema,
   [SCHEDULER_KEY]: schedulerSettingsSchema,
 };

@@ -24,7 +24,15 @@ import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
-import { IMPORT_TIMEZONE_KEY, importTimezone, importTimezoneSchema } from './settings.js';
+import {
+  DISPLAY_TIMEZONE_KEY,
+  type DisplayZone,
+  displayTimezone,
+  displayTimezoneSchema,
+  IMPORT_TIMEZONE_KEY,
+  importTimezone,
+  importTimezoneSchema,
+} from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -130,7 +138,8 @@ export interface PositionDetailJson extends PositionJson {
   note: string | null;
 }
 
-export type StatsJson = Stats & { groups?: GroupStats[] };
+/** `hourZone`: the zone of the hour groups (`by: 'hour'` only). */
+export type StatsJson = Stats & { groups?: GroupStats[]; hourZone?: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -190,6 +199,8 @@ export interface TradesServiceDeps {
   journal: Db;
   /** TRADELOG_IMPORT_TIMEZONE; the `import.timezone` setting overrides it when set. */
   importTimezone: string;
+  /** TRADELOG_DISPLAY_TIMEZONE or `--tz`: when given it overrides the `display.timezone` setting. */
+  displayTimezone?: string | undefined;
   /** Now, for the latest plausible execution time of an import (default the system clock). */
   clock?: Clock;
   /**
@@ -272,6 +283,9 @@ export function createTradesService(deps: TradesServiceDeps) {
     /** The registry in force (built-in specs + the user's overrides). */
     registry: (): InstrumentRegistry => loadInstrumentRegistry(settings),
     importTimezone: (): string => importTimezone(settings, deps.importTimezone),
+    /** The zone times are shown in, and where it comes from (environment or flag, setting, or the import zone). */
+    displayTimezone: (): DisplayZone =>
+      displayTimezone(settings, deps.displayTimezone, () => importTimezone(settings, deps.importTimezone)),
 
     /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
     importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> => runImport(source, options),
@@ -353,10 +367,16 @@ export function createTradesService(deps: TradesServiceDeps) {
       };
     },
 
-    /** Statistics over the closed positions matching the filter, optionally grouped. */
+    /**
+     * Statistics over the closed positions matching the filter, optionally grouped. Days, weeks and months are CME
+     * trading days (src/calendar/periods.ts); hours are those of the display zone unless `hourZone` says otherwise,
+     * and a grouping by hour names its zone (`hourZone`).
+     */
     stats(filter: Omit<PositionFilter, 'status' | 'limit' | 'offset'> = {}, options: { by?: GroupBy; hourZone?: string } = {}): StatsJson {
       const rows = positions.statsRows(toQuery(filter, service.registry()));
-      return computeStats(rows, options);
+      if (options.by !== 'hour') return computeStats(rows, options.by ? { by: options.by } : {});
+      const hourZone = options.hourZone ?? service.displayTimezone().zone;
+      return { ...computeStats(rows, { by: 'hour', hourZone }), hourZone };
     },
 
     /**
@@ -370,6 +390,11 @@ export function createTradesService(deps: TradesServiceDeps) {
     /** Set the `import.timezone` setting (an IANA zone), or clear it with null to use TRADELOG_IMPORT_TIMEZONE. */
     setImportTimezone(zone: string | null): void {
       settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
+    },
+
+    /** Set the `display.timezone` setting (an IANA zone), or clear it with null to show times in the import zone. */
+    setDisplayTimezone(zone: string | null): void {
+      settings.set<string | null>(DISPLAY_TIMEZONE_KEY, displayTimezoneSchema.nullable(), zone);
     },
 
     /** Rebuild every book (after instrument overrides changed). */

@@ -43,7 +43,11 @@ test('the latency probe does not count a stall of the whole machine (the probe s
   t.after(() => server.child.kill('SIGKILL'));
   const { address } = JSON.parse(await server.ready) as { address: string };
   const probe = await latencyProbe(address, ['/health'], 0);
-  const answered = () => server.output().stdout.split('\n').filter((l) => l.startsWith('answered')).length;
+  const answered = () =>
+    server
+      .output()
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('answered')).length;
   await waitFor('the probe to be asking', () => answered() >= 5, { timeoutMs: 60_000 });
   probe.child.kill('SIGSTOP');
   const stoppedAt = performance.now();
