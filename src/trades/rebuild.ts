@@ -49,6 +49,7 @@ export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>): number 
     const open = builder?.finish();
     if (open) writer.write(open);
     written += writer.end();
+    executions.setOrphans(b, builder ? builder.orphans.map((e) => e.id) : []);
   }
   return written;
 }
