@@ -38,6 +38,8 @@ export interface StoredExecution extends Omit<ParsedExecution, 'line'> {
   importId: number;
   /** Line in the CSV (for a legacy import: the old `trades` row id). */
   sourceLine: number | null;
+  /** An exit with nothing open in its book (paired with nothing). */
+  orphan: boolean;
 }
 
 /** What an import writes for one execution (a parsed CSV row, or one made from a legacy row). */
@@ -65,14 +67,27 @@ const IMPORT_COLUMNS = `id, kind, file_name AS fileName, file_path AS filePath, 
   executions_added AS executionsAdded, duplicates_skipped AS duplicatesSkipped, rows_rejected AS rowsRejected, problems,
   imported_at AS importedAt, undone_at AS undoneAt, format, zone`;
 const EXECUTION_COLUMNS = `id, account, exec_key AS key, native_id AS nativeId, instrument, contract, root, action, quantity, price,
-  time, commission_cents AS commissionCents, validation, order_id AS orderId, import_id AS importId, source_line AS sourceLine`;
+  time, commission_cents AS commissionCents, validation, order_id AS orderId, import_id AS importId, source_line AS sourceLine,
+  open_close AS openClose, format, fill_id AS fillId, derived, costs_missing AS costsMissing, orphan`;
 
 function toImport(r: Omit<ImportRecord, 'problems'> & { problems: string }): ImportRecord {
   return { ...r, problems: JSON.parse(r.problems) as RowProblem[] };
 }
 
-function toExecution(r: Omit<StoredExecution, 'nativeId' | 'priceUnits'> & { nativeId: number }): StoredExecution {
-  return { ...r, nativeId: r.nativeId === 1, priceUnits: priceToUnits(r.price) };
+function toExecution(
+  r: Omit<StoredExecution, 'nativeId' | 'priceUnits' | 'costsMissing' | 'orphan'> & {
+    nativeId: number;
+    costsMissing: number;
+    orphan: number;
+  },
+): StoredExecution {
+  return {
+    ...r,
+    nativeId: r.nativeId === 1,
+    priceUnits: priceToUnits(r.price),
+    costsMissing: r.costsMissing === 1,
+    orphan: r.orphan === 1,
+  };
 }
 
 const INSERT_COLUMNS = `account, exec_key, native_id, instrument, contract, root, action, quantity, price, time, commission_cents,

@@ -67,6 +67,10 @@ export function hashSource(source: CsvSource): { sha256: string; bytes: number }
 /** The whole source as bytes (an adapter reads the file at once) and its hash. */
 export function readSource(source: CsvSource): { bytes: Buffer; sha256: string } {
   const bytes =
-    'content' in source ? (typeof source.content === 'string' ? Buffer.from(source.content) : source.content) : fs.readFileSync(source.path);
+    'content' in source
+      ? typeof source.content === 'string'
+        ? Buffer.from(source.content)
+        : source.content
+      : fs.readFileSync(source.path);
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

@@ -259,7 +259,8 @@ export class BookBuilder {
     this.last = e;
     const sign = actionSign(e.action);
     const open = this.open;
-    if (!open && e.openClose === 'close') {
+    // (a stored position rebuilt from its first execution opens with it: a reversal's opening share)
+    if (!open && e.openClose === 'close' && !(first && this.firstShare)) {
       this.orphans.push(e);
       return undefined;
     }

@@ -5,14 +5,7 @@ import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
-import {
-  type ImportFileResult,
-  type ImportOptions,
-  type ImportSource,
-  importNinjaTraderFile,
-  type UndoResult,
-  undoImport,
-} from './import.service.js';
+import { type ImportFileResult, type ImportOptions, type ImportSource, importFile, type UndoResult, undoImport } from './import.service.js';
 import type { ImportPool } from './import-pool.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
@@ -24,7 +17,15 @@ import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
-import { IMPORT_TIMEZONE_KEY, importTimezone, importTimezoneSchema } from './settings.js';
+import {
+  IMPORT_DATE_ORDER_KEY,
+  IMPORT_TIMEZONE_KEY,
+  dateOrderSchema,
+  importSettings,
+  importTimezone,
+  importTimezoneSchema,
+  saveMapping,
+} from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -208,6 +209,7 @@ export function createTradesService(deps: TradesServiceDeps) {
     db,
     registry: loadInstrumentRegistry(settings),
     zone: importTimezone(settings, deps.importTimezone),
+    importSettings: importSettings(settings),
   });
 
   const toQuery = (f: PositionFilter, registry: InstrumentRegistry): PositionQuery => {
@@ -247,7 +249,7 @@ export function createTradesService(deps: TradesServiceDeps) {
   };
   const runImport = async (source: ImportSource, options: ImportOptions): Promise<ImportFileResult> => {
     const withNow = { ...options, now: options.now ?? clock.now() };
-    if (!deps.imports) return importNinjaTraderFile(context(), source, withNow);
+    if (!deps.imports) return importFile(context(), source, withNow);
     refuseWhenDegraded();
     return await afterWorker(deps.imports.importFile(db.ref(), deps.importTimezone, source, withNow));
   };
