@@ -52,7 +52,13 @@ export interface SourceInfo {
 }
 
 /** Formats whose fills come without any cost: a fee schedule may fill them in (`costs_missing`). */
-const WITHOUT_COSTS = new Set<FormatName>(['tradovate-orders', 'tradovate-performance', 'tradovate-position-history', 'projectx-orders']);
+const WITHOUT_COSTS = new Set<FormatName>([
+  'tradovate-orders',
+  'tradovate-performance',
+  'tradovate-position-history',
+  'projectx-orders',
+  'sierra-activity',
+]);
 
 function actionOf(f: Fill): Action {
   if (f.side === 'buy') return f.openClose === 'close' ? 'BuyToCover' : 'Buy';

@@ -90,8 +90,8 @@ export interface ParseOptions {
   maxRows?: number;
 }
 
-export { EARLIEST_TIME, LATEST_AHEAD_MS, MAX_QUANTITY } from './limits.js';
 export { type CsvSource, hashSource } from './fill-keys.js';
+export { EARLIEST_TIME, LATEST_AHEAD_MS, MAX_QUANTITY } from './limits.js';
 
 type Field = 'instrument' | 'action' | 'quantity' | 'price' | 'time' | 'id' | 'ex' | 'commission' | 'account' | 'orderId' | 'validation';
 

@@ -4,7 +4,7 @@ import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
-import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
+import { createExecutionsRepo, type ImportRecord, type StoredExecution } from './executions.repo.js';
 import { type ImportFileResult, type ImportOptions, type ImportSource, importFile, type UndoResult, undoImport } from './import.service.js';
 import type { ImportPool } from './import-pool.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
@@ -12,15 +12,17 @@ import { createJournalRepo, type JournalEntry, type JournalUpdate } from './jour
 
 export { parseTagList } from './journal.repo.js';
 
+import { type ColumnMapping, parseColumnMapping } from './importers/mapping.js';
 import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
 import {
+  dateOrderSchema,
   IMPORT_DATE_ORDER_KEY,
   IMPORT_TIMEZONE_KEY,
-  dateOrderSchema,
+  type ImportSettings,
   importSettings,
   importTimezone,
   importTimezoneSchema,
@@ -368,6 +370,19 @@ export function createTradesService(deps: TradesServiceDeps) {
     setImportTimezone(zone: string | null): void {
       settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
     },
+    /** `import.dateOrder`: how files whose dates cannot tell day-first from month-first are read (null: refused). */
+    setDateOrder(order: 'mdy' | 'dmy' | null): void {
+      settings.set(IMPORT_DATE_ORDER_KEY, dateOrderSchema.nullable(), order);
+    },
+    /** Save a generic CSV column mapping (made on the import page) under its name and header signature. */
+    saveMapping(input: unknown): ColumnMapping {
+      const mapping = parseColumnMapping(input);
+      saveMapping(settings, mapping);
+      return mapping;
+    },
+    importSettings: (): ImportSettings => importSettings(settings),
+    /** Exits with nothing open in their book, paired with nothing (an export that started mid-position). */
+    orphanExits: (limit?: number): StoredExecution[] => executions.orphans(limit),
 
     /** Rebuild every book (after instrument overrides changed). */
     rebuildAll(): { books: number; positions: number } {
