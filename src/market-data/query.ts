@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { parseTimeParam } from '../time-param.js';
 import { DEFAULT_CHART_LIMIT, MAX_CHART_LIMIT, type RangeQuery } from './bars.repo.js';
 import { parseTimeframe, type TimeframeId } from './timeframes.js';
 
@@ -6,24 +7,6 @@ import { parseTimeframe, type TimeframeId } from './timeframes.js';
  * Reading `timeframe`, `limit`, `from` and `to` the same way everywhere (`ohlc bars` flags, the query string of
  * `GET /api/bars/:instrument`). Bad values are TL_MARKET_BAD_TIMEFRAME / TL_MARKET_BAD_RANGE with status 400.
  */
-
-/**
- * A time given as Unix seconds (`1750256400`) or ISO 8601 (`2025-06-18T14:30:00Z`; without an offset it is UTC;
- * a date alone is that UTC day's start, or with `endOfDay` its last second, so `to=2025-06-18` includes the day).
- */
-export function parseTimeParam(value: string, name: string, endOfDay = false): number {
-  const v = value.trim();
-  if (/^-?\d{1,11}$/.test(v)) return Number(v);
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
-  const ms = Date.parse(dateOnly ? `${v}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`);
-  if (Number.isNaN(ms)) {
-    throw new AppError('TL_MARKET_BAD_RANGE', `${name} "${value}" is neither Unix seconds nor an ISO 8601 date.`, {
-      remedy: `Write ${name} as Unix seconds (1750256400) or ISO 8601 (2025-06-18 or 2025-06-18T14:30:00Z).`,
-      details: { [name]: value },
-    });
-  }
-  return Math.floor(ms / 1000) + (dateOnly && endOfDay ? 86399 : 0);
-}
 
 export interface BarsQueryInput {
   timeframe?: string | undefined;

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { type Clock, systemClock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
 
@@ -17,7 +18,8 @@ export interface SettingsRepo {
   all(): Record<string, unknown>;
 }
 
-export function createSettingsRepo(db: Db): SettingsRepo {
+/** `clock` stamps each change. */
+export function createSettingsRepo(db: Db, clock: Clock = systemClock): SettingsRepo {
   const getStmt = db.conn.prepare('SELECT value FROM settings WHERE key = ?').pluck();
   const setStmt = db.conn.prepare(
     'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
@@ -50,7 +52,7 @@ export function createSettingsRepo(db: Db): SettingsRepo {
           },
         );
       }
-      db.write(() => setStmt.run(key, JSON.stringify(parsed.data), Date.now()));
+      db.write(() => setStmt.run(key, JSON.stringify(parsed.data), clock.now()));
     },
     delete(key) {
       db.write(() => delStmt.run(key));

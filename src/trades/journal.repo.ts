@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { AppError } from '../errors.js';
 import type { Validity } from './positions.js';
@@ -60,7 +61,8 @@ export function normaliseTag(raw: string): string {
   return tag;
 }
 
-export function createJournalRepo(db: Db) {
+/** `clock` stamps each change (notes, tags, reviewed, verdicts). */
+export function createJournalRepo(db: Db, clock: Clock = systemClock) {
   const c = db.conn;
   const exists = c.prepare('SELECT 1 FROM position_ids WHERE id = ?').pluck();
   const getNote = c.prepare('SELECT note, updated_at FROM position_notes WHERE position_id = ?');
@@ -117,7 +119,7 @@ export function createJournalRepo(db: Db) {
       db.write(() => {
         mustExist(id);
         if (text.trim() === '') delNote.run(id);
-        else putNote.run(id, text, Date.now());
+        else putNote.run(id, text, clock.now());
       });
       return repo.get(id);
     },
@@ -128,7 +130,7 @@ export function createJournalRepo(db: Db) {
         mustExist(id);
         const current = (getNote.get(id) as { note: string } | undefined)?.note;
         if (current?.includes(text)) return;
-        putNote.run(id, current ? `${current}\n\n${text}` : text, Date.now());
+        putNote.run(id, current ? `${current}\n\n${text}` : text, clock.now());
       });
     },
 
@@ -137,7 +139,7 @@ export function createJournalRepo(db: Db) {
       const tag = normaliseTag(raw);
       db.write(() => {
         mustExist(id);
-        addTag.run(id, (spellingOf.get(tag) as string | undefined) ?? tag, Date.now());
+        addTag.run(id, (spellingOf.get(tag) as string | undefined) ?? tag, clock.now());
       });
       return repo.get(id);
     },
@@ -169,7 +171,7 @@ export function createJournalRepo(db: Db) {
     setReviewed(id: number, reviewed: boolean): JournalEntry {
       db.write(() => {
         mustExist(id);
-        putReviewed.run(id, reviewed ? 1 : 0, Date.now());
+        putReviewed.run(id, reviewed ? 1 : 0, clock.now());
       });
       return repo.get(id);
     },
@@ -183,7 +185,7 @@ export function createJournalRepo(db: Db) {
       }
       db.write(() => {
         mustExist(id);
-        putValidity.run(id, validity, Date.now());
+        putValidity.run(id, validity, clock.now());
       });
       return repo.get(id);
     },

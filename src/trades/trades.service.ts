@@ -202,10 +202,10 @@ export interface TradesServiceDeps {
 export function createTradesService(deps: TradesServiceDeps) {
   const db = deps.journal;
   const clock = deps.clock ?? systemClock;
-  const settings = createSettingsRepo(db);
+  const settings = createSettingsRepo(db, clock);
   const positions = createPositionsRepo(db);
   const executions = createExecutionsRepo(db);
-  const journal = createJournalRepo(db);
+  const journal = createJournalRepo(db, clock);
 
   const context = (): TradesContext => ({
     db,

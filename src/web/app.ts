@@ -146,7 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, allErrors: false } },
   });
 
-  const monitor = new HealthMonitor(store, options.health, logger);
+  const monitor = new HealthMonitor(store, options.health, logger, clock);
   const metrics = new Metrics();
   const { render } = createRenderer({
     writeRefusal: () => monitor.writeRefusal(),
@@ -164,7 +164,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics,
     render,
     startupHealth: options.health,
-    recentErrors: new RecentErrors(),
+    recentErrors: new RecentErrors(50, clock),
     clock,
     startedAt: new Date(clock.now()).toISOString(),
   };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { translateSqliteError } from '../db/sqlite-errors.js';
 import type { HealthReport } from '../db/startup.js';
@@ -30,6 +31,7 @@ export class HealthMonitor {
     private readonly store: Store | undefined,
     private readonly startup: () => HealthReport,
     private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
     private readonly cacheMs = 1000,
   ) {}
 
@@ -94,7 +96,7 @@ export class HealthMonitor {
       status,
       ...(journalMode ? { journalMode } : {}),
       findings,
-      checkedAt: new Date().toISOString(),
+      checkedAt: new Date(this.clock.now()).toISOString(),
       databases: this.dbs().map((db) => ({ name: db.name, file: db.file, journalMode: db.journalMode, writable: !db.writeRefused })),
     };
   }

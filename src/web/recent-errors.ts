@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../clock.js';
 import { maskUrlCredentials } from '../config.js';
 
 /**
@@ -14,11 +15,14 @@ export interface RecentError {
 
 export class RecentErrors {
   private readonly items: RecentError[] = [];
-  constructor(private readonly max = 50) {}
+  constructor(
+    private readonly max = 50,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   add(e: Omit<RecentError, 'at'>): void {
     this.items.unshift({
-      at: new Date().toISOString(),
+      at: new Date(this.clock.now()).toISOString(),
       ...e,
       message: maskUrlCredentials(e.message),
       remedy: maskUrlCredentials(e.remedy),

@@ -58,7 +58,7 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
   const journalMemo = new VersionMemo(store.journal, 200);
   const imports = createImportPool({ logger });
   const trades = memoizedTrades(
-    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, imports }),
+    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, imports, clock }),
     journalMemo,
   );
   const market = memoizedMarket(
@@ -68,7 +68,7 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
   const services: Services = {
     trades,
     market,
-    settings: createSettingsRepo(store.journal),
+    settings: createSettingsRepo(store.journal, clock),
     imports,
     journalMemo,
     watcherImports: [],

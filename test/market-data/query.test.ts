@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBarsQuery, parseTimeParam } from '../../src/market-data/query.js';
+import { parseBarsQuery } from '../../src/market-data/query.js';
+import { parseTimeParam } from '../../src/time-param.js';
 
 test('parseTimeParam reads Unix seconds and ISO 8601, a date alone as the whole UTC day', () => {
   assert.equal(parseTimeParam('1750256400', 'from'), 1750256400);
@@ -32,4 +33,10 @@ test('parseBarsQuery gives the chart default of 2,000 bars, caps the limit and c
   assert.throws(() => parseBarsQuery({ timeframe: '1h', limit: '0' }), { code: 'TL_MARKET_BAD_RANGE' });
   assert.throws(() => parseBarsQuery({ timeframe: '1h', limit: '2.5' }), { code: 'TL_MARKET_BAD_RANGE' });
   assert.throws(() => parseBarsQuery({ timeframe: '1h', from: '2025-06-03', to: '2025-06-02' }), { code: 'TL_MARKET_BAD_RANGE' });
+});
+
+test('ohlc bars reads --from/--to as strictly as the API: no impossible dates, negative seconds or years outside 1970–2099', () => {
+  for (const from of ['2025-02-30', '-5', 'June 5', '0000-01-01', '2100-01-01', '2025-06-18T25:00']) {
+    assert.throws(() => parseBarsQuery({ timeframe: '1h', from }), { code: 'TL_MARKET_BAD_RANGE' }, from);
+  }
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { manualClock } from '../../src/clock.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { openDb } from '../../src/db/open.js';
 import { createTradesService } from '../../src/trades/trades.service.js';
@@ -80,4 +81,15 @@ test('journal migration 0003 merges tags stored in several cases into the spelli
   );
   assert.deepEqual(db.conn.pragma('foreign_key_check'), []);
   assert.equal(db.conn.pragma('integrity_check', { simple: true }), 'ok');
+});
+
+test('a note is stamped with the service clock, not the machine clock', async (t) => {
+  const store = tempStore(t);
+  const clock = manualClock('2026-03-08T08:00:00Z');
+  const trades = createTradesService({ journal: store.journal, importTimezone: 'America/New_York', clock });
+  await trades.importFile({ name: 'two.csv', content: TWO_TRADES });
+  const [a] = trades.listPositions();
+  assert.ok(a);
+  trades.saveJournal(a.id, { note: 'waited for the retest', tags: [], reviewed: true, validity: null });
+  assert.equal(trades.getJournal(a.id).noteUpdatedAt, Date.parse('2026-03-08T08:00:00Z'));
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tradingDay } from '../../calendar/sessions.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
+import { parseTimeRange } from '../../time-param.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { BarsCache } from '../bars-cache.js';
@@ -8,7 +9,6 @@ import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
 import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
-import { parseTimeRange } from '../time-param.js';
 
 /**
  * The JSON API (docs/interface.md "HTTP"). Errors are `{error:{code, message, remedy}}` with a 4xx/5xx status.
@@ -17,7 +17,7 @@ import { parseTimeRange } from '../time-param.js';
  * at most 100,000) of [from, to] (Unix seconds or ISO 8601, inclusive), oldest first, as columns:
  * `{"instrument":"MNQ","timeframe":"1h","t":[…],"o":[…],"h":[…],"l":[…],"c":[…],"v":[…]}` where `t[i]` is the bar's
  * open in Unix seconds (UTC). Answers carry an ETag (If-None-Match → 304) and are gzip-compressed when accepted.
- * `from`/`to` are read strictly (src/web/time-param.ts). Every other API answer is `Cache-Control: no-store`.
+ * `from`/`to` are read strictly (src/time-param.ts). Every other API answer is `Cache-Control: no-store`.
  */
 export const INSTRUMENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 =._^-]{0,39}$';
 /** The same, or empty (a form's "all" option). */

@@ -1,7 +1,7 @@
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 
 /**
- * `from`/`to` of /api/bars and /api/executions, read strictly (Date.parse takes "1", "June 5" or "2025-02-30" and
+ * `from`/`to` of /api/bars, /api/executions and `ohlc bars`, read strictly (Date.parse takes "1", "June 5" or "2025-02-30" and
  * makes something of them): Unix seconds (digits only), an ISO 8601 date (`2025-06-18`; as `to` it includes the
  * whole day) or date-time (`2025-06-18T14:30`, seconds and fractions optional, `Z` or `±HH:MM`; no offset = UTC),
  * inside a plausible window: from 1970-01-01 up to (not including) 2100-01-01 UTC.
