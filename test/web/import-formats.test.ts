@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT } from '../helpers/cli.js';
+import { buildTestApp, cookieHeader, cookiesFrom, type TestApp } from '../helpers/web.js';
+
+// The import page with files of other platforms: the preview names the detected format and the zone used per
+// file, says when derived fills will be replaced, and carries the page's account field to the commit.
+const fixture = (p: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'formats', p), 'utf8');
+
+async function csrf(app: TestApp['app']): Promise<{ token: string; cookie: string }> {
+  const res = await app.inject({ method: 'GET', url: '/import' });
+  const token = cookiesFrom(res).tl_csrf as string;
+  return { token, cookie: cookieHeader({ tl_csrf: token }) };
+}
+
+function multipart(fields: Record<string, string>, files: { name: string; content: string }[]) {
+  const boundary = '----tradelogformats1x2y3z';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(fields)) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  for (const f of files) {
+    parts.push(
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: text/csv\r\n\r\n${f.content}\r\n`,
+    );
+  }
+  parts.push(`--${boundary}--\r\n`);
+  return { payload: Buffer.from(parts.join('')), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+async function preview(app: TestApp['app'], fields: Record<string, string>, files: { name: string; content: string }[]) {
+  const { token, cookie } = await csrf(app);
+  const mp = multipart({ _csrf: token, ...fields }, files);
+  const res = await app.inject({ method: 'POST', url: '/import/preview', headers: { ...mp.headers, cookie }, payload: mp.payload });
+  return { res, token, cookie, commitToken: /name="token" value="([^"]+)"/.exec(res.body)?.[1] };
+}
+
+test('the import preview names the detected format of each file and the zone its times were read in', async (t) => {
+  const { app } = await buildTestApp(t);
+  const page = await app.inject({ method: 'GET', url: '/import' });
+  assert.match(page.body, /<option value="tradovate-fills">Tradovate Fills<\/option>/);
+  const { res } = await preview(app, {}, [
+    { name: 'Fills.csv', content: fixture('tradovate-fills/session.csv') },
+    { name: 'Completed.csv', content: fixture('rithmic-orders/completed-orders.csv') },
+  ]);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(
+    res.body,
+    /data-file="Fills.csv">.*?data-format="tradovate-fills">Tradovate Fills<\/strong> · times in <span class="zone">UTC \(offsets in the data\)<\/span>/s,
+  );
+  assert.match(res.body, /data-file="Completed.csv">.*?data-format="rithmic-orders">.*?America\/Chicago \(column Update Time \(CDT\)\)/s);
+  assert.match(res.body, /<strong class="gain added-count">6<\/strong> executions will be added/);
+});
+
+test('the import page reads a file without an account with the account field, and the Fills preview says derived fills will be replaced', async (t) => {
+  const { app } = await buildTestApp(t);
+  const first = await preview(app, { account: 'DEMO4471200' }, [
+    { name: 'Performance.csv', content: fixture('tradovate-performance/session.csv') },
+  ]);
+  assert.match(first.res.body, /data-format="tradovate-performance"/);
+  const commit = await app.inject({
+    method: 'POST',
+    url: '/import/commit',
+    headers: { cookie: first.cookie },
+    payload: { _csrf: first.token, token: first.commitToken },
+  });
+  assert.match(commit.body, /data-status="imported"/);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/positions' })).json().total, 2);
+  const fills = await preview(app, {}, [{ name: 'Fills.csv', content: fixture('tradovate-fills/session.csv') }]);
+  assert.match(fills.res.body, /6 derived fills \(made from round trips or order totals of an earlier import\) will be replaced/);
+});
+
+test('the import page refuses a format name it does not know', async (t) => {
+  const { app } = await buildTestApp(t);
+  const { res } = await preview(app, { format: 'quicken' }, [{ name: 'x.csv', content: 'a,b\n1,2\n' }]);
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body, /TL_IMPORT_BAD_FORMAT_NAME/);
+});
