@@ -76,3 +76,28 @@ test('the import page refuses a format name it does not know', async (t) => {
   assert.equal(res.statusCode, 400);
   assert.match(res.body, /TL_IMPORT_BAD_FORMAT_NAME/);
 });
+
+test('the positions page lists an orphan exit until the earlier file is imported', async (t) => {
+  const { app } = await buildTestApp(t);
+  const header = 'Instrument,Action,Quantity,Price,Time,ID,E/X,Position,Order ID,Name,Commission,Rate,Account,Connection,TradeValidation';
+  const later = `${header}\nMNQ 12-25,Sell,1,21010.00,10/6/2025 10:00:00 AM,b1,Exit,-,o1,Exit,$0.52,1,SIM9,Sim101,\n`;
+  const p = await preview(app, {}, [{ name: 'later.csv', content: later }]);
+  assert.match(p.res.body, /1 exit with nothing open before it/);
+  await app.inject({
+    method: 'POST',
+    url: '/import/commit',
+    headers: { cookie: p.cookie },
+    payload: { _csrf: p.token, token: p.commitToken },
+  });
+  const page = await app.inject({ method: 'GET', url: '/positions' });
+  assert.match(page.body, /id="orphan-exits".*?<td>SIM9<\/td><td>MNQ 12-25<\/td><td>Sell<\/td>/s);
+  const earlier = `${header}\nMNQ 12-25,Buy,1,20990.00,10/6/2025 9:50:00 AM,a1,Entry,1 L,o0,Entry,$0.52,1,SIM9,Sim101,\n`;
+  const e = await preview(app, {}, [{ name: 'earlier.csv', content: earlier }]);
+  await app.inject({
+    method: 'POST',
+    url: '/import/commit',
+    headers: { cookie: e.cookie },
+    payload: { _csrf: e.token, token: e.commitToken },
+  });
+  assert.doesNotMatch((await app.inject({ method: 'GET', url: '/positions' })).body, /id="orphan-exits"/);
+});

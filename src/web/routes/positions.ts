@@ -101,6 +101,16 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         tags: trades.allTags(),
         sortKeys: SORT_KEYS,
         dateErrors,
+        orphans: trades.orphanExits(50).map((e) => ({
+          account: e.account,
+          contract: e.contract,
+          action: e.action,
+          quantity: e.quantity,
+          price: e.price,
+          time: new Date(e.time).toISOString(),
+          importId: e.importId,
+          line: e.sourceLine,
+        })),
       },
       refused ? 400 : 200,
     );
