@@ -101,3 +101,22 @@ test('the positions page lists an orphan exit until the earlier file is imported
   });
   assert.doesNotMatch((await app.inject({ method: 'GET', url: '/positions' })).body, /id="orphan-exits"/);
 });
+
+test('Settings → Import saves import.dateOrder, and an undecidable day-first file is then read by it', async (t) => {
+  const { app } = await buildTestApp(t);
+  const file = [{ name: 'ambiguous.txt', content: fixture('nt8-executions/tab-ambiguous.csv') }];
+  const refused = await preview(app, {}, file);
+  assert.match(refused.res.body, /import\.dateOrder/);
+  const { token, cookie } = await csrf(app);
+  const saved = await app.inject({
+    method: 'POST',
+    url: '/settings/date-order',
+    headers: { cookie },
+    payload: { _csrf: token, order: 'dmy' },
+  });
+  assert.equal(saved.statusCode, 303, saved.body);
+  assert.match((await app.inject({ method: 'GET', url: '/settings' })).body, /<option value="dmy" selected>/);
+  const read = await preview(app, {}, file);
+  assert.match(read.res.body, /dates day first/);
+  assert.match(read.res.body, /<strong class="gain added-count">2<\/strong> executions will be added/);
+});
