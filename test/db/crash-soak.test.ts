@@ -24,9 +24,10 @@ test('serve killed with SIGKILL 20 times under load comes back by itself with ev
 test('crash soak reports an acknowledged import that lost an execution while the server was down', async (t) => {
   let damaged: string | undefined;
   const report = await runSoak({
-    runs: 4,
+    runs: 3,
     seed: 7,
     startupKillShare: 0,
+    killAfterAcknowledgedImport: true,
     dataDir: path.join(tempDir(t), 'data'),
     afterKill: ({ journalDb, acknowledgedAccounts }) => {
       const account = acknowledgedAccounts[0];

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BIN, cleanEnv } from './cli.js';
+import { waitFor } from './wait.js';
 import { startYahooStub, type YahooStub } from './yahoo-stub.js';
 
 /**
@@ -29,6 +30,11 @@ export interface SoakOptions {
   maxLoadMs?: number;
   /** Share of kills made during start-up instead of under load. */
   startupKillShare?: number;
+  /**
+   * Kill under load only once an import of this run has been acknowledged (instead of after a random delay), so a
+   * check that needs one does not depend on how fast a busy machine answers.
+   */
+  killAfterAcknowledgedImport?: boolean;
   /** Progress lines (one per run). */
   log?: (line: string) => void;
   /** Extra environment for the server. */
@@ -244,7 +250,23 @@ class Soak {
     } else if (duringStartup) {
       await server.exited;
     } else if (!killed) {
-      setTimeout(kill, 30 + delay * (this.options.maxLoadMs ?? 2500)).unref();
+      if (this.options.killAfterAcknowledgedImport) {
+        const before = this.report.imports.acknowledged;
+        void waitFor('an acknowledged import', () => this.report.imports.acknowledged > before, { timeoutMs: 300_000 })
+          .catch(() => {})
+          .finally(kill);
+      } else {
+        // Until the soak has seen an import and a journal edit acknowledged, the random delay starts only after them:
+        // on a busy machine a first import can take longer than the longest delay, and a soak whose load never
+        // reached the server proves nothing.
+        const loaded = () => this.report.imports.acknowledged > 0 && this.report.edits.acknowledged > 0;
+        const killLater = () => setTimeout(kill, 30 + delay * (this.options.maxLoadMs ?? 2500)).unref();
+        if (loaded()) killLater();
+        else
+          void waitFor('a first acknowledged import and journal edit', loaded, { timeoutMs: 300_000 })
+            .catch(() => {})
+            .finally(killLater);
+      }
       await this.load(run, base as string, () => killed, server);
     }
     kill();
