@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { headerSignature } from '../../../src/trades/importers/mapping.js';
 import type { TradesService } from '../../../src/trades/trades.service.js';
 import { ROOT } from '../../helpers/cli.js';
 import { tradesFixture } from '../helpers.js';
@@ -297,4 +298,37 @@ test('a row contradicting its own file (an exit larger than the position it open
   assert.match(r.rejected[0]?.reason ?? '', /exit of 2 is larger than the position of 1 open in this file/);
   const skipped = await service.importFile({ name: 'bad.txt', content: text }, { now: NOW, skipInvalid: true });
   assert.equal(skipped.executionsAdded, 1);
+});
+
+test('a generic CSV through a saved column mapping: by name (--mapping) and recognised by its header signature', async (t) => {
+  const { service } = tradesFixture(t, 'America/New_York');
+  const file = { path: F('generic/broker-x.csv') };
+  const unknown = await service.importFile(file, { now: NOW });
+  assert.equal(unknown.status, 'rejected');
+  assert.match(unknown.rejected.at(-1)?.reason ?? '', /no format tradelog knows/);
+  await assert.rejects(service.importFile(file, { now: NOW, mapping: 'Broker X' }), /no saved column mapping named "Broker X"/);
+  service.saveMapping({
+    name: 'Broker X',
+    signature: headerSignature('Trade Date Time;Acct;Symbol;Dir;Qty;Fill Px;Comm;Exch Fee;Exec ID'.split(';')),
+    delimiter: ';',
+    decimal: ',',
+    columns: {
+      time: 'Trade Date Time',
+      account: 'Acct',
+      contract: 'Symbol',
+      side: 'Dir',
+      quantity: 'Qty',
+      price: 'Fill Px',
+      commission: 'Comm',
+      exchangeFee: 'Exch Fee',
+      fillId: 'Exec ID',
+    },
+  });
+  const byName = await service.importFile(file, { now: NOW, mapping: 'Broker X', dryRun: true });
+  assert.equal(byName.format, 'generic');
+  assert.equal(byName.executionsAdded, 2);
+  const detected = await service.importFile(file, { now: NOW });
+  assert.equal(detected.format, 'generic');
+  // MNQM6 bought 21500.25, sold 21508.75: 8.50 × $2 = $17.00; costs 2 × (0.35 + 0.17) = $1.04
+  assert.deepEqual(figures(service), [['X-1001', 'MNQ 06-26', 'long', 17, 1.04, 15.96]]);
 });
