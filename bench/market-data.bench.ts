@@ -147,8 +147,11 @@ function benchRead(): void {
     const runs = 200;
     const cases: [string, () => unknown][] = [
       ['readColumnar (raw arrays → columns)', () => repo.readColumnar(pick(), '1m', { limit: 2000 })],
-      ['readColumnarJson (… → JSON text)', () => repo.readColumnarJson(pick(), '1m', { limit: 2000 })],
-      ['chartBarsJson (endpoint body: name lookup + JSON)', () => market.chartBarsJson(pick(), '1m', { limit: 2000 })],
+      ['chartWindow newest, JSON (endpoint body, chart cache)', () => market.chartWindow(pick(), '1m', { limit: 2000 }).json()],
+      [
+        'chartWindow at a random `to`, binary (chart cache)',
+        () => market.chartWindow(pick(), '1m', { limit: 2000, to: 1_500_000_000 + Math.floor(Math.random() * per * 0.7) * 60 }).binary(),
+      ],
       [
         'readColumnar at a random `to` (older range)',
         () => repo.readColumnar(pick(), '1m', { limit: 2000, to: 1_500_000_000 + Math.floor(Math.random() * per * 0.7) * 60 }),
@@ -166,7 +169,7 @@ function benchRead(): void {
         t0 = performance.now();
         const r = fn();
         (times[k] as number[]).push(performance.now() - t0);
-        if (typeof r === 'string' && r.length < 1000) throw new Error('empty result');
+        if ((typeof r === 'string' || Buffer.isBuffer(r)) && r.length < 1000) throw new Error('empty result');
       });
     }
     cases.forEach(([name], k) => {
@@ -175,7 +178,7 @@ function benchRead(): void {
         `${name.padEnd(52)} median ${median(ts).toFixed(2)} ms, p95 ${percentile(ts, 95).toFixed(2)} ms, min ${Math.min(...ts).toFixed(2)} ms`,
       );
     });
-    const body = market.chartBarsJson('MNQ', '1m', { limit: 2000 });
+    const body = market.chartWindow('MNQ', '1m', { limit: 2000 }).json();
     console.log(
       `body: ${(body.length / 1024).toFixed(0)} KiB for 2,000 bars (goal: newest 2,000 < 3 ms median; endpoint server time < 5 ms)`,
     );

@@ -128,6 +128,8 @@ const configSchema = z.object({
     .max(24 * 60),
   /** Watch `<dataDir>/import/` for NinjaTrader CSVs. */
   watchImport: z.stringbool().or(z.boolean()),
+  /** Memory the web app may keep chart bars in (MiB; 0 = none, every chart read from market.db). */
+  chartCacheMb: z.coerce.number().int().min(0).max(16_384),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -154,6 +156,7 @@ export const CONFIG_KEYS: Record<ConfigKey, KeySpec> = {
   trustProxy: { env: 'TRADELOG_TRUST_PROXY', default: false },
   schedulerIntervalMinutes: { env: 'TRADELOG_SCHEDULER_INTERVAL_MINUTES', default: 0 },
   watchImport: { env: 'TRADELOG_WATCH_IMPORT', default: false },
+  chartCacheMb: { env: 'TRADELOG_CHART_CACHE_MB', default: 64 },
 };
 
 export type ConfigFlags = Partial<Record<ConfigKey, string | number | boolean | undefined>>;

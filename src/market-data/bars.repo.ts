@@ -98,13 +98,27 @@ export interface BarsRepo {
    * 100,000) as columnar arrays, oldest first. Rows are read with `.raw(true)` (no per-row objects).
    */
   readColumnar(instrument: string, timeframe: TimeframeId, query?: RangeQuery): ColumnarBars;
-  /**
-   * The same bars already serialised as the JSON text of a `ColumnarBars` object
-   * (`{"t":[…],"o":[…],"h":[…],"l":[…],"c":[…],"v":[…]}`), for a route that sends it as the body or embeds it.
-   */
-  readColumnarJson(instrument: string, timeframe: TimeframeId, query?: RangeQuery): string;
   /** Open times (Unix seconds) stored in [fromSec, toSec), ascending. */
   times(instrument: string, timeframe: TimeframeId, fromSec: number, toSec: number): number[];
+  /** The open time of the newest bar in [fromSec, toSec] (inclusive), or undefined when there is none. One index seek. */
+  newestTime(instrument: string, timeframe: TimeframeId, fromSec: number, toSec: number): number | undefined;
+  /**
+   * Every bar of [fromSec, toSec] (inclusive), oldest first, as one Float64Array of six columns one after another
+   * (`n` times, then `n` opens, highs, lows, closes and volumes): what the chart cache keeps of a chunk.
+   */
+  readColumns(instrument: string, timeframe: TimeframeId, fromSec: number, toSec: number): { n: number; cols: Float64Array };
+  /**
+   * Where bars changed after `gen` (table `bar_changes`, migration market/0004): one row per instrument, timeframe
+   * and chunk [start, end) with the generation of its latest change, oldest change first.
+   */
+  changesSince(gen: number): BarChange[];
+  /**
+   * The generation of the latest change of any bar (0 when none was recorded): one index seek, and it grows with
+   * every write that changes a bar, from any connection or process.
+   */
+  lastChangeGen(): number;
+  /** Run `fn` in one read transaction, so all its reads see the same state of the database. */
+  snapshot<T>(fn: () => T): T;
   /**
    * Count, oldest and newest bar per instrument and timeframe (all instruments when none is given), by instrument
    * and then by bar length (1m, 5m, 15m, 30m, 1h, 4h, 1d).
@@ -112,7 +126,34 @@ export interface BarsRepo {
   coverage(instrument?: string): CoverageRow[];
 }
 
+/** A stretch of time in which bars of an instrument and timeframe changed (`bar_changes`). */
+export interface BarChange {
+  instrument: string;
+  timeframe: string;
+  /** Unix seconds, [start, end). */
+  start: number;
+  end: number;
+  gen: number;
+}
+
 export const DEFAULT_CHART_LIMIT = 2000;
+/**
+ * Bars are tracked (changes in `bar_changes`, the chart cache's chunks) in stretches of 1,024 bar lengths: 17 h 4 min
+ * of 1m bars, 42 days 16 h of 1h bars, 1,024 days of daily bars; each holds at most 1,024 bars, fewer where the
+ * market is closed. A 2,000-bar chart window spans two to four of them.
+ */
+export const CHUNK_BARS = 1024;
+
+/** Length in seconds of a chunk of `timeframe` (see CHUNK_BARS). */
+export function chunkSeconds(timeframe: TimeframeId): number {
+  return TIMEFRAMES[timeframe].seconds * CHUNK_BARS;
+}
+
+/** Start (Unix seconds) of the chunk holding a bar that opens at `time`; chunks start on multiples of their length. */
+export function chunkStart(timeframe: TimeframeId, time: number): number {
+  const span = chunkSeconds(timeframe);
+  return Math.floor(time / span) * span;
+}
 export const MAX_CHART_LIMIT = 100_000;
 const MAX_REJECTIONS_KEPT = 20;
 /** Rows per multi-row upsert statement (900 parameters, well under SQLite's 32,766). */
@@ -163,7 +204,8 @@ export function validateBar(bar: Bar): string | undefined {
 
 const INSTRUMENT_KEY = /^[A-Z0-9]{1,8}$/;
 
-function checkKey(instrument: string, timeframe: string): void {
+/** TL_MARKET_BAD_INSTRUMENT / TL_MARKET_BAD_TIMEFRAME unless `instrument` is a root and `timeframe` one tradelog stores. */
+export function checkKey(instrument: string, timeframe: string): void {
   if (!INSTRUMENT_KEY.test(instrument)) {
     throw new AppError('TL_MARKET_BAD_INSTRUMENT', `"${instrument}" is not an instrument root (bars are stored per root, e.g. MNQ).`, {
       remedy: 'Name the instrument by its root (MNQ) or a contract (MNQ 12-25); tradelog stores bars per root.',
@@ -183,6 +225,15 @@ function clampLimit(limit: number | undefined, fallback: number | undefined): nu
     });
   }
   return Math.min(l, MAX_CHART_LIMIT);
+}
+
+/**
+ * `[from, to, limit]` of a chart query: the range in whole Unix seconds (open ends → the widest times stored) and
+ * the limit (default 2,000, at most 100,000). TL_MARKET_BAD_RANGE when the range is empty or the limit not ≥ 1.
+ */
+export function chartQueryBounds(query: RangeQuery): [number, number, number] {
+  const [from, to] = bounds(query);
+  return [from, to, clampLimit(query.limit, DEFAULT_CHART_LIMIT) as number];
 }
 
 function bounds(query: RangeQuery): [number, number] {
@@ -231,17 +282,6 @@ export function createBarsRepo(db: Db): BarsRepo {
   const newestDesc = conn.prepare(newestSql);
   // The same query for readColumnar, rows as arrays (a statement is either raw or not).
   const newestDescRaw = conn.prepare(newestSql).raw(true);
-  // The chart payload built by SQLite itself: no JavaScript row objects, no number formatting in JavaScript
-  // (building 2,000 rows in better-sqlite3 costs about 3× what SQLite spends on the whole query). The aggregates
-  // take rows in the order of the ordered subquery; one ORDER BY per json_group_array would sort six times.
-  // A test compares this with readColumnar on bars inserted out of order.
-  const newestColumnarJson = conn
-    .prepare(
-      `SELECT json_object('t', json_group_array(time), 'o', json_group_array(open), 'h', json_group_array(high),
-         'l', json_group_array(low), 'c', json_group_array(close), 'v', json_group_array(volume))
-       FROM (SELECT * FROM (${newestSql}) ORDER BY time)`,
-    )
-    .pluck();
   const timesStmt = conn
     .prepare('SELECT time FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time < ? ORDER BY time')
     .pluck();
@@ -251,6 +291,20 @@ export function createBarsRepo(db: Db): BarsRepo {
   const coverageOne = conn.prepare(
     'SELECT instrument, timeframe, count(*) AS count, min(time) AS first, max(time) AS last FROM bars WHERE instrument = ? GROUP BY instrument, timeframe ORDER BY timeframe',
   );
+  const newestTimeStmt = conn
+    .prepare('SELECT time FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time DESC LIMIT 1')
+    .pluck();
+  const rangeAscRaw = conn
+    .prepare(`SELECT ${cols} FROM bars WHERE instrument = ? AND timeframe = ? AND time >= ? AND time <= ? ORDER BY time`)
+    .raw(true);
+  const nextGen = conn.prepare('SELECT coalesce(max(gen), 0) + 1 FROM bar_changes').pluck();
+  const lastGen = conn.prepare('SELECT coalesce(max(gen), 0) FROM bar_changes').pluck();
+  const recordChange = conn.prepare(
+    `INSERT INTO bar_changes (instrument, timeframe, start, end, gen) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (instrument, timeframe, start) DO UPDATE SET end = excluded.end, gen = excluded.gen`,
+  );
+  const changesAfter = conn.prepare('SELECT instrument, timeframe, start, end, gen FROM bar_changes WHERE gen > ? ORDER BY gen');
+  const inSnapshot = conn.transaction((fn: () => unknown) => fn());
 
   function readColumnar(instrument: string, timeframe: TimeframeId, query: RangeQuery = {}): ColumnarBars {
     checkKey(instrument, timeframe);
@@ -276,7 +330,18 @@ export function createBarsRepo(db: Db): BarsRepo {
       checkKey(instrument, timeframe);
       const result: UpsertResult = { received: bars.length, stored: 0, unchanged: 0, rejected: 0, rejections: [] };
       const daily = timeframe === '1d';
+      const span = chunkSeconds(timeframe);
       db.write(() => {
+        // Chunks of the batch being built, and of the batches that changed something (recorded in bar_changes).
+        const batchChunks = new Set<number>();
+        const changedChunks = new Set<number>();
+        let lastChunk = Number.NaN;
+        const flush = (changes: number) => {
+          result.stored += changes;
+          if (changes > 0) for (const c of batchChunks) changedChunks.add(c);
+          batchChunks.clear();
+          lastChunk = Number.NaN;
+        };
         let pending = 0;
         let valid = 0;
         for (let i = 0; i < bars.length; i++) {
@@ -288,10 +353,16 @@ export function createBarsRepo(db: Db): BarsRepo {
             continue;
           }
           valid++;
+          const time = daily ? barTime('1d', b.time) : b.time;
+          const chunk = Math.floor(time / span) * span;
+          if (chunk !== lastChunk) {
+            batchChunks.add(chunk);
+            lastChunk = chunk;
+          }
           const o = pending * 9;
           batchArgs[o] = instrument;
           batchArgs[o + 1] = timeframe;
-          batchArgs[o + 2] = daily ? barTime('1d', b.time) : b.time;
+          batchArgs[o + 2] = time;
           batchArgs[o + 3] = b.open;
           batchArgs[o + 4] = b.high;
           batchArgs[o + 5] = b.low;
@@ -299,12 +370,18 @@ export function createBarsRepo(db: Db): BarsRepo {
           batchArgs[o + 7] = b.volume;
           batchArgs[o + 8] = source;
           if (++pending === UPSERT_BATCH) {
-            result.stored += upsertBatch.run(batchArgs).changes;
+            flush(upsertBatch.run(batchArgs).changes);
             pending = 0;
           }
         }
-        for (let j = 0; j < pending; j++) result.stored += upsertOne.run(batchArgs.slice(j * 9, j * 9 + 9)).changes;
+        let rest = 0;
+        for (let j = 0; j < pending; j++) rest += upsertOne.run(batchArgs.slice(j * 9, j * 9 + 9)).changes;
+        flush(rest);
         result.unchanged = valid - result.stored;
+        if (changedChunks.size > 0) {
+          const gen = nextGen.get() as number;
+          for (const start of changedChunks) recordChange.run(instrument, timeframe, start, start + span, gen);
+        }
       });
       return result;
     },
@@ -320,16 +397,41 @@ export function createBarsRepo(db: Db): BarsRepo {
 
     readColumnar,
 
-    readColumnarJson(instrument, timeframe, query = {}) {
-      checkKey(instrument, timeframe);
-      const [from, to] = bounds(query);
-      const limit = clampLimit(query.limit, DEFAULT_CHART_LIMIT) as number;
-      return db.read(() => newestColumnarJson.get(instrument, timeframe, from, to, limit)) as string;
-    },
-
     times(instrument, timeframe, fromSec, toSec) {
       checkKey(instrument, timeframe);
       return db.read(() => timesStmt.all(instrument, timeframe, fromSec, toSec)) as number[];
+    },
+
+    newestTime(instrument, timeframe, fromSec, toSec) {
+      return db.read(() => newestTimeStmt.get(instrument, timeframe, fromSec, toSec)) as number | undefined;
+    },
+
+    readColumns(instrument, timeframe, fromSec, toSec) {
+      const rows = db.read(() => rangeAscRaw.all(instrument, timeframe, fromSec, toSec)) as RawRow[];
+      const n = rows.length;
+      const cols = new Float64Array(6 * n);
+      for (let i = 0; i < n; i++) {
+        const r = rows[i] as RawRow;
+        cols[i] = r[0];
+        cols[n + i] = r[1];
+        cols[2 * n + i] = r[2];
+        cols[3 * n + i] = r[3];
+        cols[4 * n + i] = r[4];
+        cols[5 * n + i] = r[5];
+      }
+      return { n, cols };
+    },
+
+    changesSince(gen) {
+      return db.read(() => changesAfter.all(gen)) as BarChange[];
+    },
+
+    lastChangeGen() {
+      return db.read(() => lastGen.get()) as number;
+    },
+
+    snapshot(fn) {
+      return db.read(() => inSnapshot.deferred(fn)) as ReturnType<typeof fn>;
     },
 
     coverage(instrument) {

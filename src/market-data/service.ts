@@ -9,6 +9,7 @@ import { loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
 import { parseBarFile } from './bar-file.js';
 import { type Bar, type BarsRepo, createBarsRepo, type RangeQuery } from './bars.repo.js';
+import { ChartCache, type ChartCacheStats, type ChartWindow } from './chart-cache.js';
 import { createCoverageRepo } from './coverage.repo.js';
 import {
   createDownloader,
@@ -31,7 +32,7 @@ import {
   schedulerSettingsSchema,
 } from './scheduler.js';
 import { loadSymbolMapper, MARKET_SYMBOLS_KEY, marketSymbolsSchema, type SymbolMapper } from './symbols.js';
-import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
+import { TIMEFRAME_IDS, TIMEFRAMES, type TimeframeId } from './timeframes.js';
 
 /**
  * Market data for the CLI and the web app: one object per process, built from the two databases.
@@ -39,7 +40,7 @@ import { TIMEFRAMES, type TimeframeId } from './timeframes.js';
  * ```ts
  * const market = createMarketData({ market: store.market, journal: store.journal, config, logger });
  * // GET /api/bars/:instrument?timeframe=1h&limit=2000[&from=&to=]
- * reply.type('application/json').send(market.chartBarsJson(req.params.instrument, '1h', { limit: 2000 }));
+ * reply.type('application/json').send(market.chartWindow(req.params.instrument, '1h', { limit: 2000 }).json());
  * // POST /api/market-data/update {instrument, timeframes?} → {id, joined}
  * const { id, joined } = market.jobs.start('MNQ SEP25', { timeframes: ['1h', '4h'] });
  * // GET /api/jobs/:id → snapshot with progress, per-timeframe status, report
@@ -60,6 +61,8 @@ export interface MarketDataOptions {
   retry?: Partial<RetryOptions>;
   /** The one clock of updates, jobs and the scheduler (tests pin it). Default the system clock. */
   clock?: Clock;
+  /** Memory bound of the chart cache (default DEFAULT_CHART_CACHE_BYTES, 64 MiB; 0 keeps nothing). */
+  chartCacheBytes?: number;
 }
 
 export interface ImportBarsOptions {
@@ -113,11 +116,19 @@ export interface MarketData {
   /** Stored bars of any contract spelling, oldest first (newest `limit` of the range). */
   readBars(instrument: string, timeframe: TimeframeId, query?: RangeQuery): Bar[];
   /**
-   * Body for `GET /api/bars/:instrument`: `{"instrument":"MNQ","timeframe":"1h","t":[…],"o":[…],"h":[…],"l":[…],
-   * "c":[…],"v":[…]}` — the newest `limit` bars (default 2,000) of [from, to] (Unix seconds, inclusive), oldest
-   * first, `t` = bar open in Unix seconds. Built from `.raw(true)` rows without per-bar objects.
+   * The newest stored bar of an instrument that opened at or before `atSec` (Unix seconds), over every timeframe:
+   * the latest opening wins, the finer timeframe on a tie. Undefined when none is stored.
    */
-  chartBarsJson(instrument: string, timeframe: TimeframeId, query?: RangeQuery): string;
+  latestBar(instrument: string, atSec: number): { bar: Bar; timeframe: TimeframeId } | undefined;
+  /**
+   * `GET /api/bars/:instrument`: the newest `limit` bars (default 2,000) of [from, to] (Unix seconds, inclusive) of
+   * any contract spelling, oldest first, from the chart cache (chart-cache.ts), ready to send as JSON
+   * (`{"instrument":"MNQ","timeframe":"1h","t":[…],"o":[…],"h":[…],"l":[…],"c":[…],"v":[…]}`, `t` = bar open in
+   * Unix seconds) or in the binary form.
+   */
+  chartWindow(instrument: string, timeframe: TimeframeId, query?: RangeQuery): ChartWindow;
+  /** How full the chart cache is and how often it answered from memory. */
+  chartCacheStats(): ChartCacheStats;
   coverage(instrument?: string): CoverageEntry[];
   /** Rebuild 4h bars from stored 1h bars for [fromSec, toSec]; returns how many changed. */
   rebuildFourHour(instrument: string, fromSec: number, toSec: number): number;
@@ -136,6 +147,7 @@ export interface MarketData {
 
 export function createMarketData(options: MarketDataOptions): MarketData {
   const bars = createBarsRepo(options.market);
+  const chartCache = new ChartCache(bars, options.chartCacheBytes);
   const coverageRepo = createCoverageRepo(options.market);
   const settings: SettingsRepo = createSettingsRepo(options.journal);
   const provider = options.provider ?? createYahooProvider({ baseUrl: options.config.yahooBaseUrl });
@@ -226,10 +238,18 @@ export function createMarketData(options: MarketDataOptions): MarketData {
     },
     importLegacyBars: (source) => importLegacyBars(source, { bars, registry: loadInstrumentRegistry(settings) }),
     readBars: (instrument, timeframe, query) => bars.read(symbols().barInstrument(instrument), timeframe, query),
-    chartBarsJson(instrument, timeframe, query) {
+    latestBar(instrument, atSec) {
       const root = symbols().barInstrument(instrument);
-      return `{"instrument":${JSON.stringify(root)},"timeframe":${JSON.stringify(timeframe)},${bars.readColumnarJson(root, timeframe, query).slice(1)}`;
+      let best: { bar: Bar; timeframe: TimeframeId } | undefined;
+      // One index read per timeframe, finest first (a tie keeps the finer bar).
+      for (const timeframe of TIMEFRAME_IDS) {
+        const [bar] = bars.read(root, timeframe, { to: atSec, limit: 1 });
+        if (bar && (!best || bar.time > best.bar.time)) best = { bar, timeframe };
+      }
+      return best;
     },
+    chartWindow: (instrument, timeframe, query) => chartCache.window(symbols().barInstrument(instrument), timeframe, query),
+    chartCacheStats: () => chartCache.stats(),
     coverage(instrument) {
       const rows = bars.coverage(instrument === undefined ? undefined : symbols().barInstrument(instrument));
       return rows.map((r) => ({

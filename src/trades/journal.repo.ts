@@ -176,6 +176,19 @@ export function createJournalRepo(db: Db, clock: Clock = systemClock) {
       return repo.get(id);
     },
 
+    /** The reviewed flag of several positions in one transaction; an unknown id refuses them all. */
+    setReviewedMany(ids: readonly number[], reviewed: boolean): number {
+      const unique = [...new Set(ids)];
+      db.write(() => {
+        const now = clock.now();
+        for (const id of unique) {
+          mustExist(id);
+          putReviewed.run(id, reviewed ? 1 : 0, now);
+        }
+      });
+      return unique.length;
+    },
+
     /** The trader's valid/invalid verdict; null clears it (the executions' TradeValidation then shows). */
     setValidity(id: number, validity: Validity | null): JournalEntry {
       if (validity !== null && validity !== 'valid' && validity !== 'invalid') {

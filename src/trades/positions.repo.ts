@@ -69,6 +69,10 @@ export interface PositionQuery {
   tag?: string;
   /** Only positions after this one in list order (opened_at, id): the next page without an OFFSET to skip. */
   after?: { openedAt: number; id: number };
+  /** Only positions before this one in list order (opened_at, id): a position's neighbour on the other side. */
+  before?: { openedAt: number; id: number };
+  /** Newest first (opened_at, id descending); with `before` and `limit: 1`, the position just before. */
+  descending?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -124,6 +128,10 @@ function where(q: PositionQuery): { sql: string; params: unknown[] } {
   if (q.after) {
     parts.push('(p.opened_at, p.id) > (?, ?)');
     params.push(q.after.openedAt, q.after.id);
+  }
+  if (q.before) {
+    parts.push('(p.opened_at, p.id) < (?, ?)');
+    params.push(q.before.openedAt, q.before.id);
   }
   return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
@@ -275,7 +283,8 @@ export function createPositionsRepo(db: Db) {
     list(q: PositionQuery = {}): PositionRecord[] {
       const w = where(q);
       const page = q.limit !== undefined ? ` LIMIT ${Math.trunc(q.limit)} OFFSET ${Math.trunc(q.offset ?? 0)}` : '';
-      return (c.prepare(`${SELECT}${w.sql} ORDER BY p.opened_at, p.id${page}`).all(...w.params) as Row[]).map(toRecord);
+      const order = q.descending ? 'p.opened_at DESC, p.id DESC' : 'p.opened_at, p.id';
+      return (c.prepare(`${SELECT}${w.sql} ORDER BY ${order}${page}`).all(...w.params) as Row[]).map(toRecord);
     },
 
     count(q: PositionQuery = {}): number {

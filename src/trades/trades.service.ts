@@ -46,6 +46,9 @@ export interface PositionFilter {
   tag?: string;
   /** Only positions after this one, oldest first (paging without OFFSET). */
   after?: { openedAt: number; id: number };
+  /** Only positions before this one (with `descending`, nearest first: a position's neighbour). */
+  before?: { openedAt: number; id: number };
+  descending?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -232,6 +235,8 @@ export function createTradesService(deps: TradesServiceDeps) {
     if (f.status) q.status = f.status;
     if (f.tag) q.tag = f.tag;
     if (f.after) q.after = f.after;
+    if (f.before) q.before = f.before;
+    if (f.descending) q.descending = true;
     if (f.limit !== undefined) q.limit = f.limit;
     if (f.offset !== undefined) q.offset = f.offset;
     return q;
@@ -401,6 +406,8 @@ export function createTradesService(deps: TradesServiceDeps) {
     addTag: (id: number, tag: string): JournalEntry => journal.addTag(id, tag),
     removeTag: (id: number, tag: string): JournalEntry => journal.removeTag(id, tag),
     setReviewed: (id: number, reviewed: boolean): JournalEntry => journal.setReviewed(id, reviewed),
+    /** Mark several positions reviewed (or not) in one transaction: all of them, or none when one is unknown. */
+    setReviewedMany: (ids: readonly number[], reviewed: boolean): number => journal.setReviewedMany(ids, reviewed),
     setValidity: (id: number, validity: Validity | null): JournalEntry => journal.setValidity(id, validity),
     allTags: () => journal.allTags(),
   };

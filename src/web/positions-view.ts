@@ -64,13 +64,33 @@ function compare(key: SortKey): (a: PositionJson, b: PositionJson) => number {
   }
 }
 
+/** Whether the list is in opening order without a filter the database does not apply (read page by page). */
+function inOpeningOrder(q: PositionListQuery): boolean {
+  return !q.side && !q.reviewed && (q.sort ?? 'openedAt') === 'openedAt';
+}
+
+/** Every position of the list's filter, in the list's order (sort key, then id, both in the list's direction). */
+function sortedPositions(trades: TradesService, q: PositionListQuery): PositionJson[] {
+  let items = trades.listPositions(positionFilterOf(q));
+  if (q.side) items = items.filter((p) => p.side === q.side);
+  if (q.reviewed) items = items.filter((p) => p.reviewed === (q.reviewed === 'yes'));
+  const cmp = listOrder(q);
+  // A copy: the service's list may be shared (memoized).
+  return [...items].sort(cmp);
+}
+
+function listOrder(q: PositionListQuery): (a: PositionJson, b: PositionJson) => number {
+  const cmp = compare(q.sort ?? 'openedAt');
+  const dir = (q.order ?? 'desc') === 'desc' ? -1 : 1;
+  return (a, b) => dir * cmp(a, b) || dir * (a.id - b.id);
+}
+
 export function listPositionsPage(trades: TradesService, q: PositionListQuery): PositionPage {
   const filter = positionFilterOf(q);
   const pageSize = Math.min(Math.max(q.pageSize ?? 50, 1), 500);
-  const sort = q.sort ?? 'openedAt';
   const order = q.order ?? 'desc';
   // The usual view (newest first, no side/reviewed filter) reads only its page; totals come from the statistics.
-  if (!q.side && !q.reviewed && sort === 'openedAt') {
+  if (inOpeningOrder(q)) {
     const total = trades.countPositions(filter);
     const pages = Math.max(1, Math.ceil(total / pageSize));
     const page = Math.min(Math.max(q.page ?? 1, 1), pages);
@@ -88,13 +108,7 @@ export function listPositionsPage(trades: TradesService, q: PositionListQuery): 
       totals: { netPnl: s.netPnl, grossPnl: s.grossPnl, commission: s.commission },
     };
   }
-  let items = trades.listPositions(filter);
-  if (q.side) items = items.filter((p) => p.side === q.side);
-  if (q.reviewed) items = items.filter((p) => p.reviewed === (q.reviewed === 'yes'));
-  const cmp = compare(sort);
-  const dir = order === 'desc' ? -1 : 1;
-  // A copy: the service's list may be shared (memoized).
-  items = [...items].sort((a, b) => dir * cmp(a, b) || dir * (a.id - b.id));
+  const items = sortedPositions(trades, q);
   const pages = Math.max(1, Math.ceil(items.length / pageSize));
   const page = Math.min(Math.max(q.page ?? 1, 1), pages);
   let net = 0;
@@ -114,6 +128,52 @@ export function listPositionsPage(trades: TradesService, q: PositionListQuery): 
     items: items.slice((page - 1) * pageSize, page * pageSize),
     totals: { netPnl: net / 100, grossPnl: gross / 100, commission: commission / 100 },
   };
+}
+
+/**
+ * Where a position stands in a list (the positions page with this query): the rows just above and below it, the
+ * page it is on, and its row number when it matches the filter. A position that does not match (marked reviewed
+ * in a list of unreviewed ones) still has neighbours: those it would sit between.
+ */
+export interface ListNeighbours {
+  previous: PositionJson | undefined;
+  next: PositionJson | undefined;
+  /** Row number (1-based) in the list, when the position is in it. */
+  row: number | undefined;
+  total: number;
+  /** The list page the position is on (or would be). */
+  page: number;
+}
+
+export function listNeighbours(trades: TradesService, q: PositionListQuery, p: PositionJson): ListNeighbours {
+  const pageSize = Math.min(Math.max(q.pageSize ?? 50, 1), 500);
+  const pageOf = (above: number) => Math.floor(above / pageSize) + 1;
+  if (inOpeningOrder(q)) {
+    // Two index reads: the nearest position on each side of (opened_at, id), and the count of the rows above.
+    const filter = positionFilterOf(q);
+    const key = { openedAt: Date.parse(p.openedAt), id: p.id };
+    const older = trades.listPositions({ ...filter, before: key, descending: true, limit: 1 })[0];
+    const newer = trades.listPositions({ ...filter, after: key, limit: 1 })[0];
+    const newestFirst = (q.order ?? 'desc') === 'desc';
+    const above = trades.countPositions(newestFirst ? { ...filter, after: key } : { ...filter, before: key });
+    const inList = trades.listPositions({ ...filter, after: { openedAt: key.openedAt, id: key.id - 1 }, limit: 1 })[0]?.id === p.id;
+    return {
+      previous: newestFirst ? newer : older,
+      next: newestFirst ? older : newer,
+      row: inList ? above + 1 : undefined,
+      total: trades.countPositions(filter),
+      page: pageOf(above),
+    };
+  }
+  const items = sortedPositions(trades, q);
+  const at = items.findIndex((x) => x.id === p.id);
+  if (at >= 0) {
+    return { previous: items[at - 1], next: items[at + 1], row: at + 1, total: items.length, page: pageOf(at) };
+  }
+  const cmp = listOrder(q);
+  const above = items.findIndex((x) => cmp(x, p) > 0);
+  const slot = above < 0 ? items.length : above;
+  return { previous: items[slot - 1], next: items[slot], row: undefined, total: items.length, page: pageOf(slot) };
 }
 
 /** A page of nothing (for a query that was refused). */

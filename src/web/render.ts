@@ -64,6 +64,16 @@ export function formatters(zone: string) {
       const s = numberFormats().money.format(Math.round(n * 100) / 100);
       return n > 0 ? `+${s}` : s;
     },
+    /**
+     * P&L in at most 6 characters, for tight places (calendar days): +$4.55, -$69, +$1.2k, -$12k, +$1.3M. Pages
+     * put the exact amount beside it (a title); nothing is ever cut to fit.
+     */
+    compactPnl(n: number | null | undefined): string {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '';
+      const abs = Math.abs(Math.round(n * 100) / 100);
+      const sign = abs === 0 ? '' : n > 0 ? '+' : '-';
+      return `${sign}$${compactAbs(abs)}`;
+    },
     /** CSS class for a P&L value. */
     sign(n: number | null | undefined): string {
       if (n === null || n === undefined || !Number.isFinite(n) || n === 0) return 'flat';
@@ -124,6 +134,16 @@ export function formatters(zone: string) {
   };
 }
 export type Formatters = ReturnType<typeof formatters>;
+
+/** A non-negative amount in at most 4 characters: 4.55, 69, 1.2k, 12k, 999k, 1.3M, 12M. */
+export function compactAbs(abs: number): string {
+  if (abs < 9.995) return abs.toFixed(2);
+  if (abs < 999.5) return abs.toFixed(0);
+  if (abs < 9950) return `${(abs / 1000).toFixed(1)}k`;
+  if (abs < 999_500) return `${Math.round(abs / 1000)}k`;
+  if (abs < 9_950_000) return `${(abs / 1_000_000).toFixed(1)}M`;
+  return `${Math.round(abs / 1_000_000)}M`;
+}
 
 export function tickDecimals(tickSize: number | undefined): number {
   if (!tickSize || !Number.isFinite(tickSize)) return 2;

@@ -62,7 +62,14 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
     journalMemo,
   );
   const market = memoizedMarket(
-    createMarketData({ market: store.market, journal: store.journal, config, logger, clock }),
+    createMarketData({
+      market: store.market,
+      journal: store.journal,
+      config,
+      logger,
+      clock,
+      chartCacheBytes: config.chartCacheMb * 1024 * 1024,
+    }),
     new VersionMemo(store.market, 20),
   );
   const services: Services = {

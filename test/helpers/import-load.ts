@@ -104,6 +104,15 @@ export interface ProbeResult {
   worstAtMs: number;
   /** What the server's Server-Timing header said it spent on the worst request (null: no answer yet). */
   worstServerMs: number | null;
+  /**
+   * The worst answer less the slowest answer of a trivial control server (its own process) asked meanwhile: the wait
+   * the server is responsible for, with stalls of the whole machine taken out (latency-probe.mjs).
+   */
+  worstOwnMs: number;
+  worstOwnUrl: string;
+  /** The control's slowest answer, and how many it gave. */
+  controlWorstMs: number;
+  controlCount: number;
   p50Ms: number;
   p99Ms: number;
   /** Answers that were not 200. */
@@ -120,6 +129,8 @@ export async function latencyProbe(address: string, urls: string[], pauseMs = 50
   const p = spawnUntil([PROBE, address, String(pauseMs), ...urls], 'ready');
   await p.ready;
   return {
+    /** The probe's process (a test stops it with SIGSTOP to stand for a machine that stalls). */
+    child: p.child,
     async stop(): Promise<ProbeResult> {
       p.child.stdin.end();
       await p.exited;

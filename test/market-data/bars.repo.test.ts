@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Bar, createBarsRepo, validateBar } from '../../src/market-data/bars.repo.js';
+import { type Bar, chunkSeconds, chunkStart, createBarsRepo, validateBar } from '../../src/market-data/bars.repo.js';
 import { tempStore } from '../helpers/tmp.js';
 import { columnsOf } from './columns.js';
 
@@ -101,7 +101,7 @@ test('read with a limit returns the newest bars of the range, oldest first', (t)
   assert.throws(() => repo.read('MNQ SEP25', '1h'), { code: 'TL_MARKET_BAD_INSTRUMENT' });
 });
 
-test('readColumnar and readColumnarJson give the newest bars as columns, oldest first', (t) => {
+test('readColumnar gives the newest bars as columns, oldest first', (t) => {
   const repo = createBarsRepo(tempStore(t).market);
   const bars = hourly(3000).map((b, i) => ({ ...b, open: 21850.25 + i * 0.25, high: 21900 + i * 0.25, close: 21850.5 + i * 0.25 }));
   repo.upsert('MNQ', '1h', bars, 'yahoo');
@@ -109,14 +109,44 @@ test('readColumnar and readColumnarJson give the newest bars as columns, oldest 
   assert.equal(col.t.length, 2000, 'default limit 2,000');
   const newest = bars.slice(1000);
   assert.deepEqual(col, columnsOf(newest));
-  const json = repo.readColumnarJson('MNQ', '1h', { limit: 10, to: bars[20]?.time });
-  assert.deepEqual(JSON.parse(json), repo.readColumnar('MNQ', '1h', { limit: 10, to: bars[20]?.time }));
-  assert.deepEqual(JSON.parse(repo.readColumnarJson('ES', '1h')), { t: [], o: [], h: [], l: [], c: [], v: [] });
+  assert.deepEqual(repo.readColumnar('MNQ', '1h', { limit: 10, to: bars[20]?.time }), columnsOf(bars.slice(11, 21)));
+  assert.deepEqual(repo.readColumnar('ES', '1h'), { t: [], o: [], h: [], l: [], c: [], v: [] });
   // Stored out of order, in several transactions: the columns still come out oldest first.
   const shuffled = [...bars].sort((a, b) => ((a.time * 7919) % 3001) - ((b.time * 7919) % 3001));
   for (let i = 0; i < shuffled.length; i += 700) repo.upsert('NQ', '1h', shuffled.slice(i, i + 700), 'yahoo');
-  assert.deepEqual(JSON.parse(repo.readColumnarJson('NQ', '1h')), columnsOf(newest));
-  assert.deepEqual(JSON.parse(repo.readColumnarJson('NQ', '1h', { limit: 2500, from: bars[800]?.time })), columnsOf(bars.slice(800)));
+  assert.deepEqual(repo.readColumnar('NQ', '1h'), columnsOf(newest));
+  assert.deepEqual(repo.readColumnar('NQ', '1h', { limit: 2500, from: bars[800]?.time }), columnsOf(bars.slice(800)));
+});
+
+test('upsert records the chunks whose bars changed, with a generation that grows, and nothing for a rerun', (t) => {
+  const store = tempStore(t);
+  const repo = createBarsRepo(store.market);
+  assert.equal(repo.lastChangeGen(), 0);
+  const span = chunkSeconds('1h');
+  const start = chunkStart('1h', 1_750_000_000);
+  // Two chunks' worth of hourly bars, given newest first.
+  const bars = Array.from({ length: 2 * 1024 }, (_, i) => bar(start + i * 3600)).reverse();
+  repo.upsert('MNQ', '1h', bars, 'yahoo');
+  const first = repo.changesSince(0);
+  assert.deepEqual(first, [
+    { instrument: 'MNQ', timeframe: '1h', start, end: start + span, gen: 1 },
+    { instrument: 'MNQ', timeframe: '1h', start: start + span, end: start + 2 * span, gen: 1 },
+  ]);
+  assert.equal(repo.upsert('MNQ', '1h', bars, 'yahoo').stored, 0);
+  assert.deepEqual(repo.changesSince(1), [], 'an upsert that changed nothing records nothing');
+  // One changed bar in the second chunk, and a daily bar stamped the evening before: its trading day's chunk.
+  repo.upsert('MNQ', '1h', [{ ...(bars[0] as Bar), close: 100.5 }], 'csv');
+  repo.upsert('MNQ', '1d', [bar(Date.UTC(2025, 5, 17, 22) / 1000)], 'yahoo');
+  const day = Date.UTC(2025, 5, 18) / 1000;
+  assert.deepEqual(repo.changesSince(1), [
+    { instrument: 'MNQ', timeframe: '1h', start: start + span, end: start + 2 * span, gen: 2 },
+    { instrument: 'MNQ', timeframe: '1d', start: chunkStart('1d', day), end: chunkStart('1d', day) + chunkSeconds('1d'), gen: 3 },
+  ]);
+  assert.equal(repo.lastChangeGen(), 3);
+  // A failed upsert records nothing either.
+  store.market.conn.exec("CREATE TRIGGER boom BEFORE INSERT ON bars WHEN NEW.instrument = 'ES' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+  assert.throws(() => repo.upsert('ES', '1h', bars, 'yahoo'), /boom/);
+  assert.equal(repo.lastChangeGen(), 3);
 });
 
 test('coverage counts bars per instrument and timeframe with the oldest and newest time', (t) => {

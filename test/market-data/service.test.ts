@@ -6,7 +6,7 @@ import { createMarketData } from '../../src/market-data/service.js';
 import { tempStore } from '../helpers/tmp.js';
 import { columnsOf } from './columns.js';
 
-test('chartBarsJson answers the newest bars of a contract name as columns under its root', (t) => {
+test('chartWindow answers the newest bars of a contract name as columns under its root', (t) => {
   const store = tempStore(t);
   const market = createMarketData({
     market: store.market,
@@ -23,7 +23,7 @@ test('chartBarsJson answers the newest bars of a contract name as columns under 
   }));
   market.bars.upsert('6E', '1h', bars, 'csv');
   const { timeframe, query } = parseBarsQuery({ timeframe: '1h', to: String(bars[2399]?.time) });
-  const body = JSON.parse(market.chartBarsJson('6EU5', timeframe, query));
+  const body = JSON.parse(market.chartWindow('6EU5', timeframe, query).json().toString());
   const newest = bars.slice(400, 2400);
   assert.deepEqual(body, { instrument: '6E', timeframe: '1h', ...columnsOf(newest) });
   assert.deepEqual(market.coverage('6E 09-25'), [

@@ -195,10 +195,25 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
       [detail.avgEntryPrice, detail.avgExitPrice],
       'only the average entry and exit lines',
     );
-    assert.match(
-      (await page.textContent('#chart-legend')) ?? '',
-      new RegExp(`average entry ${detail.avgEntryPrice}, average exit ${detail.avgExitPrice}`),
+    // Each line has its own entry in the legend, its swatch drawn in the line's colour.
+    const legend = (await page.evaluate(`[...document.querySelectorAll('#chart-legend li')].map((li) => ({
+      text: li.textContent.trim(),
+      colour: getComputedStyle(li.querySelector('.sw')).borderTopColor,
+    }))`)) as { text: string; colour: string }[];
+    const hex = (rgb: string) =>
+      `#${(rgb.match(/\d+/g) ?? [])
+        .slice(0, 3)
+        .map((v) => Number(v).toString(16).padStart(2, '0'))
+        .join('')}`;
+    const entry = legend.find((l) => l.text === `Average entry ${detail.avgEntryPrice}`);
+    const exit = legend.find((l) => l.text === `Average exit ${detail.avgExitPrice}`);
+    assert.ok(entry && exit, JSON.stringify(legend));
+    const drawn = (c: string) => pos.lines.find((l) => (l as { color?: string }).color === c);
+    assert.ok(
+      drawn(hex(entry.colour)),
+      `the entry line is drawn in its swatch's colour ${hex(entry.colour)}: ${JSON.stringify(pos.lines)}`,
     );
+    assert.ok(drawn(hex(exit.colour)), `the exit line is drawn in its swatch's colour ${hex(exit.colour)}: ${JSON.stringify(pos.lines)}`);
     await screenshot(page, `chart-position-${width}`);
 
     await page.goto(`${server.url}/charts?instrument=MNQ&timeframe=5m&range=1d`);
@@ -218,7 +233,7 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
     const note = (await page.textContent('#last-close-note')) ?? '';
     assert.equal(
       note,
-      `The dotted grey line is the close of the newest stored bar: ${charts.lastClose.toFixed(charts.precision)}, the 5m bar of 2026-11-20 13:55.`,
+      `Newest stored close: ${charts.lastClose.toFixed(charts.precision)}, the 5m bar of 2026-11-20 13:55`,
       'what the line is and as of when (the 5m bar opening 21:55 UTC, in the trader’s zone)',
     );
     await screenshot(page, `chart-charts-${width}`);

@@ -122,7 +122,7 @@ test('position chart puts each fill on its candle, buys below and sells above, w
     `average entry line at ${avgEntryPrice}: ${JSON.stringify(lines)}`,
   );
   // Named in the legend under the chart (a title drawn in the chart would cover candles).
-  assert.match((await page.textContent('#chart-legend')) ?? '', new RegExp(`average entry ${avgEntryPrice}`));
+  assert.match((await page.textContent('#chart-legend')) ?? '', new RegExp(`Average entry ${avgEntryPrice}`));
   // The journal form saves and comes back with the note.
   await page.fill('#note', 'Covered into the 14:00 flush; should have waited for the retest.');
   await page.fill('#tags', 'fade, news');

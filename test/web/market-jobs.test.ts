@@ -28,7 +28,10 @@ test('update jobs beyond the running limit answer 202 as queued, and the Status 
   assert.equal(third.startedAt, undefined);
   const status = await app.inject({ method: 'GET', url: '/status' });
   assert.equal(status.statusCode, 200);
-  const rows = [...status.body.matchAll(/<td class="status-(\w+)">(\w+)<\/td><td>([^<]*)<\/td>/g)].map((m) => [m[1], m[3]]);
+  const rows = [...status.body.matchAll(/<td class="[^"]*\bstatus-(\w+)"[^>]*>(\w+)<\/td><td[^>]*>([^<]*)<\/td>/g)].map((m) => [
+    m[1],
+    m[3],
+  ]);
   assert.deepEqual(rows, [
     ['queued', 'waiting for a free slot (2 in line)'],
     ['queued', 'waiting for a free slot (1 in line)'],

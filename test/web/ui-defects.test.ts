@@ -36,7 +36,7 @@ async function csrf(app: Awaited<ReturnType<typeof buildTestApp>>['app']): Promi
 
 /** Ids of the position links in the dashboard's "Recent positions" table, top to bottom. */
 function recentIds(html: string): number[] {
-  const table = /<table id="recent">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+  const table = /<table id="recent"[^>]*>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
   return [...table.matchAll(/href="\/positions\/(\d+)"/g)].map((m) => Number(m[1]));
 }
 

@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tradingDay } from '../../calendar/sessions.js';
+import { BARS_BINARY_TYPE, type ChartWindow } from '../../market-data/chart-cache.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
 import { parseTimeRange } from '../../time-param.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
-import { BarsCache } from '../bars-cache.js';
+import { BarsAnswers, chooseEncoding, etagMatches } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
 import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
+import { markOf, withMarks } from '../unrealized.js';
 
 /**
  * The JSON API (docs/interface.md "HTTP"). Errors are `{error:{code, message, remedy}}` with a 4xx/5xx status.
@@ -44,6 +46,26 @@ export const positionListQuerySchema = {
     pageSize: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
   },
 } as const;
+
+/**
+ * The positions list's query as it travels with the trader (a position page's previous/next and back links, the
+ * bulk form): every parameter of the list's schema that was given, except the page number (a position page works
+ * out its own) and values equal to their defaults. Whatever filter the list gains, the links carry.
+ */
+export function listQueryString(query: object): string {
+  const props = positionListQuerySchema.properties as Record<string, { default?: unknown }>;
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (key === 'page' || !(key in props) || value === undefined || value === '' || value === props[key]?.default) continue;
+    out.append(key, String(value));
+  }
+  return out.toString();
+}
+
+/** `?qs` or nothing. */
+export function withQuery(path: string, qs: string): string {
+  return qs ? `${path}?${qs}` : path;
+}
 
 /** Empty strings from a form's "any" option mean "not given". */
 export function cleanQuery<T extends object>(q: T): T {
@@ -104,18 +126,37 @@ export function executionsInRange(
   return out.sort((a, b) => a.time.localeCompare(b.time));
 }
 
-function sendCached(req: FastifyRequest, reply: FastifyReply, entry: { etag: string; body: string }, gzip: () => Buffer): FastifyReply {
-  reply.header('etag', entry.etag).header('cache-control', 'private, no-cache').header('vary', 'accept-encoding');
-  if (req.headers['if-none-match'] === entry.etag) return reply.code(304).send();
+/** The answer forms of `GET /api/bars/:instrument`. */
+export const BAR_FORMATS = ['json', 'binary'] as const;
+type BarFormat = (typeof BAR_FORMATS)[number];
+
+/** `format=` when given, else the binary form when the Accept header names its type, else JSON. */
+function barFormat(req: FastifyRequest, asked: BarFormat | undefined): BarFormat {
+  if (asked) return asked;
+  return String(req.headers.accept ?? '').includes(BARS_BINARY_TYPE) ? 'binary' : 'json';
+}
+
+async function sendBars(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  answers: BarsAnswers,
+  window: ChartWindow,
+  key: string,
+  format: BarFormat,
+): Promise<FastifyReply> {
+  const etag = answers.etag(window.version, key, format);
+  reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'accept, accept-encoding');
+  if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+  if (format === 'binary') return reply.type(BARS_BINARY_TYPE).send(window.binary());
   reply.type('application/json; charset=utf-8');
-  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && entry.body.length > 1024) {
-    return reply.header('content-encoding', 'gzip').send(gzip());
-  }
-  return reply.send(entry.body);
+  // Anything but a tiny answer is compressed when the client takes brotli or gzip (its JSON shrinks to a fifth).
+  const encoding = window.count > 16 ? chooseEncoding(req.headers['accept-encoding']) : undefined;
+  if (encoding) return reply.header('content-encoding', encoding).send(await answers.compress(etag, encoding, () => window.json()));
+  return reply.send(window.json());
 }
 
 export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
-  let barsCache: BarsCache | undefined;
+  const answers = new BarsAnswers();
 
   app.get(
     '/api/bars/:instrument',
@@ -129,36 +170,38 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
             limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 2000 },
             from: { type: 'string', maxLength: 40 },
             to: { type: 'string', maxLength: 40 },
+            format: { type: 'string', enum: [...BAR_FORMATS] },
           },
         },
       },
     },
     async (req, reply) => {
       const { instrument } = req.params as { instrument: string };
-      const q = req.query as { timeframe: TimeframeId; limit: number; from?: string; to?: string };
+      const q = req.query as { timeframe: TimeframeId; limit: number; from?: string; to?: string; format?: BarFormat };
       const { from, to } = parseTimeRange(q);
-      const services = requireServices(ctx);
-      barsCache ??= new BarsCache(requireStore(ctx).market);
+      const window = requireServices(ctx).market.chartWindow(instrument, q.timeframe, {
+        limit: q.limit,
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+      });
       const key = `${instrument}\u001f${q.timeframe}\u001f${from ?? ''}\u001f${to ?? ''}\u001f${q.limit}`;
-      const cache = barsCache;
-      const entry = cache.get(key, () =>
-        services.market.chartBarsJson(instrument, q.timeframe, {
-          limit: q.limit,
-          ...(from !== undefined ? { from } : {}),
-          ...(to !== undefined ? { to } : {}),
-        }),
-      );
-      return sendCached(req, reply, entry, () => cache.gzip(entry));
+      return sendBars(req, reply, answers, window, key, barFormat(req, q.format));
     },
   );
 
   app.get('/api/positions', { schema: { querystring: positionListQuerySchema } }, async (req) => {
     const q = cleanQuery(req.query as PositionListQuery);
     assertFilterDates(q);
-    return listPositionsPage(requireServices(ctx).trades, q);
+    const services = requireServices(ctx);
+    const page = listPositionsPage(services.trades, q);
+    return { ...page, items: withMarks(services, page.items, ctx.clock.now()) };
   });
 
-  app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => requireServices(ctx).trades.getPosition(idParam(req)));
+  app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => {
+    const services = requireServices(ctx);
+    const p = services.trades.getPosition(idParam(req));
+    return p.status === 'open' ? { ...p, ...markOf(services, p, ctx.clock.now()) } : p;
+  });
 
   app.get(
     '/api/stats',

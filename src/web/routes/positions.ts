@@ -5,10 +5,11 @@ import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../m
 import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
-import { emptyPage, filterDateErrors, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
+import { emptyPage, filterDateErrors, listNeighbours, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
-import { displayZone, sideOfAction } from '../services.js';
-import { cleanQuery, positionListQuerySchema } from './api.js';
+import { displayZone, type Services, sideOfAction } from '../services.js';
+import { markOf, withMarks } from '../unrealized.js';
+import { cleanQuery, listQueryString, positionListQuerySchema, withQuery } from './api.js';
 
 /** The finest timeframe that shows a position of this length readably (about 20–200 candles). */
 export function idealTimeframe(durationSec: number): TimeframeId {
@@ -75,9 +76,11 @@ function fileVerdict(executions: { validation: 'valid' | 'invalid' | null }[]): 
 
 /** Positions list (filters, sort, pages) and one position (summary, executions, FIFO pairs, journal, chart). */
 export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): void {
-  app.get('/positions', { schema: { querystring: positionListQuerySchema } }, async (req, reply) => {
-    const { trades } = requireServices(ctx);
-    const q = cleanQuery(req.query as PositionListQuery);
+  app.get('/positions', { schema: { querystring: LIST_PAGE_QUERY } }, async (req, reply) => {
+    const services = requireServices(ctx);
+    const { trades } = services;
+    const { marked, ...query } = req.query as PositionListQuery & { marked?: string };
+    const q = cleanQuery(query as PositionListQuery);
     // A date that is not one comes back next to its field (the list is not shown: it would not be what was asked).
     const dateErrors = filterDateErrors(q);
     const refused = Object.keys(dateErrors).length > 0;
@@ -111,47 +114,54 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
           importId: e.importId,
           line: e.sourceLine,
         })),
+        items: withMarks(services, page.items, ctx.clock.now()),
+        listQs: listQueryString(q),
+        marked: markedNotice(marked),
+        scripts: ['/static/js/common.js', '/static/js/review-keys.js'],
       },
       refused ? 400 : 200,
     );
   });
 
-  app.get(
-    '/positions/:id',
-    { schema: { params: ID_PARAMS, querystring: { type: 'object', properties: { saved: { type: 'string', maxLength: 10 } } } } },
-    async (req, reply) => {
-      const { trades, market } = requireServices(ctx);
-      const id = idParam(req);
-      const p = trades.getPosition(id);
-      const journal = trades.getJournal(id);
-      const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
-      const chart = positionChart(p, market, spec?.tickSize, displayZone(ctx.services, ctx.config));
-      return ctx.render(reply, req, 'position', {
-        title: `Position ${p.id}`,
-        p,
-        journal,
-        fileVerdict: fileVerdict(p.executions),
-        spec,
-        chart,
-        chartJson: jsonForScript(chart),
-        timeframes: DEFAULT_UPDATE_TIMEFRAMES,
-        saved: (req.query as { saved?: string }).saved,
-        scripts: [
-          '/vendor/lightweight-charts.js',
-          '/static/js/common.js',
-          '/static/js/candles.js',
-          '/static/js/update.js',
-          '/static/js/position.js',
-        ],
-      });
-    },
-  );
+  app.get('/positions/:id', { schema: { params: ID_PARAMS, querystring: POSITION_PAGE_QUERY } }, async (req, reply) => {
+    const services = requireServices(ctx);
+    const { trades, market } = services;
+    const id = idParam(req);
+    const p = trades.getPosition(id);
+    const { saved, ...query } = req.query as PositionListQuery & { saved?: string };
+    const list = cleanQuery(query as PositionListQuery);
+    const journal = trades.getJournal(id);
+    const spec = trades.registry().has(p.root) ? trades.registry().get(p.root) : undefined;
+    const chart = positionChart(p, market, spec?.tickSize, displayZone(ctx.services, ctx.config));
+    return ctx.render(reply, req, 'position', {
+      title: `Position ${p.id}`,
+      p,
+      journal,
+      fileVerdict: fileVerdict(p.executions),
+      spec,
+      chart,
+      chartJson: jsonForScript(chart),
+      timeframes: DEFAULT_UPDATE_TIMEFRAMES,
+      saved,
+      review: reviewLinks(services, list, p),
+      mark: p.status === 'open' ? markOf(services, p, ctx.clock.now()) : undefined,
+      scripts: [
+        '/vendor/lightweight-charts.js',
+        '/static/js/common.js',
+        '/static/js/candles.js',
+        '/static/js/update.js',
+        '/static/js/position.js',
+        '/static/js/review-keys.js',
+      ],
+    });
+  });
 
   app.post(
     '/positions/:id/journal',
     {
       schema: {
         params: ID_PARAMS,
+        querystring: positionListQuerySchema,
         body: {
           type: 'object',
           properties: {
@@ -174,7 +184,77 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         reviewed: Boolean(body.reviewed),
         validity: body.validity ? body.validity : null,
       });
-      return reply.redirect(`/positions/${id}?saved=1#journal`, 303);
+      const qs = listQueryString(cleanQuery(req.query as PositionListQuery));
+      return reply.redirect(`/positions/${id}?saved=1${qs ? `&${qs}` : ''}#journal`, 303);
     },
   );
+
+  // Several positions marked reviewed (or not) at once, from the list's checkboxes: one transaction, all or none.
+  app.post(
+    '/positions/reviewed',
+    {
+      // 500 ids of up to 16 digits, URL-encoded, and the CSRF field: about 12 KB.
+      bodyLimit: 32 * 1024,
+      schema: {
+        querystring: positionListQuerySchema,
+        body: {
+          type: 'object',
+          required: ['id', 'reviewed'],
+          properties: {
+            id: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', pattern: ID_PARAMS.properties.id.pattern } },
+            reviewed: { type: 'string', enum: ['yes', 'no'] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { id: string[]; reviewed: 'yes' | 'no' };
+      const count = requireServices(ctx).trades.setReviewedMany(body.id.map(Number), body.reviewed === 'yes');
+      if ((req.headers.accept ?? '').includes('application/json')) return { updated: count, reviewed: body.reviewed === 'yes' };
+      const qs = listQueryString(cleanQuery(req.query as PositionListQuery));
+      const marked = `marked=${body.reviewed === 'yes' ? 'reviewed' : 'unreviewed'}-${count}`;
+      return reply.redirect(`/positions?${qs ? `${qs}&` : ''}${marked}`, 303);
+    },
+  );
+}
+
+/** The list page's query: the list's own, and the count a bulk change reports back (`marked=reviewed-3`). */
+const LIST_PAGE_QUERY = {
+  ...positionListQuerySchema,
+  properties: { ...positionListQuerySchema.properties, marked: { type: 'string', pattern: '^(reviewed|unreviewed)-[0-9]{1,3}$' } },
+} as const;
+
+/** A position page's query: the list it was opened from (for previous/next and the way back), and `saved`. */
+const POSITION_PAGE_QUERY = {
+  ...positionListQuerySchema,
+  properties: { ...positionListQuerySchema.properties, saved: { type: 'string', maxLength: 10 } },
+} as const;
+
+function markedNotice(marked: string | undefined): string | undefined {
+  const m = /^(reviewed|unreviewed)-(\d+)$/.exec(marked ?? '');
+  if (!m) return undefined;
+  const n = Number(m[2]);
+  return `Marked ${n} position${n === 1 ? '' : 's'} as ${m[1] === 'reviewed' ? 'reviewed' : 'not reviewed'}.`;
+}
+
+/**
+ * The way through the list a position page was opened from: previous and next within its filter and order, the
+ * row it is, and the list page to go back to, every link carrying the list's query.
+ */
+function reviewLinks(services: Services, list: PositionListQuery, p: PositionDetailJson) {
+  const qs = listQueryString(list);
+  // A filter with a date that is not one lists nothing: no neighbours, but the way back keeps it.
+  const usable = Object.keys(filterDateErrors(list)).length === 0;
+  const where = usable ? listNeighbours(services.trades, list, p) : undefined;
+  const href = (other: { id: number } | undefined) => (other ? withQuery(`/positions/${other.id}`, qs) : undefined);
+  const page = where && where.page > 1 ? `page=${where.page}` : '';
+  return {
+    qs,
+    back: `/positions${qs || page ? `?${[qs, page].filter(Boolean).join('&')}` : ''}#row-${p.id}`,
+    previous: href(where?.previous),
+    next: href(where?.next),
+    row: where?.row,
+    total: where?.total,
+    journalAction: withQuery(`/positions/${p.id}/journal`, qs),
+  };
 }

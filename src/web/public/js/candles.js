@@ -5,13 +5,47 @@
   const LC = window.LightweightCharts;
   const { el } = window.TL;
   const TIMEFRAME_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14400, '1d': 86400 };
-  const UP = '#12805c';
-  const DOWN = '#c23b3b';
-  // Markers use their own shades so they stand out from (and can be told apart from) the candles.
-  const BUY = '#0a7cff';
-  const SELL = '#e8590c';
   const FONT_SIZE = 12;
-  const LAST = '#6b7385';
+
+  /**
+   * The chart colours of the theme drawn now, from the stylesheet's --chart-* properties (app.css): candles,
+   * volume, the trader's buys and sells (their own shades, told apart from the candles), price lines. COLORS
+   * holds the candle and marker colours as #rrggbb, for inspection.
+   */
+  const COLORS = { UP: '', DOWN: '', BUY: '', SELL: '' };
+  const toHex = (rgb) => {
+    const m = /^rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\)$/.exec(rgb);
+    if (!m || (m[4] !== undefined && Number(m[4]) < 1)) return rgb;
+    return `#${[m[1], m[2], m[3]].map((v) => Number(v).toString(16).padStart(2, '0')).join('')}`;
+  };
+  function readPalette() {
+    const probe = document.createElement('span');
+    probe.hidden = true;
+    document.body.append(probe);
+    const get = (name) => {
+      probe.style.color = `var(${name})`;
+      return toHex(getComputedStyle(probe).color);
+    };
+    const p = {
+      bg: get('--chart-bg'),
+      text: get('--chart-text'),
+      grid: get('--chart-grid'),
+      border: get('--chart-border'),
+      up: get('--chart-up'),
+      down: get('--chart-down'),
+      volUp: get('--chart-vol-up'),
+      volDown: get('--chart-vol-down'),
+      buy: get('--chart-buy'),
+      sell: get('--chart-sell'),
+      entry: get('--chart-entry'),
+      exit: get('--chart-exit'),
+      last: get('--chart-last'),
+    };
+    probe.remove();
+    Object.assign(COLORS, { UP: p.up, DOWN: p.down, BUY: p.buy, SELL: p.sell });
+    return p;
+  }
+  let palette = readPalette();
 
   function zoneFormatter(zone, withTime) {
     const f = new Intl.DateTimeFormat('en-CA', {
@@ -71,14 +105,37 @@
         time: bars.t[i],
         position: buy ? 'belowBar' : 'aboveBar',
         shape: buy ? 'arrowUp' : 'arrowDown',
-        color: buy ? BUY : SELL,
+        color: buy ? COLORS.BUY : COLORS.SELL,
         text: `${buy ? 'B' : 'S'}${e.quantity}`,
+        quantity: e.quantity,
         id: String(e.id ?? out.length),
         detail: `${e.action ?? (buy ? 'Buy' : 'Sell')} ${e.quantity} @ ${e.price} · ${time(Math.floor(ms / 1000))}`,
       });
     }
     out.sort((a, b) => a.time - b.time);
     return out;
+  }
+
+  /**
+   * One arrow per candle and side: the fills of a candle on one side share an arrow labelled with their total
+   * (B3 = bought 3 in that candle, as the legend says); the tooltip lists each fill. Stacked arrows would push
+   * one another away from the candle and leave no room for any label.
+   */
+  function collapse(markers) {
+    const groups = new Map();
+    for (const m of markers) {
+      const key = `${m.time}|${m.position}`;
+      const g = groups.get(key);
+      if (g) {
+        g.quantity += m.quantity ?? 0;
+        g.fills.push(m.detail);
+      } else groups.set(key, { ...m, quantity: m.quantity ?? 0, fills: [m.detail] });
+    }
+    return [...groups.values()].map((g) =>
+      g.fills.length === 1
+        ? g
+        : { ...g, text: `${g.position === 'belowBar' ? 'B' : 'S'}${g.quantity}`, id: `${g.id}+${g.fills.length - 1}` },
+    );
   }
 
   // Marker geometry as lightweight-charts 5 draws it (series-markers: size, shapeMargin, fillSizeAndY): the arrow
@@ -92,9 +149,10 @@
    * {x, high, low} (y of its high and low) or undefined when it is not drawn. A label stays only where it covers
    * nothing: no candle under its width reaches it, no other arrow or label (of another bar, on the same side of the
    * bars) is within it, and its marker is alone on its side of its bar (stacked markers keep only their arrows).
-   * Labels are tried in time order, for the markers within `width` pixels. Everything left out is in the tooltip.
+   * Labels are tried in time order, for the markers within `width` pixels; a label must lie wholly inside the
+   * pane (`width` × `height`), not cut by its edge. Everything left out is in the tooltip.
    */
-  function fitLabels(markers, bars, spacing, measure, at, width = Number.POSITIVE_INFINITY) {
+  function fitLabels(markers, bars, spacing, measure, at, width = Number.POSITIVE_INFINITY, height = Number.POSITIVE_INFINITY) {
     const out = markers.map((m) => ({ ...m, text: '' }));
     if (!(spacing > 0)) return out;
     const size = even(odd(clampSize(spacing)));
@@ -131,6 +189,7 @@
       const box = above
         ? { l: b.x - w / 2, r: b.x + w / 2, t: near - 1.1 * textH, b: near - 0.1 * textH }
         : { l: b.x - w / 2, r: b.x + w / 2, t: near + 0.1 * textH, b: near + 1.1 * textH };
+      if (box.l < 0 || box.r > width || box.t < 0 || box.b > height) return;
       // Candles whose body or wick is under the label's width.
       for (let i = Math.max(0, bisect(bars.t, m.time) - Math.ceil(w / spacing) - 2); i < bars.t.length; i++) {
         const c = at(bars.t[i]);
@@ -209,7 +268,9 @@
       const low = candles.priceToCoordinate(bars.l[i]);
       return x === null || high === null || low === null ? undefined : { x, high, low };
     };
-    const strip = (list) => list.map(({ detail, ...m }) => m);
+    // What the plugin draws: no tooltip details, the colour of the theme drawn now.
+    const strip = (list) =>
+      list.map(({ detail, fills, quantity, ...m }) => ({ ...m, color: m.position === 'belowBar' ? COLORS.BUY : COLORS.SELL }));
 
     function draw() {
       shown = strip(markers).map((m) => ({ ...m, text: '' }));
@@ -222,7 +283,10 @@
         requestAnimationFrame(() =>
           requestAnimationFrame(() => {
             fit = undefined;
-            const next = strip(fitLabels(markers, getBars(), spacing(), measure, at, chart.timeScale().width()));
+            const pane = chart.panes()[0];
+            const next = strip(
+              fitLabels(markers, getBars(), spacing(), measure, at, chart.timeScale().width(), pane ? pane.getHeight() : undefined),
+            );
             if (next.some((m, i) => m.text !== shown[i]?.text)) {
               shown = next;
               plugin?.setMarkers(shown);
@@ -240,8 +304,9 @@
       if (markers.length > 0) refit();
     });
     return {
+      /** Markers as executionMarkers makes them (one per fill). */
       set(list) {
-        markers = list;
+        markers = collapse(list);
         draw();
       },
       draw,
@@ -289,53 +354,81 @@
    */
   function lastCloseLine(candles, zone, precision, note) {
     let line;
-    return (bars, timeframe) => {
+    let drawn;
+    const draw = (bars, timeframe) => {
+      drawn = [bars, timeframe];
       if (line) candles.removePriceLine(line);
       line = undefined;
       const n = bars.t.length;
       if (n === 0) return note('');
-      line = candles.createPriceLine({ price: bars.c[n - 1], color: LAST, lineWidth: 1, lineStyle: 1, axisLabelVisible: true, title: '' });
+      line = candles.createPriceLine({
+        price: bars.c[n - 1],
+        color: palette.last,
+        lineWidth: 1,
+        lineStyle: 1,
+        axisLabelVisible: true,
+        title: '',
+      });
       // (a daily bar is labelled with its trading day, which its time is 00:00 UTC of)
       const when = timeframe === '1d' ? zoneFormatter('UTC', false)(bars.t[n - 1]) : zoneFormatter(zone, true)(bars.t[n - 1]);
-      note(
-        `The dotted grey line is the close of the newest stored bar: ${bars.c[n - 1].toFixed(precision)}, the ${timeframe} bar of ${when}.`,
-      );
+      note(`Newest stored close: ${bars.c[n - 1].toFixed(precision)}, the ${timeframe} bar of ${when}`);
+    };
+    /** Drawn again in the colours of the theme. */
+    draw.repaint = () => drawn && draw(...drawn);
+    return draw;
+  }
+
+  /** The colours of a chart in the theme drawn now. */
+  function themeOptions(p) {
+    return {
+      layout: {
+        background: { color: p.bg },
+        textColor: p.text,
+        panes: { separatorColor: p.border, separatorHoverColor: p.grid },
+      },
+      grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
+      rightPriceScale: { borderColor: p.border },
+      timeScale: { borderColor: p.border },
     };
   }
 
   function chartOptions(zone) {
+    const theme = themeOptions(palette);
     return {
+      ...theme,
       autoSize: true,
       // The TradingView attribution is a link under the chart: the built-in logo needs an inline <style>, which the CSP forbids.
-      layout: { background: { color: '#ffffff' }, textColor: '#1d2330', fontSize: FONT_SIZE, attributionLogo: false },
-      grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
-      rightPriceScale: { borderColor: '#e2e5eb' },
-      timeScale: { borderColor: '#e2e5eb', timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
+      layout: { ...theme.layout, fontSize: FONT_SIZE, attributionLogo: false },
+      timeScale: { ...theme.timeScale, timeVisible: true, secondsVisible: false, tickMarkFormatter: tickFormatter(zone) },
       localization: { timeFormatter: zoneFormatter(zone, true) },
       crosshair: { mode: 0 },
     };
   }
 
-  /** The volume histogram in the bottom fifth of the chart, on its own scale; `set(undefined)` removes it. */
+  /**
+   * The volume histogram in a pane of its own under the candles (a quarter of the chart's height), so it never
+   * covers a candle or a marker label; `set(undefined)` removes it and its pane.
+   */
+  const VOLUME_PANE = 1;
   function volumeLayer(chart) {
     let series;
     const fill = (bars) => {
       const data = new Array(bars.t.length);
       for (let i = 0; i < bars.t.length; i++)
-        data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? 'rgba(18,128,92,0.35)' : 'rgba(194,59,59,0.35)' };
+        data[i] = { time: bars.t[i], value: bars.v[i], color: bars.c[i] >= bars.o[i] ? palette.volUp : palette.volDown };
       series.setData(data);
     };
     return {
       set(bars) {
         if (bars && !series) {
-          series = chart.addSeries(LC.HistogramSeries, {
-            priceFormat: { type: 'volume' },
-            priceScaleId: 'vol',
-            color: '#b8c4dd',
-            priceLineVisible: false,
-            lastValueVisible: false,
-          });
-          chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+          series = chart.addSeries(
+            LC.HistogramSeries,
+            { priceFormat: { type: 'volume' }, priceLineVisible: false, lastValueVisible: false },
+            VOLUME_PANE,
+          );
+          series.priceScale().applyOptions({ scaleMargins: { top: 0.15, bottom: 0 } });
+          chart.panes()[0]?.setStretchFactor(3);
+          chart.panes()[VOLUME_PANE]?.setStretchFactor(1);
         }
         if (!bars && series) {
           chart.removeSeries(series);
@@ -354,12 +447,10 @@
     const chart = LC.createChart(container, chartOptions(zone));
     // No automatic last-price line: it sits at the close of the newest bar loaded, which is often off screen and
     // says neither what it is nor when. A page that wants it asks for a labelled one (`options.lastClose`).
+    const candleColours = () => ({ upColor: palette.up, downColor: palette.down, wickUpColor: palette.up, wickDownColor: palette.down });
     const candles = chart.addSeries(LC.CandlestickSeries, {
-      upColor: UP,
-      downColor: DOWN,
+      ...candleColours(),
       borderVisible: false,
-      wickUpColor: UP,
-      wickDownColor: DOWN,
       priceLineVisible: false,
       lastValueVisible: false,
       priceFormat: { type: 'price', precision: options.precision ?? 2, minMove: options.minMove ?? 0.01 },
@@ -401,12 +492,15 @@
       markers.set(list);
     }
 
+    let lineSpecs = [];
+    /** Dashed lines across the chart: [{price, role: 'entry'|'exit'}], coloured as the legend shows them. */
     function setPriceLines(list) {
+      lineSpecs = list;
       for (const l of lines) candles.removePriceLine(l);
       lines = list.map((l) =>
         candles.createPriceLine({
           price: l.price,
-          color: l.color ?? '#2d5bd7',
+          color: l.role === 'exit' ? palette.exit : palette.entry,
           lineWidth: 1,
           lineStyle: l.style ?? 2,
           axisLabelVisible: true,
@@ -421,9 +515,22 @@
       chart.timeScale().setVisibleRange({ from: Math.max(fromSec, bars.t[0]), to: Math.min(toSec, bars.t[bars.t.length - 1]) });
     }
 
+    /** Everything drawn in the colours of the theme drawn now (called when the theme changes). */
+    function repaint() {
+      palette = readPalette();
+      chart.applyOptions(themeOptions(palette));
+      candles.applyOptions(candleColours());
+      volume?.refresh(bars);
+      setPriceLines(lineSpecs);
+      lastClose?.repaint();
+      markers.draw();
+    }
+    window.TL.theme?.onChange(repaint);
+
     const api = {
       chart,
       candles,
+      repaint,
       setBars,
       setVolume,
       setMarkers,
@@ -445,24 +552,83 @@
   }
   const created = [];
 
+  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const HEADER = 24;
+  /** Column types of the binary form: 1 = float64, 2 = float32, 3 = uint32 (4 bytes each but float64). */
+  const TYPES = {
+    1: { size: 8, Array: Float64Array, get: (view, at) => view.getFloat64(at, true) },
+    2: { size: 4, Array: Float32Array, get: (view, at) => view.getFloat32(at, true) },
+    3: { size: 4, Array: Uint32Array, get: (view, at) => view.getUint32(at, true) },
+  };
+
+  /**
+   * The API's binary form (docs/web.md "Bars in binary") as columns {t, o, h, l, c, v} of typed arrays: prices and
+   * volumes are views on the answer's bytes in the type the header names (Float32Array, Uint32Array or
+   * Float64Array, every value exact); times are a Float64Array of base + the stored offsets. Null when the bytes do
+   * not add up to the form (a cut answer).
+   */
+  function decodeBars(buf) {
+    if (buf.byteLength < HEADER) return null;
+    const head = new DataView(buf, 0, HEADER);
+    // 0x544c4231 is 'TLB1'.
+    if (head.getUint32(0) !== 0x544c4231) return null;
+    const n = head.getUint32(4, true);
+    const types = [0, 1, 2, 3, 4, 5].map((k) => TYPES[head.getUint8(8 + k)]);
+    if (types.some((type) => type === undefined)) return null;
+    const sizes = types.map((type) => Math.ceil((type.size * n) / 8) * 8);
+    if (buf.byteLength !== HEADER + sizes.reduce((a, b) => a + b, 0)) return null;
+    const columns = [];
+    let at = HEADER;
+    for (let k = 0; k < 6; k++) {
+      const type = types[k];
+      if (LITTLE_ENDIAN) columns.push(new type.Array(buf, at, n));
+      else {
+        const view = new DataView(buf, at, type.size * n);
+        columns.push(type.Array.from({ length: n }, (_, i) => type.get(view, type.size * i)));
+      }
+      at += sizes[k];
+    }
+    let t = columns[0];
+    if (!(t instanceof Float64Array)) {
+      const base = head.getFloat64(16, true);
+      t = Float64Array.from(t, (x) => base + x);
+    }
+    return { t, o: columns[1], h: columns[2], l: columns[3], c: columns[4], v: columns[5] };
+  }
+
+  /** Bars of a window as typed columns (decodeBars), read in the binary form: no JSON to parse, no number to convert. */
   async function fetchBars(instrument, timeframe, query = {}) {
-    const qs = new URLSearchParams({ timeframe, limit: String(query.limit ?? 2000) });
+    const qs = new URLSearchParams({ timeframe, limit: String(query.limit ?? 2000), format: 'binary' });
     if (query.from !== undefined) qs.set('from', String(query.from));
     if (query.to !== undefined) qs.set('to', String(query.to));
-    return window.TL.api(`/api/bars/${encodeURIComponent(instrument)}?${qs}`);
+    const res = await fetch(`/api/bars/${encodeURIComponent(instrument)}?${qs}`, { credentials: 'same-origin' });
+    if (!res.ok) {
+      let body;
+      try {
+        body = await res.json();
+      } catch {
+        body = undefined;
+      }
+      throw new window.TL.ApiError(res.status, body);
+    }
+    const bars = decodeBars(await res.arrayBuffer());
+    if (!bars)
+      throw new window.TL.ApiError(res.status, { error: { message: 'The bars answer was cut short or is not in the binary form.' } });
+    return bars;
   }
 
   window.TL = Object.assign(window.TL ?? {}, {
     candles: {
       create,
       fetchBars,
+      decodeBars,
       executionMarkers,
       fitLabels,
       emptyState,
       barIndexAt,
       TIMEFRAME_SECONDS,
       created,
-      COLORS: { UP, DOWN, BUY, SELL },
+      COLORS,
     },
   });
 })();

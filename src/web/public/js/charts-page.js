@@ -17,6 +17,7 @@
     minMove: data.tickSize,
     lastClose: (note) => {
       lastCloseNote.textContent = note;
+      document.getElementById('legend-last').hidden = !note;
     },
   });
   let seq = 0;
@@ -107,6 +108,7 @@
   form.querySelector('input[name="volume"]').addEventListener('change', (e) => {
     state.volume = e.target.checked;
     chart.setVolume(state.volume);
+    document.getElementById('legend-volume').hidden = !state.volume;
     syncUrl();
   });
 

@@ -37,8 +37,8 @@
     emptyEl.classList.add('hidden');
     const markers = executionMarkers(bars, timeframe, data.executions, data.zone);
     chart.setMarkers(markers);
-    const lines = [{ price: data.avgEntryPrice, color: '#2d5bd7', title: 'avg entry' }];
-    if (data.avgExitPrice !== null) lines.push({ price: data.avgExitPrice, color: '#6b7385', title: 'avg exit' });
+    const lines = [{ price: data.avgEntryPrice, role: 'entry' }];
+    if (data.avgExitPrice !== null) lines.push({ price: data.avgExitPrice, role: 'exit' });
     chart.setPriceLines(lines);
     chart.showRange(data.openedSec - data.padSec, data.closedSec + data.padSec);
     chartEl.dataset.bars = String(bars.t.length);

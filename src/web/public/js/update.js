@@ -27,11 +27,11 @@
       return el(
         'tr',
         { 'data-timeframe': tf.timeframe, 'data-status': tf.status },
-        el('td', { text: tf.timeframe }),
-        el('td', { class: `status-${tf.status}`, text: statusText(tf) }),
-        el('td', { class: 'num', text: String(tf.fetched) }),
-        el('td', { class: 'num', text: String(tf.stored) }),
-        el('td', {}, err),
+        el('td', { class: 'key', 'data-label': 'Timeframe', text: tf.timeframe }),
+        el('td', { class: `key key-end status-${tf.status}`, 'data-label': 'Status', text: statusText(tf) }),
+        el('td', { class: 'num', 'data-label': 'Fetched', text: String(tf.fetched) }),
+        el('td', { class: 'num', 'data-label': 'Stored', text: String(tf.stored) }),
+        el('td', { class: 'wrap', 'data-label': 'Problem' }, err),
       );
     });
     const title =
@@ -46,7 +46,7 @@
               : `Update of ${job.instrument} failed.`;
     const table = el(
       'table',
-      { id: 'update-table' },
+      { id: 'update-table', class: 'fold' },
       el(
         'thead',
         {},
