@@ -11,15 +11,31 @@ interface ImportOpts extends GlobalOptions {
   dst?: string;
   history?: boolean;
   undo?: string;
+  format?: string;
+  dateOrder?: string;
+  mapping?: string;
+  account?: string;
   tz?: string;
+}
+
+function dateOrderOf(text: string | undefined): 'mdy' | 'dmy' | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'mdy' || text === 'dmy') return text;
+  throw usageError(`--date-order ${text} is not a date order.`, 'Use --date-order dmy (day first) or --date-order mdy (month first).');
 }
 
 function fileJson(r: ImportFileResult, preview: boolean) {
   return {
     file: r.file,
+    format: r.format,
+    zone: r.zone,
+    ...(r.dateOrder ? { dateOrder: r.dateOrder } : {}),
     rowsRead: r.rowsRead,
     executionsAdded: r.executionsAdded,
     duplicatesSkipped: r.duplicatesSkipped,
+    derivedReplaced: r.derivedReplaced,
+    orphans: r.orphans,
+    ...(r.ordersRead ? { ordersRead: r.ordersRead } : {}),
     rejected: r.rejected,
     status: r.status,
     importId: r.importId,
@@ -43,15 +59,32 @@ function fileText(r: ImportFileResult): string {
   } else {
     head = `${r.file}: ${r.rowsRead} rows, ${r.executionsAdded} executions ${preview ? 'would be added' : 'added'}, ${r.duplicatesSkipped} duplicates skipped${bad ? `, ${plural(bad, 'invalid row')} ${preview ? 'would be ' : ''}skipped` : ''}${r.importId ? ` (import #${r.importId})` : ''}`;
   }
-  const lines = r.rejected.slice(0, 200).map((p) => `  line ${p.line}: ${p.reason}`);
+  const lines = [
+    `  format ${r.format}, times in ${r.zone ?? 'UTC'}${r.dateOrder ? `, dates ${r.dateOrder === 'dmy' ? 'day-first' : 'month-first'}` : ''}`,
+  ];
+  if (r.derivedReplaced > 0)
+    lines.push(
+      `  ${plural(r.derivedReplaced, 'derived fill')} (from round trips or order totals) ${preview ? 'would be' : 'were'} replaced by these fills`,
+    );
+  for (const o of r.orphans.slice(0, 50))
+    lines.push(
+      `  orphan exit: line ${o.line ?? '?'} ${o.account} ${o.contract} ${o.action} ${o.quantity} @ ${o.price}: nothing open before it, paired with nothing (import the earlier file to resolve it)`,
+    );
+  lines.push(...r.rejected.slice(0, 200).map((p) => `  line ${p.line}: ${p.reason}`));
   if (bad > 200) lines.push(`  … and ${bad - 200} more (see --json)`);
   return [head, ...lines].join('\n');
 }
 
 export function register(program: Command): void {
   withTzOption(withGlobalOptions(program.command('import')))
-    .description('import NinjaTrader execution CSVs (a file with an invalid row is rejected whole)')
-    .argument('[files...]', 'NinjaTrader_Executions_*.csv files')
+    .description(
+      'import execution, fill, order and trade exports of every supported platform (a file with an invalid row is rejected whole)',
+    )
+    .argument('[files...]', 'export files (NinjaTrader, Tradovate, Rithmic, TopstepX, IBKR, Sierra Chart, mapped CSV)')
+    .option('--format <name>', 'read the files as this format instead of detecting it (see docs/import.md)')
+    .option('--date-order <dmy|mdy>', 'how dates that cannot tell day-first from month-first are read (else the import.dateOrder setting)')
+    .option('--mapping <name>', 'read the files through this saved column mapping (made on the import page)')
+    .option('--account <name>', 'the account of a file that names none (Tradovate Performance, TopstepX Trades)')
     .option('--skip-invalid', 'store the valid rows of a file with invalid ones, and list the others')
     .option('--dry-run', 'preview: show what would be added, skipped and rejected; store nothing')
     .option(
@@ -74,7 +107,7 @@ export function register(program: Command): void {
                   ? `${list
                       .map(
                         (i) =>
-                          `#${i.id}  ${localTime(new Date(i.importedAt).toISOString(), zone)}  ${i.status.padEnd(8)}  ${i.kind.padEnd(11)}  +${i.executionsAdded} dup ${i.duplicatesSkipped} bad ${i.rowsRejected}  ${i.fileName}`,
+                          `#${i.id}  ${localTime(new Date(i.importedAt).toISOString(), zone)}  ${i.status.padEnd(8)}  ${(i.format ?? i.kind).padEnd(26)}  +${i.executionsAdded} dup ${i.duplicatesSkipped} bad ${i.rowsRejected}  ${i.fileName}`,
                       )
                       .join('\n')}\n(${zoneNote(zone, ctx.clock.now())})`
                   : 'no imports yet',
@@ -100,6 +133,13 @@ export function register(program: Command): void {
           }
           if (files.length === 0) throw usageError('No file given.', 'Run "tradelog import FILE..." with one or more NinjaTrader CSVs.');
           const dst = dstOf(opts.dst);
+          const dateOrder = dateOrderOf(opts.dateOrder);
+          const sourceOptions = {
+            ...(opts.format ? { format: opts.format } : {}),
+            ...(dateOrder ? { dateOrder } : {}),
+            ...(opts.mapping ? { mapping: opts.mapping } : {}),
+            ...(opts.account ? { account: opts.account } : {}),
+          };
           for (const f of files) {
             try {
               if (!fs.statSync(f).isFile()) throw new Error('not a file');
@@ -116,7 +156,7 @@ export function register(program: Command): void {
             for (const f of files) {
               const r = await service.importFile(
                 { path: f },
-                { skipInvalid: opts.skipInvalid === true, dryRun: opts.dryRun === true, dst },
+                { skipInvalid: opts.skipInvalid === true, dryRun: opts.dryRun === true, dst, ...sourceOptions },
               );
               results.push(r);
               ctx.note(fileText(r));

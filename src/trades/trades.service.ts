@@ -4,21 +4,15 @@ import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
-import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
-import {
-  type ImportFileResult,
-  type ImportOptions,
-  type ImportSource,
-  importNinjaTraderFile,
-  type UndoResult,
-  undoImport,
-} from './import.service.js';
+import { createExecutionsRepo, type ImportRecord, type StoredExecution } from './executions.repo.js';
+import { type ImportFileResult, type ImportOptions, type ImportSource, importFile, type UndoResult, undoImport } from './import.service.js';
 import type { ImportPool } from './import-pool.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
 
 export { parseTagList } from './journal.repo.js';
 
+import { type ColumnMapping, parseColumnMapping } from './importers/mapping.js';
 import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { buildPositions, type Validity } from './positions.js';
@@ -27,11 +21,16 @@ import { rebuildBooks, type TradesContext } from './rebuild.js';
 import {
   DISPLAY_TIMEZONE_KEY,
   type DisplayZone,
+  dateOrderSchema,
   displayTimezone,
   displayTimezoneSchema,
+  IMPORT_DATE_ORDER_KEY,
   IMPORT_TIMEZONE_KEY,
+  type ImportSettings,
+  importSettings,
   importTimezone,
   importTimezoneSchema,
+  saveMapping,
 } from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
@@ -222,6 +221,7 @@ export function createTradesService(deps: TradesServiceDeps) {
     db,
     registry: loadInstrumentRegistry(settings),
     zone: importTimezone(settings, deps.importTimezone),
+    importSettings: importSettings(settings),
   });
 
   const toQuery = (f: PositionFilter, registry: InstrumentRegistry): PositionQuery => {
@@ -263,7 +263,7 @@ export function createTradesService(deps: TradesServiceDeps) {
   };
   const runImport = async (source: ImportSource, options: ImportOptions): Promise<ImportFileResult> => {
     const withNow = { ...options, now: options.now ?? clock.now() };
-    if (!deps.imports) return importNinjaTraderFile(context(), source, withNow);
+    if (!deps.imports) return importFile(context(), source, withNow);
     refuseWhenDegraded();
     return await afterWorker(deps.imports.importFile(db.ref(), deps.importTimezone, source, withNow));
   };
@@ -391,6 +391,19 @@ export function createTradesService(deps: TradesServiceDeps) {
     setImportTimezone(zone: string | null): void {
       settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
     },
+    /** `import.dateOrder`: how files whose dates cannot tell day-first from month-first are read (null: refused). */
+    setDateOrder(order: 'mdy' | 'dmy' | null): void {
+      settings.set(IMPORT_DATE_ORDER_KEY, dateOrderSchema.nullable(), order);
+    },
+    /** Save a generic CSV column mapping (made on the import page) under its name and header signature. */
+    saveMapping(input: unknown): ColumnMapping {
+      const mapping = parseColumnMapping(input);
+      saveMapping(settings, mapping);
+      return mapping;
+    },
+    importSettings: (): ImportSettings => importSettings(settings),
+    /** Exits with nothing open in their book, paired with nothing (an export that started mid-position). */
+    orphanExits: (limit?: number): StoredExecution[] => executions.orphans(limit),
 
     /** Set the `display.timezone` setting (an IANA zone), or clear it with null to show times in the import zone. */
     setDisplayTimezone(zone: string | null): void {

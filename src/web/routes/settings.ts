@@ -14,7 +14,7 @@ import { requireServices, type WebContext } from '../context.js';
  * here (in the words of the form), saved by one service call (one transaction, with the rebuild it needs), and a
  * value that can't be used comes back on the same page next to its field, with what was typed kept.
  */
-type FormName = 'instrument' | 'timezone' | 'display' | 'symbols' | 'scheduler';
+type FormName = 'instrument' | 'timezone' | 'display' | 'dateOrder' | 'symbols' | 'scheduler';
 
 /** What a form sent, and what is wrong with it: field → message; `form` for what concerns no single field. */
 export interface FormState {
@@ -122,7 +122,7 @@ function settingsPage(
     saved: query.saved,
     rebuilt: query.rebuilt,
     savedRoot: query.root,
-    forms: { instrument: empty, timezone: empty, display: empty, symbols: empty, scheduler: empty, ...forms },
+    forms: { instrument: empty, timezone: empty, display: empty, dateOrder: empty, symbols: empty, scheduler: empty, ...forms },
     specs: trades
       .registry()
       .all()
@@ -139,6 +139,7 @@ function settingsPage(
     display: trades.displayTimezone(),
     displaySetting: settings.get<string | null>(DISPLAY_TIMEZONE_KEY, displayTimezoneSchema.nullable(), null),
     envDisplay: ctx.config.displayTimezone,
+    dateOrder: trades.importSettings().dateOrder,
     symbols: settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {}),
     scheduler: {
       intervalMinutes: sched.intervalMinutes ?? ctx.config.schedulerIntervalMinutes,
@@ -284,6 +285,19 @@ function registerOtherSettings(app: FastifyInstance, ctx: WebContext): void {
       return '/settings?saved=display-timezone#display-timezone';
     });
   });
+
+  app.post(
+    '/settings/date-order',
+    { schema: { body: { type: 'object', properties: { order: { type: 'string', enum: ['', 'dmy', 'mdy'] } } } } },
+    async (req, reply) => {
+      const { trades } = requireServices(ctx);
+      const order = (req.body as { order?: '' | 'dmy' | 'mdy' }).order ?? '';
+      return attempt(ctx, req, reply, { name: 'dateOrder', values: { order }, field: 'order' }, () => {
+        trades.setDateOrder(order === '' ? null : order);
+        return '/settings?saved=date-order#timezone';
+      });
+    },
+  );
 
   app.post(
     '/settings/symbols',
