@@ -113,6 +113,11 @@ const configSchema = z.object({
   logFile: z.string().min(1).optional(),
   logLevel: z.enum(LOG_LEVELS),
   importTimezone: z.string().refine(isValidZone, { message: 'not an IANA time zone (e.g. America/Los_Angeles)' }),
+  /**
+   * Zone times are shown in (pages, the CLI's text, the hour statistics, exports). Unset: the Settings page's display
+   * zone, else the import zone in force.
+   */
+  displayTimezone: z.string().refine(isValidZone, { message: 'not an IANA time zone (e.g. Asia/Tokyo, UTC)' }).optional(),
   yahooBaseUrl: z.url(),
   /** Secret the web app requires when it listens beyond loopback. Never logged. */
   authToken: z.string().trim().superRefine(checkToken).optional(),
@@ -141,6 +146,8 @@ interface KeySpec {
   secret?: boolean;
   /** Read the value from the file named by `${env}_FILE` (Docker secrets). */
   fileVariant?: boolean;
+  /** The command-line flag when it is not the key in kebab case. */
+  flag?: string;
 }
 
 export const CONFIG_KEYS: Record<ConfigKey, KeySpec> = {
@@ -150,6 +157,7 @@ export const CONFIG_KEYS: Record<ConfigKey, KeySpec> = {
   logFile: { env: 'TRADELOG_LOG_FILE' },
   logLevel: { env: 'TRADELOG_LOG_LEVEL', default: 'info' },
   importTimezone: { env: 'TRADELOG_IMPORT_TIMEZONE', default: 'America/Los_Angeles' },
+  displayTimezone: { env: 'TRADELOG_DISPLAY_TIMEZONE', flag: 'tz' },
   yahooBaseUrl: { env: 'TRADELOG_YAHOO_BASE_URL', default: 'https://query1.finance.yahoo.com' },
   authToken: { env: 'TRADELOG_AUTH_TOKEN', secret: true, fileVariant: true },
   allowedHosts: { env: 'TRADELOG_ALLOWED_HOSTS', default: '' },
@@ -192,7 +200,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       origin[key] = `file named by ${spec.env}_FILE`;
     } else if (flags[key] !== undefined) {
       raw[key] = flags[key];
-      origin[key] = `flag --${kebab(key)}`;
+      origin[key] = `flag --${flagName(key, spec)}`;
     } else if (spec.default !== undefined) {
       raw[key] = spec.default;
       origin[key] = 'default';
@@ -206,7 +214,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const where = origin[key] ?? (spec ? spec.env : key);
     const shown = spec?.secret ? '(hidden)' : maskUrlCredentials(JSON.stringify(raw[key]));
     throw new AppError('TL_CONFIG_INVALID', `Invalid setting ${where}: ${shown} ${issue?.message ?? ''}`.trim(), {
-      remedy: `Fix or unset ${spec ? spec.env : key}${spec ? ` (or --${kebab(key)})` : ''}.`,
+      remedy: `Fix or unset ${spec ? spec.env : key}${spec ? ` (or --${flagName(key, spec)})` : ''}.`,
       details: { key, source: where },
     });
   }
@@ -227,7 +235,7 @@ export function flagsOverriddenByEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv 
     if (flag === undefined || fromEnv === undefined || fromEnv === '' || String(flag) === fromEnv) continue;
     const shown = spec.secret ? '(hidden)' : maskUrlCredentials(fromEnv);
     out.push(
-      `--${kebab(key)} ${spec.secret ? '(hidden)' : String(flag)} is ignored: ${spec.env}=${shown} takes precedence. Unset ${spec.env} to use the flag.`,
+      `--${flagName(key, spec)} ${spec.secret ? '(hidden)' : String(flag)} is ignored: ${spec.env}=${shown} takes precedence. Unset ${spec.env} to use the flag.`,
     );
   }
   return out;
@@ -245,6 +253,11 @@ export function describeConfig(config: Config): Record<string, unknown> {
 
 export function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The command-line flag of a key, without the dashes. */
+function flagName(key: string, spec: KeySpec): string {
+  return spec.flag ?? kebab(key);
 }
 
 /** Paths inside the data directory (docs/interface.md). */

@@ -116,3 +116,17 @@ export function hourOfDay(utcMs: number, zone: string): number {
   const local = utcMs + zoneOffsets(zone).offsetAt(utcMs) * 60_000;
   return Math.floor((((local % DAY) + DAY) % DAY) / 3_600_000);
 }
+
+/** `YYYY-MM-DD HH:mm:ss` of a UTC instant on `zone`'s wall clock (offsets cached: cheap for 100,000 rows). */
+export function wallClockText(utcMs: number, zone: string): string {
+  const local = utcMs + zoneOffsets(zone).offsetAt(utcMs) * 60_000;
+  return new Date(local).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** The offset of `zone` at the instant `utcMs` as `UTC+09:00`, `UTC-04:00` or `UTC`. */
+export function utcOffsetLabel(zone: string, utcMs: number): string {
+  const minutes = zoneOffsets(zone).offsetAt(utcMs);
+  if (minutes === 0) return 'UTC';
+  const abs = Math.abs(minutes);
+  return `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}

@@ -6,7 +6,6 @@ import { AppError, errorMessage, systemCode } from '../errors.js';
 import { BOM } from '../exports/csv.js';
 import { createExportService, type ExportDocument } from '../exports/export.service.js';
 import type { TableFilter, TableName } from '../exports/tables.js';
-import { positionFilterOf } from '../trades/trades.service.js';
 import {
   type CliDeps,
   type CommandContext,
@@ -16,7 +15,7 @@ import {
   usageError,
   withGlobalOptions,
 } from './context.js';
-import { type FilterOptions, groupByOf, withFilterOptions } from './trades-shared.js';
+import { displayFlags, type FilterOptions, filterOf, groupByOf, withFilterOptions } from './trades-shared.js';
 
 /**
  * `tradelog export positions|executions|daily|stats [filters]` (CSV) and `tradelog export journal` (the whole
@@ -132,6 +131,7 @@ async function runExport(
     const service = createExportService({
       journal: store.journal,
       importTimezone: ctx.config.importTimezone,
+      displayTimezone: ctx.config.displayTimezone,
       clock: ctx.clock,
       logger: ctx.logger,
       generator: 'tradelog 0.1.0',
@@ -155,8 +155,8 @@ async function runExport(
   }
 }
 
-function tableFilter(opts: TableOptions): TableFilter {
-  const filter: TableFilter = positionFilterOf(opts);
+function tableFilter(opts: TableOptions, nowMs: number): TableFilter {
+  const filter: TableFilter = filterOf(opts, nowMs);
   if (opts.status !== undefined) {
     if (opts.status !== 'open' && opts.status !== 'closed')
       throw usageError(`--status ${opts.status} is not open or closed.`, 'Use --status open or --status closed.');
@@ -203,11 +203,15 @@ export function register(program: Command, deps: CliDeps): void {
     }
     if (name === 'stats') cmd = cmd.option('--by <grouping>', 'group by day|week|month|instrument|contract|account|side|hour');
     cmd.action((opts: TableOptions) =>
-      runCommand(opts, (ctx) => {
-        const filter = tableFilter(opts);
-        const by = groupByOf(opts.by);
-        return runExport(ctx, opts, name, (service) => service.table(name, filter, by ? { by } : {}));
-      }),
+      runCommand(
+        opts,
+        (ctx) => {
+          const filter = tableFilter(opts, ctx.clock.now());
+          const by = groupByOf(opts.by);
+          return runExport(ctx, opts, name, (service) => service.table(name, filter, by ? { by } : {}));
+        },
+        displayFlags(opts),
+      ),
     );
   }
   withOutput(withGlobalOptions(exp.command('journal')))

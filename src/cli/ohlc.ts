@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
-import { openStore } from '../db/store.js';
+import { wallClockText } from '../calendar/zone.js';
+import { openStore, type Store } from '../db/store.js';
 import type { TimeframeReport, UpdateEvent } from '../market-data/downloader.js';
 import { parseBarsQuery } from '../market-data/query.js';
 import { createMarketData } from '../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, parseTimeframe, parseTimeframeList } from '../market-data/timeframes.js';
+import { createTradesService } from '../trades/trades.service.js';
 import { type CliDeps, type CommandContext, commandRunner, type GlobalOptions, usageError, withGlobalOptions } from './context.js';
+import { displayFlags, withTzOption, zoneNote } from './trades-shared.js';
 
 /**
  * `tradelog ohlc update|import|bars|coverage` (docs/interface.md). Bars are stored per instrument root (MNQ), with
@@ -72,6 +75,16 @@ function progressPrinter(ctx: CommandContext, total: number): (e: UpdateEvent) =
         break;
     }
   };
+}
+
+/** The display zone in force (--tz, TRADELOG_DISPLAY_TIMEZONE, the journal's setting, the import zone). */
+function displayZoneOf(ctx: CommandContext, store: Store): string {
+  const trades = createTradesService({
+    journal: store.journal,
+    importTimezone: ctx.config.importTimezone,
+    displayTimezone: ctx.config.displayTimezone,
+  });
+  return trades.displayTimezone().zone;
 }
 
 export function register(program: Command, deps: CliDeps): void {
@@ -202,33 +215,41 @@ export function register(program: Command, deps: CliDeps): void {
         }),
     );
 
-  withGlobalOptions(ohlc.command('bars'))
+  withTzOption(withGlobalOptions(ohlc.command('bars')))
     .description('stored bars, oldest first (time in Unix seconds)')
     .argument('<instrument>', 'contract or root')
     .requiredOption('--timeframe <timeframe>', '1m, 5m, 15m, 30m, 1h, 4h or 1d')
     .option('--from <date>', 'ISO 8601 date/time or Unix seconds (inclusive)')
     .option('--to <date>', 'ISO 8601 date/time or Unix seconds (inclusive; a date alone means the whole day)')
     .option('--limit <n>', 'only the newest n bars of the range')
-    .action((instrument: string, opts: GlobalOptions & { timeframe: string; from?: string; to?: string; limit?: string }) =>
-      runCommand(opts, (ctx) => {
-        const { timeframe, query } = parseBarsQuery({ timeframe: opts.timeframe, limit: opts.limit, from: opts.from, to: opts.to }, null);
-        const store = openStore(ctx.paths, { logger: ctx.logger, create: false });
-        try {
-          const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
-          const rows = market.readBars(instrument, timeframe, query);
-          return {
-            json: rows.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })),
-            text:
-              rows.length === 0
-                ? `no ${timeframe} bars stored for ${market.symbols().barInstrument(instrument)} in that range`
-                : rows
-                    .map((b) => `${new Date(b.time * 1000).toISOString()}  ${b.open}  ${b.high}  ${b.low}  ${b.close}  ${b.volume}`)
-                    .join('\n'),
-          };
-        } finally {
-          store.close();
-        }
-      }),
+    .action((instrument: string, opts: GlobalOptions & { timeframe: string; from?: string; to?: string; limit?: string; tz?: string }) =>
+      runCommand(
+        opts,
+        (ctx) => {
+          const { timeframe, query } = parseBarsQuery({ timeframe: opts.timeframe, limit: opts.limit, from: opts.from, to: opts.to }, null);
+          const store = openStore(ctx.paths, { logger: ctx.logger, create: false });
+          try {
+            const market = createMarketData({ market: store.market, journal: store.journal, config: ctx.config, logger: ctx.logger });
+            const rows = market.readBars(instrument, timeframe, query);
+            const zone = displayZoneOf(ctx, store);
+            // A daily bar is named by its CME trading day (its time is 00:00 UTC of that day), not by a zone's clock.
+            const label = (sec: number) =>
+              timeframe === '1d' ? new Date(sec * 1000).toISOString().slice(0, 10) : wallClockText(sec * 1000, zone);
+            return {
+              json: rows.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })),
+              text:
+                rows.length === 0
+                  ? `no ${timeframe} bars stored for ${market.symbols().barInstrument(instrument)} in that range`
+                  : `${rows.map((b) => `${label(b.time)}  ${b.open}  ${b.high}  ${b.low}  ${b.close}  ${b.volume}`).join('\n')}\n(${
+                      timeframe === '1d' ? 'daily bars by CME trading day' : `bar open, ${zoneNote(zone, ctx.clock.now())}`
+                    })`,
+            };
+          } finally {
+            store.close();
+          }
+        },
+        displayFlags(opts),
+      ),
     );
 
   withGlobalOptions(ohlc.command('coverage'))

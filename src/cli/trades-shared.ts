@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { isPeriodId, PERIOD_IDS, resolvePeriod } from '../calendar/periods.js';
+import { utcOffsetLabel, wallClockText } from '../calendar/zone.js';
+import type { ConfigFlags } from '../config.js';
 import { escapeControls } from '../control-chars.js';
 import { type OpenStoreOptions, openStore, type Store } from '../db/store.js';
 import { AppError } from '../errors.js';
@@ -15,7 +18,14 @@ export function withTradesService<T>(
 ): T {
   const store = openStore(ctx.paths, { logger: ctx.logger, ...open });
   try {
-    return body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
+    return body(
+      createTradesService({
+        journal: store.journal,
+        importTimezone: ctx.config.importTimezone,
+        displayTimezone: ctx.config.displayTimezone,
+      }),
+      store,
+    );
   } finally {
     store.close();
   }
@@ -33,7 +43,14 @@ export async function withTradesServiceAsync<T>(
 ): Promise<T> {
   const store = openStore(ctx.paths, { logger: ctx.logger, ...open });
   try {
-    return await body(createTradesService({ journal: store.journal, importTimezone: ctx.config.importTimezone }), store);
+    return await body(
+      createTradesService({
+        journal: store.journal,
+        importTimezone: ctx.config.importTimezone,
+        displayTimezone: ctx.config.displayTimezone,
+      }),
+      store,
+    );
   } finally {
     store.close();
   }
@@ -42,22 +59,52 @@ export async function withTradesServiceAsync<T>(
 export interface FilterOptions {
   account?: string;
   instrument?: string;
+  period?: string;
   from?: string;
   to?: string;
   tag?: string;
+  tz?: string;
 }
 
 export function withFilterOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--account <account>', 'only this account')
     .option('--instrument <instrument>', 'a root (MNQ) or a contract (MNQ 12-25, MNQZ5)')
     .option('--from <date>', 'first trading day, YYYY-MM-DD (CME session: rolls at 17:00 Chicago; closing day of a position)')
     .option('--to <date>', 'last trading day, YYYY-MM-DD, inclusive')
+    .option('--period <period>', `${PERIOD_IDS.join('|')} in CME trading days, at the clock's now (instead of --from/--to)`)
     .option('--tag <tag>', 'only positions with this tag');
+  return withTzOption(cmd);
 }
 
-/** The position filter of the --account/--instrument/--from/--to/--tag options; a bad date names its flag. */
-export function filterOf(opts: FilterOptions): PositionFilter {
+/** `--tz ZONE`: the display zone of one run (passed to the config as displayTimezone through displayFlags). */
+export function withTzOption(cmd: Command): Command {
+  return cmd.option('--tz <zone>', 'time zone of the times shown (env TRADELOG_DISPLAY_TIMEZONE, else the display zone setting)');
+}
+
+/** The config flags of the filter options: `--tz` is the display zone, checked like every setting (TL_CONFIG_INVALID). */
+export function displayFlags(opts: { tz?: string }): ConfigFlags {
+  return { displayTimezone: opts.tz };
+}
+
+/**
+ * The position filter of the --account/--instrument/--period/--from/--to/--tag options at the instant `nowMs`
+ * (the command's clock); a bad date or period names its flag.
+ */
+export function filterOf(opts: FilterOptions, nowMs: number): PositionFilter {
+  if (opts.period !== undefined) {
+    if (!isPeriodId(opts.period)) {
+      throw usageError(
+        `--period ${opts.period} is not a period.`,
+        `Use one of: ${PERIOD_IDS.join(', ')}; or --from/--to for a custom range.`,
+      );
+    }
+    if (opts.from || opts.to) {
+      throw usageError('--period cannot be combined with --from/--to.', 'Give either --period or --from/--to (a custom range), not both.');
+    }
+    const period = resolvePeriod(opts.period, nowMs);
+    return positionFilterOf({ ...opts, from: period.from, to: period.to });
+  }
   for (const flag of ['from', 'to'] as const) {
     const value = opts[flag];
     if (value && !parseDayBound(value).ok) {
@@ -102,6 +149,16 @@ export function table(headers: string[], rows: (string | number | null)[][]): st
       .join('  ')
       .trimEnd();
   return [line(headers), ...cells.map(line)].join('\n');
+}
+
+/** An instant as `YYYY-MM-DD HH:mm:ss` on the display zone's wall clock ('' for null). */
+export function localTime(iso: string | null, zone: string): string {
+  return iso ? wallClockText(Date.parse(iso), zone) : '';
+}
+
+/** The line under a table that names its zone: `times in Asia/Tokyo (UTC+09:00 now)`. */
+export function zoneNote(zone: string, nowMs: number): string {
+  return `times in ${zone} (${utcOffsetLabel(zone, nowMs)} now)`;
 }
 
 export function money(n: number | null): string {

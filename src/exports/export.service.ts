@@ -20,7 +20,7 @@ import {
   stopsItem,
   stopsPages,
 } from '../trades/registry-transfer.js';
-import { importTimezone } from '../trades/settings.js';
+import { displayTimezone, importTimezone } from '../trades/settings.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import { executionItem, importItem, journalItem, pagesOf, positionIdItem, restoreTrades } from '../trades/transfer.js';
 import { createTransferRepo, type TradesCounts } from '../trades/transfer.repo.js';
@@ -36,8 +36,8 @@ import { type TableFilter, type TableName, type TableOptions, tableCsv } from '.
  * with the event loop free between pieces, so a large journal never holds a page or /health. The snapshot is opened
  * when the first piece is asked for and closed when the last one is (or when the reader stops early).
  *
- * Local times in the CSV tables are given in one zone, `zone()` (today the import zone; the display zone of
- * issue 11 goes here).
+ * Local times in the CSV tables, and the hours of a statistics table grouped by hour, are given in one zone, `zone()`:
+ * the display zone (src/trades/settings.ts), the zone every page and the CLI's text show.
  */
 export interface ExportServiceDeps {
   journal: Db;
@@ -45,7 +45,9 @@ export interface ExportServiceDeps {
   importTimezone: string;
   clock: Clock;
   logger?: Logger;
-  /** Zone of the `…_local` columns; default: the import zone in force. */
+  /** TRADELOG_DISPLAY_TIMEZONE or `--tz`: when given it overrides the `display.timezone` setting. */
+  displayTimezone?: string | undefined;
+  /** Zone of the `…_local` columns and of hour groups; default: the display zone in force. */
   zone?: () => string;
   /** Name and version in the journal file's `generator`. */
   generator?: string;
@@ -78,8 +80,11 @@ const JOURNAL_PAGE = 250;
 export function createExportService(deps: ExportServiceDeps) {
   const generator = deps.generator ?? 'tradelog';
   const today = (zone: string) => DateTime.fromMillis(deps.clock.now(), { zone }).toFormat('yyyy-MM-dd');
-  const importZone = () => importTimezone(createSettingsRepo(deps.journal), deps.importTimezone);
-  const zone = () => deps.zone?.() ?? importZone();
+  const zone = (): string => {
+    if (deps.zone) return deps.zone();
+    const settings = createSettingsRepo(deps.journal);
+    return displayTimezone(settings, deps.displayTimezone, () => importTimezone(settings, deps.importTimezone)).zone;
+  };
 
   /** Run `body` over a snapshot of the journal, checking between pieces that it is still whole; closed at the end. */
   function* overSnapshot(body: (db: Db, trades: TradesService) => Generator<string>): Generator<string, void, undefined> {
@@ -132,7 +137,7 @@ export function createExportService(deps: ExportServiceDeps) {
       return {
         fileName,
         contentType: 'text/csv; charset=utf-8',
-        chunks: () => overSnapshot((_db, trades) => tableCsv(name, trades, filter, { ...options, zone: zone() })),
+        chunks: () => overSnapshot((_db, trades) => tableCsv(name, trades, filter, { hourZone: zone(), ...options, zone: zone() })),
       };
     },
 

@@ -11,7 +11,7 @@ import {
   type RegistrySections,
   stopsItemSchema,
 } from '../trades/registry-transfer.js';
-import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../trades/settings.js';
+import { DISPLAY_TIMEZONE_KEY, displayTimezoneSchema, IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../trades/settings.js';
 import {
   checkTrades,
   executionItemSchema,
@@ -65,6 +65,7 @@ export type SectionName = (typeof SECTIONS)[number]['name'];
 const SETTING_SCHEMAS: Record<string, z.ZodType> = {
   [INSTRUMENT_OVERRIDES_KEY]: instrumentOverridesSchema,
   [IMPORT_TIMEZONE_KEY]: importTimezoneSchema.nullable(),
+  [DISPLAY_TIMEZONE_KEY]: displayTimezoneSchema.nullable(),
   [MARKET_SYMBOLS_KEY]: marketSymbolsSchema,
   [SCHEDULER_KEY]: schedulerSettingsSchema,
 };

@@ -22,7 +22,7 @@ export interface TableOptions {
   zone: string;
   /** Grouping of the `stats` table (none: one row of totals). */
   by?: GroupBy;
-  /** Zone of the `hour` grouping (the statistics' default, exchange time, when not given). */
+  /** Zone of the `hour` grouping (the export service passes the display zone; the statistics' default when absent). */
   hourZone?: string;
   /** Positions read per page (each page is one piece of the file: a few milliseconds of work). */
   pageSize?: number;
@@ -198,7 +198,9 @@ function* statsCsv(trades: TradesService, filter: TableFilter, o: TableOptions):
     yield headerLine(STATS_COLUMNS) + rowLine(STATS_COLUMNS, s);
     return;
   }
-  const columns: CsvColumn<GroupStats>[] = [text(o.by, (g) => g.key), ...STATS_COLUMNS];
+  // An hour is an hour of one zone's wall clock: the zone is named in each row, as the positions table does.
+  const zoneColumn: CsvColumn<GroupStats>[] = o.by === 'hour' ? [text('time_zone', () => o.hourZone ?? o.zone)] : [];
+  const columns: CsvColumn<GroupStats>[] = [text(o.by, (g) => g.key), ...zoneColumn, ...STATS_COLUMNS];
   let out = headerLine(columns);
   for (const g of s.groups ?? []) out += rowLine(columns, g);
   yield out;

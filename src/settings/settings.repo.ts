@@ -9,6 +9,7 @@ import { AppError } from '../errors.js';
  * - `instruments.overrides`  (src/instruments)    per-root spec overrides and new roots
  * - `market.symbols`         (src/market-data)    per-root provider symbol overrides
  * - `import.timezone`        (src/trades)         wall-clock zone of NinjaTrader times
+ * - `display.timezone`       (src/trades)         zone times are shown in (pages, CLI text, hour statistics)
  * - `scheduler`              (src/market-data)    refresh interval and instruments
  */
 export interface SettingsRepo {

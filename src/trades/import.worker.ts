@@ -5,10 +5,10 @@ import { WriteTurns } from '../db/write-turns.js';
 import { isAppError } from '../errors.js';
 import { loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
-import { importNinjaTraderFile, undoImport } from './import.service.js';
+import { importFile, undoImport } from './import.service.js';
 import type { JobReply, JobRequest, SerializedError } from './import-pool.js';
 import type { TradesContext } from './rebuild.js';
-import { importTimezone } from './settings.js';
+import { importSettings, importTimezone } from './settings.js';
 
 /**
  * The import worker (import-pool.ts): runs import and undo jobs one at a time on its own connection to the
@@ -63,7 +63,12 @@ async function run(request: JobRequest): Promise<JobReply> {
   try {
     const db = journalOf(request);
     const settings = createSettingsRepo(db);
-    const ctx: TradesContext = { db, registry: loadInstrumentRegistry(settings), zone: importTimezone(settings, request.importTimezone) };
+    const ctx: TradesContext = {
+      db,
+      registry: loadInstrumentRegistry(settings),
+      zone: importTimezone(settings, request.importTimezone),
+      importSettings: importSettings(settings),
+    };
     const { job } = request;
     if (job.kind === 'undo') return { id: request.id, ok: true, result: undoImport(ctx, job.importId) };
     // an upload's bytes arrive as a Uint8Array (structured clone does not keep Buffer)
@@ -71,7 +76,7 @@ async function run(request: JobRequest): Promise<JobReply> {
       'content' in job.source && typeof job.source.content !== 'string'
         ? { ...job.source, content: Buffer.from(job.source.content.buffer, job.source.content.byteOffset, job.source.content.byteLength) }
         : job.source;
-    return { id: request.id, ok: true, result: await importNinjaTraderFile(ctx, source, job.options) };
+    return { id: request.id, ok: true, result: await importFile(ctx, source, job.options) };
   } catch (err) {
     return { id: request.id, ok: false, error: serialize(err) };
   }

@@ -5,6 +5,7 @@ import { zoneOffsets } from '../calendar/zone.js';
 import { openSnapshot, type Snapshot } from '../db/snapshot.js';
 import { AppError, errorMessage, isAppError, sqliteCode } from '../errors.js';
 import { createExecutionsRepo, type NewExecution } from './executions.repo.js';
+import { ContentKeys } from './fill-keys.js';
 import { createJournalRepo } from './journal.repo.js';
 import { createLegacyTradesRepo, type LegacyRow, type LegacyTradesRepo } from './legacy.repo.js';
 import { parseCommissionCents, priceToUnits, roundHalfAway } from './money.js';
@@ -13,7 +14,6 @@ import type { Action, Validity } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 import { rebuildBooks, type TradesContext, uniqueBooks } from './rebuild.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
-
 /**
  * The trades part of importing a Futures Trading Log (the Python app this project replaces) database:
  * reference-app.md §2.2. Its bars are the market-data area's (src/market-data/legacy-bars.ts); src/legacy/ runs both.
@@ -309,7 +309,7 @@ const ACTIONS: Record<string, Action> = {
 };
 
 /** An execution row: one execution, its price in entry_price (opening) or exit_price (closing). */
-function executionLeg(id: number, r: LegacyRow, c: Common, contentCounts: Map<string, number>): Leg[] {
+function executionLeg(id: number, r: LegacyRow, c: Common, contentKeys: ContentKeys): Leg[] {
   const action = ACTIONS[str(r.side_of_market).toLowerCase().replace(/\s/g, '')];
   if (!action) c.reasons.push(`unrecognised side_of_market "${str(r.side_of_market)}"`);
   const opening = action === 'Buy' || action === 'SellShort';
@@ -325,10 +325,7 @@ function executionLeg(id: number, r: LegacyRow, c: Common, contentCounts: Map<st
   let key = c.idText;
   if (!key) {
     // Same content key as a CSV row without an id, so the two find each other.
-    const content = `${c.entryTime.wall}|${c.account}|${inst.contract}|${action}|${fill.quantity}|${fill.priceUnits}`;
-    const n = contentCounts.get(content) ?? 0;
-    contentCounts.set(content, n + 1);
-    key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
+    key = contentKeys.key(c.entryTime.wall, c.account, inst.contract, action, fill.quantity, fill.priceUnits);
   }
   return [
     {
@@ -382,7 +379,7 @@ function collectLegs(ctx: TradesContext, rows: LegacyRow[], dst: DstResolution, 
   const read = rowReaders(ctx, dst);
   const legs = new Map<string, Leg>();
   const legOfRow = new Map<number, Leg>();
-  const contentCounts = new Map<string, number>();
+  const contentKeys = new ContentKeys();
   let legacyNetCents = 0;
   let roundTrips = 0;
   for (const r of rows) {
@@ -396,7 +393,7 @@ function collectLegs(ctx: TradesContext, rows: LegacyRow[], dst: DstResolution, 
     const exitTimeText = str(r.exit_time);
     const hasPnl = num(r.points_gain_loss) !== undefined || num(r.dollars_gain_loss) !== undefined;
     const roundTrip = (side === 'long' || side === 'short') && (hasPnl || (exitTimeText !== '' && exitTimeText !== str(r.entry_time)));
-    let newLegs = roundTrip ? roundTripLegs(id, r, c, read) : executionLeg(id, r, c, contentCounts);
+    let newLegs = roundTrip ? roundTripLegs(id, r, c, read) : executionLeg(id, r, c, contentKeys);
     if (c.reasons.length > 0) {
       skip.add('trades', id, c.reasons.join('; '));
       continue;

@@ -66,8 +66,15 @@ function plainUnits(text: string, decimals: number): number | undefined {
  */
 function normaliseNumber(raw: string): string {
   let t = raw.trim().replace(/\s/g, '');
-  if (t.includes(',') && t.includes('.')) t = t.replace(/,/g, '');
-  else if (/^-?\d{1,3}(,\d{3})+$/.test(t)) t = t.replace(/,/g, '');
+  if (t.includes(',') && t.includes('.')) {
+    // both marks: the last one is the decimal mark (`1,234.56`, `1.234,56`), the other groups thousands in threes
+    const comma = t.lastIndexOf(',') > t.lastIndexOf('.');
+    const at = comma ? t.lastIndexOf(',') : t.lastIndexOf('.');
+    const whole = t.slice(0, at);
+    const grouped = comma ? /^-?\d{1,3}(\.\d{3})+$/ : /^-?\d{1,3}(,\d{3})+$/;
+    if (!grouped.test(whole)) return t; // not a number: refused by the caller
+    t = `${whole.replace(/[.,]/g, '')}.${t.slice(at + 1)}`;
+  } else if (/^-?\d{1,3}(,\d{3})+$/.test(t)) t = t.replace(/,/g, '');
   else if (/^-?\d+,\d+$/.test(t)) t = t.replace(',', '.');
   return t;
 }

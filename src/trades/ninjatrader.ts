@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import type { ZoneOffsets } from '../calendar/zone.js';
 import { controlName, firstControl } from '../control-chars.js';
 import { AppError, isAppError } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
 import { CsvRecords } from './csv-records.js';
 import { TextChunks } from './csv-text.js';
+import { ContentKeys, type CsvSource, chunks } from './fill-keys.js';
+import { implausibleTime, MAX_QUANTITY } from './limits.js';
 import { parseCommissionCents, parsePriceUnits } from './money.js';
 import { type Action, actionSign, type Validity } from './positions.js';
 import { type DstResolution, parseWallTime, toUtc, wallText } from './time.js';
@@ -46,6 +47,20 @@ export interface ParsedExecution {
   commissionCents: number;
   validation: Validity | null;
   orderId: string | null;
+  /** The source's own open/close flag (E/X), when it has one. */
+  openClose?: 'open' | 'close' | null;
+  /** The position after the fill as the source states it (`2 L` → 2, `1 S` → −1, `-` → 0). */
+  positionAfter?: number | null;
+  /** The source format (`ninjatrader-addon`, `tradovate-fills`, …). */
+  format?: string | null;
+  /** The source's own fill id (for a NinjaTrader row: its ID). */
+  fillId?: string | null;
+  /** Not a fill the source listed (import-rows.ts). */
+  derived?: 'round-trip' | 'order' | null;
+  /** Costs by kind in cents; `commissionCents` is their total. */
+  costs?: Partial<Record<'commission' | 'exchange' | 'clearing' | 'nfa' | 'platform' | 'other', number>>;
+  /** The source states no costs for this fill. */
+  costsMissing?: boolean;
 }
 
 export interface RowProblem {
@@ -75,15 +90,8 @@ export interface ParseOptions {
   maxRows?: number;
 }
 
-/** The largest quantity of one fill, in contracts. */
-export const MAX_QUANTITY = 100_000;
-/** The earliest plausible execution time: 1990-01-01T00:00:00Z. */
-export const EARLIEST_TIME = Date.UTC(1990, 0, 1);
-/** How far after now an execution time may lie (a day: "today" in every zone). */
-export const LATEST_AHEAD_MS = 86_400_000;
-
-/** Where a CSV comes from: a path, or the bytes (an upload). */
-export type CsvSource = { path: string } | { content: Buffer | string };
+export { type CsvSource, hashSource } from './fill-keys.js';
+export { EARLIEST_TIME, LATEST_AHEAD_MS, MAX_QUANTITY } from './limits.js';
 
 type Field = 'instrument' | 'action' | 'quantity' | 'price' | 'time' | 'id' | 'ex' | 'commission' | 'account' | 'orderId' | 'validation';
 
@@ -193,11 +201,10 @@ function controlIn(field: Field, text: string): string | undefined {
   return `${LABEL[field]} holds a control character (${controlName(c.code)} at position ${c.index + 1}); such text is refused: fix the cell`;
 }
 
-/** The reason a time is refused as implausible (before 1990, or more than a day after now). */
-function implausibleTime(time: number, text: string, now: number): string | undefined {
-  if (time >= EARLIEST_TIME && time <= now + LATEST_AHEAD_MS) return undefined;
-  const latest = new Date(now + LATEST_AHEAD_MS).toISOString().slice(0, 10);
-  return `time "${text.trim()}" is outside the plausible range 1990-01-01 to ${latest} (a day after today): check the Time column and its year`;
+/** E/X → the fill's open/close flag (checked by mapAction before). */
+function openCloseOf(raw: string | undefined): 'open' | 'close' | null {
+  const t = (raw ?? '').trim().toLowerCase();
+  return t === 'entry' || t === 'e' ? 'open' : t === 'exit' || t === 'x' ? 'close' : null;
 }
 
 function parseValidation(raw: string | undefined): Validity | null {
@@ -297,41 +304,10 @@ function checkRow(
     commissionCents: commissionCents as number,
     validation: parseValidation(cols.validation === undefined ? undefined : cells[cols.validation]),
     orderId: orderId || null,
+    openClose: openCloseOf(cols.ex === undefined ? undefined : cells[cols.ex]),
+    fillId: id || null,
     wall: id ? undefined : wallText(wall),
   };
-}
-
-const CHUNK = 1 << 20;
-
-/** The chunks of a source, read synchronously (a path is read 1 MiB at a time; memory stays bounded). */
-function* chunks(source: CsvSource): Generator<Buffer> {
-  if ('content' in source) {
-    const buf = typeof source.content === 'string' ? Buffer.from(source.content) : source.content;
-    for (let i = 0; i < buf.length; i += CHUNK) yield buf.subarray(i, i + CHUNK);
-    return;
-  }
-  const fd = fs.openSync(source.path, 'r');
-  try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      const n = fs.readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) return;
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** sha256 and size of a source, without parsing it. */
-export function hashSource(source: CsvSource): { sha256: string; bytes: number } {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for (const c of chunks(source)) {
-    hash.update(c);
-    bytes += c.length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
 }
 
 export interface ReadResult {
@@ -376,7 +352,7 @@ export function readNinjaTraderCsv(
     }
     return r;
   };
-  const contentCounts = new Map<string, number>();
+  const contentKeys = new ContentKeys();
   const dst = options.dst ?? 'reject';
   let columns: ColumnMap | undefined;
   let headerText = '';
@@ -422,11 +398,7 @@ export function readNinjaTraderCsv(
       return;
     }
     if (!row.key) {
-      // The wall-clock text (not the UTC instant) keeps the key independent of the zone setting.
-      const content = `${row.wall}|${row.account}|${row.contract}|${row.action}|${row.quantity}|${row.priceUnits}`;
-      const n = contentCounts.get(content) ?? 0;
-      contentCounts.set(content, n + 1);
-      row.key = `h:${createHash('sha1').update(content).digest('hex').slice(0, 20)}:${n}`;
+      row.key = contentKeys.key(row.wall as string, row.account, row.contract, row.action, row.quantity, row.priceUnits);
       row.nativeId = false;
     }
     row.wall = undefined;

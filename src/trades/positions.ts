@@ -36,6 +36,8 @@ export interface BookExecution {
   validation?: Validity | null;
   /** The source stated no costs (commissionCents is then what a fee schedule fills in, or 0). */
   costsMissing?: boolean;
+  /** The source's own open/close flag, when it has one: an exit with nothing open is an orphan (see BookBuilder). */
+  openClose?: 'open' | 'close' | null;
 }
 
 export interface Book {
@@ -236,6 +238,12 @@ export interface BuildOptions {
 export class BookBuilder {
   private open: Open | undefined;
   private last: BookExecution | undefined;
+  /**
+   * Orphan exits (issue 10 §9): fills the source marks as exits (`openClose` close) that arrive with nothing
+   * open in the book, as when an export starts mid-position. They are paired with nothing (never the start of a
+   * phantom opposite position); importing the earlier fills later puts something open before them.
+   */
+  readonly orphans: BookExecution[] = [];
 
   constructor(
     private readonly book: Book,
@@ -253,6 +261,11 @@ export class BookBuilder {
     this.last = e;
     const sign = actionSign(e.action);
     const open = this.open;
+    // (a stored position rebuilt from its first execution opens with it: a reversal's opening share)
+    if (!open && e.openClose === 'close' && !(first && this.firstShare)) {
+      this.orphans.push(e);
+      return undefined;
+    }
     if (!open) {
       const share = first && this.firstShare ? this.firstShare : { quantity: e.quantity, commissionCents: e.commissionCents };
       this.open = new Open(sign, e, share);

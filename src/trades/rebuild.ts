@@ -6,13 +6,16 @@ import { costFiller, type FeeSchedule, schedulesFor } from './fees.js';
 import { createFeesRepo } from './fees.repo.js';
 import { BookBuilder, type BookExecution, type BuiltPosition } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
+import type { ImportSettings } from './settings.js';
 
 /** What the trades services need: the journal database, the instrument registry and the import zone. */
 export interface TradesContext {
   db: Db;
   registry: InstrumentRegistry;
-  /** IANA zone of NinjaTrader's wall-clock times. */
+  /** IANA zone of naive wall-clock times (the import zone). */
   zone: string;
+  /** The import settings (date order, per-source zones, saved column mappings); none when absent. */
+  importSettings?: ImportSettings;
 }
 
 /** Root of a canonical contract (`MNQ 12-25` → `MNQ`; a bare root is its own). */
@@ -85,6 +88,10 @@ export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>, options:
     const open = builder?.finish();
     if (open) writer.write(open);
     written += writer.end();
+    executions.setOrphans(
+      { account: accounts.spellingsOf(b.account), contract: b.contract },
+      builder ? builder.orphans.map((e) => e.id) : [],
+    );
   }
   return written;
 }

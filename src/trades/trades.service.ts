@@ -5,30 +5,37 @@ import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createAccountsRepo } from './accounts.repo.js';
-import { createExecutionsRepo, type ImportRecord } from './executions.repo.js';
+import { createExecutionsRepo, type ImportRecord, type StoredExecution } from './executions.repo.js';
 import { costFiller, schedulesFor } from './fees.js';
 import { createFeesRepo } from './fees.repo.js';
-import {
-  type ImportFileResult,
-  type ImportOptions,
-  type ImportSource,
-  importNinjaTraderFile,
-  type UndoResult,
-  undoImport,
-} from './import.service.js';
+import { type ImportFileResult, type ImportOptions, type ImportSource, importFile, type UndoResult, undoImport } from './import.service.js';
 import type { ImportPool } from './import-pool.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
 import { createJournalRepo, type JournalEntry, type JournalUpdate } from './journal.repo.js';
 
 export { parseTagList } from './journal.repo.js';
 
+import { type ColumnMapping, parseColumnMapping } from './importers/mapping.js';
 import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
 import { createOrdersService, type PositionStopsJson } from './orders.service.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
-import { IMPORT_TIMEZONE_KEY, importTimezone, importTimezoneSchema } from './settings.js';
+import {
+  DISPLAY_TIMEZONE_KEY,
+  type DisplayZone,
+  dateOrderSchema,
+  displayTimezone,
+  displayTimezoneSchema,
+  IMPORT_DATE_ORDER_KEY,
+  IMPORT_TIMEZONE_KEY,
+  type ImportSettings,
+  importSettings,
+  importTimezone,
+  importTimezoneSchema,
+  saveMapping,
+} from './settings.js';
 import { computeStats, type GroupBy, type GroupStats, type Stats } from './stats.js';
 
 /**
@@ -138,7 +145,8 @@ export interface PositionDetailJson extends PositionJson, PositionStopsJson {
   note: string | null;
 }
 
-export type StatsJson = Stats & { groups?: GroupStats[] };
+/** `hourZone`: the zone of the hour groups (`by: 'hour'` only). */
+export type StatsJson = Stats & { groups?: GroupStats[]; hourZone?: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -199,6 +207,8 @@ export interface TradesServiceDeps {
   journal: Db;
   /** TRADELOG_IMPORT_TIMEZONE; the `import.timezone` setting overrides it when set. */
   importTimezone: string;
+  /** TRADELOG_DISPLAY_TIMEZONE or `--tz`: when given it overrides the `display.timezone` setting. */
+  displayTimezone?: string | undefined;
   /** Now, for the latest plausible execution time of an import (default the system clock). */
   clock?: Clock;
   /**
@@ -223,6 +233,7 @@ export function createTradesService(deps: TradesServiceDeps) {
     db,
     registry: loadInstrumentRegistry(settings),
     zone: importTimezone(settings, deps.importTimezone),
+    importSettings: importSettings(settings),
   });
 
   const toQuery = (f: PositionFilter, registry: InstrumentRegistry): PositionQuery => {
@@ -264,7 +275,7 @@ export function createTradesService(deps: TradesServiceDeps) {
   };
   const runImport = async (source: ImportSource, options: ImportOptions): Promise<ImportFileResult> => {
     const withNow = { ...options, now: options.now ?? clock.now() };
-    if (!deps.imports) return importNinjaTraderFile(context(), source, withNow);
+    if (!deps.imports) return importFile(context(), source, withNow);
     refuseWhenDegraded();
     return await afterWorker(deps.imports.importFile(db.ref(), deps.importTimezone, source, withNow));
   };
@@ -284,6 +295,9 @@ export function createTradesService(deps: TradesServiceDeps) {
     /** The registry in force (built-in specs + the user's overrides). */
     registry: (): InstrumentRegistry => loadInstrumentRegistry(settings),
     importTimezone: (): string => importTimezone(settings, deps.importTimezone),
+    /** The zone times are shown in, and where it comes from (environment or flag, setting, or the import zone). */
+    displayTimezone: (): DisplayZone =>
+      displayTimezone(settings, deps.displayTimezone, () => importTimezone(settings, deps.importTimezone)),
 
     /** Import one NinjaTrader CSV (a path, or an upload's bytes with its name). */
     importFile: (source: ImportSource, options: ImportOptions = {}): Promise<ImportFileResult> => runImport(source, options),
@@ -369,10 +383,16 @@ export function createTradesService(deps: TradesServiceDeps) {
       };
     },
 
-    /** Statistics over the closed positions matching the filter, optionally grouped. */
+    /**
+     * Statistics over the closed positions matching the filter, optionally grouped. Days, weeks and months are CME
+     * trading days (src/calendar/periods.ts); hours are those of the display zone unless `hourZone` says otherwise,
+     * and a grouping by hour names its zone (`hourZone`).
+     */
     stats(filter: Omit<PositionFilter, 'status' | 'limit' | 'offset'> = {}, options: { by?: GroupBy; hourZone?: string } = {}): StatsJson {
       const rows = positions.statsRows(toQuery(filter, service.registry()));
-      return computeStats(rows, options);
+      if (options.by !== 'hour') return computeStats(rows, options.by ? { by: options.by } : {});
+      const hourZone = options.hourZone ?? service.displayTimezone().zone;
+      return { ...computeStats(rows, { by: 'hour', hourZone }), hourZone };
     },
 
     /**
@@ -386,6 +406,24 @@ export function createTradesService(deps: TradesServiceDeps) {
     /** Set the `import.timezone` setting (an IANA zone), or clear it with null to use TRADELOG_IMPORT_TIMEZONE. */
     setImportTimezone(zone: string | null): void {
       settings.set<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), zone);
+    },
+    /** `import.dateOrder`: how files whose dates cannot tell day-first from month-first are read (null: refused). */
+    setDateOrder(order: 'mdy' | 'dmy' | null): void {
+      settings.set(IMPORT_DATE_ORDER_KEY, dateOrderSchema.nullable(), order);
+    },
+    /** Save a generic CSV column mapping (made on the import page) under its name and header signature. */
+    saveMapping(input: unknown): ColumnMapping {
+      const mapping = parseColumnMapping(input);
+      saveMapping(settings, mapping);
+      return mapping;
+    },
+    importSettings: (): ImportSettings => importSettings(settings),
+    /** Exits with nothing open in their book, paired with nothing (an export that started mid-position). */
+    orphanExits: (limit?: number): StoredExecution[] => executions.orphans(limit),
+
+    /** Set the `display.timezone` setting (an IANA zone), or clear it with null to show times in the import zone. */
+    setDisplayTimezone(zone: string | null): void {
+      settings.set<string | null>(DISPLAY_TIMEZONE_KEY, displayTimezoneSchema.nullable(), zone);
     },
 
     /** Rebuild every book (after instrument overrides changed). */

@@ -23,6 +23,8 @@ export interface ImportRow {
   problems: RowProblem[];
   importedAt: number;
   undoneAt: number | null;
+  format: string | null;
+  zone: string | null;
 }
 
 export interface ExecutionRow {
@@ -42,9 +44,18 @@ export interface ExecutionRow {
   orderId: string | null;
   importId: number;
   sourceLine: number | null;
-  /** The source stated no costs (a fee schedule fills them in). */
+  format: string | null;
+  fillId: string | null;
+  openClose: 'open' | 'close' | null;
+  derived: 'round-trip' | 'order' | null;
+  replacedBy: number | null;
+  /** Costs by kind in cents (null: the source did not state that kind). */
+  costs: Record<CostKind, number | null>;
   costsMissing: boolean;
 }
+
+export const COST_KINDS = ['commission', 'exchange', 'clearing', 'nfa', 'platform', 'other'] as const;
+export type CostKind = (typeof COST_KINDS)[number];
 
 export interface PositionIdRow {
   id: number;
@@ -74,9 +85,10 @@ export interface TradesCounts {
 }
 
 const EXECUTION_COLUMNS = `id, account, exec_key, native_id, instrument, contract, root, action, quantity, price, time, commission_cents,
-  validation, order_id, import_id, source_line, costs_missing`;
-const EXECUTION_COLUMN_COUNT = 17;
-/** Executions per insert statement (17 × 200 parameters, under SQLite's limit of 32,766). */
+  validation, order_id, import_id, source_line, format, fill_id, open_close, derived, replaced_by, cost_commission, cost_exchange,
+  cost_clearing, cost_nfa, cost_platform, cost_other, costs_missing`;
+const EXECUTION_COLUMN_COUNT = 28;
+/** Executions per insert statement (28 × 200 parameters, under SQLite's limit of 32,766). */
 const EXECUTION_BATCH = 200;
 const EXECUTION_ROW = `(${new Array(EXECUTION_COLUMN_COUNT).fill('?').join(', ')})`;
 
@@ -96,6 +108,17 @@ type RawExecution = [
   Validity | null,
   string | null,
   number,
+  number | null,
+  string | null,
+  string | null,
+  'open' | 'close' | null,
+  'round-trip' | 'order' | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
   number | null,
   number,
 ];
@@ -118,6 +141,12 @@ function executionValues(e: ExecutionRow): unknown[] {
     e.orderId,
     e.importId,
     e.sourceLine,
+    e.format,
+    e.fillId,
+    e.openClose,
+    e.derived,
+    e.replacedBy,
+    ...COST_KINDS.map((k) => e.costs[k]),
     e.costsMissing ? 1 : 0,
   ];
 }
@@ -127,7 +156,7 @@ export function createTransferRepo(db: Db) {
   const importsPage = c.prepare(
     `SELECT id, kind, file_name AS fileName, file_path AS filePath, sha256, bytes, status, rows_read AS rowsRead,
        executions_added AS executionsAdded, duplicates_skipped AS duplicatesSkipped, rows_rejected AS rowsRejected, problems,
-       imported_at AS importedAt, undone_at AS undoneAt
+       imported_at AS importedAt, undone_at AS undoneAt, format, zone
      FROM imports WHERE id > ? ORDER BY id LIMIT ?`,
   );
   const executionsPage = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id > ? ORDER BY id LIMIT ?`).raw();
@@ -155,9 +184,9 @@ export function createTransferRepo(db: Db) {
   );
   const insertImport = c.prepare(
     `INSERT INTO imports (id, kind, file_name, file_path, sha256, bytes, status, rows_read, executions_added, duplicates_skipped,
-       rows_rejected, problems, imported_at, undone_at)
+       rows_rejected, problems, imported_at, undone_at, format, zone)
      VALUES (@id, @kind, @fileName, @filePath, @sha256, @bytes, @status, @rowsRead, @executionsAdded, @duplicatesSkipped,
-       @rowsRejected, @problems, @importedAt, @undoneAt)`,
+       @rowsRejected, @problems, @importedAt, @undoneAt, @format, @zone)`,
   );
   const insertExecution = c.prepare(`INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES ${EXECUTION_ROW}`);
   const insertExecutionBatch = c.prepare(
@@ -205,7 +234,13 @@ export function createTransferRepo(db: Db) {
           orderId: r[13],
           importId: r[14],
           sourceLine: r[15],
-          costsMissing: r[16] === 1,
+          format: r[16],
+          fillId: r[17],
+          openClose: r[18],
+          derived: r[19],
+          replacedBy: r[20],
+          costs: { commission: r[21], exchange: r[22], clearing: r[23], nfa: r[24], platform: r[25], other: r[26] },
+          costsMissing: r[27] === 1,
         };
       }
       return out;

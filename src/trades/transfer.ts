@@ -6,6 +6,8 @@ import { centsToDollars } from './money.js';
 import { positionKey } from './positions.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
 import {
+  COST_KINDS,
+  type CostKind,
   createTransferRepo,
   type ExecutionRow,
   type ImportRow,
@@ -66,6 +68,8 @@ export function importItem(r: ImportRow) {
     problems: r.problems,
     importedAt: iso(r.importedAt),
     undoneAt: r.undoneAt === null ? null : iso(r.undoneAt),
+    format: r.format,
+    zone: r.zone,
   };
 }
 
@@ -87,8 +91,15 @@ export function executionItem(r: ExecutionRow) {
     orderId: r.orderId,
     importId: r.importId,
     line: r.sourceLine,
-    // written only when set, so a journal without such fills exports as before
-    ...(r.costsMissing ? { costsMissing: true as const } : {}),
+    format: r.format,
+    fillId: r.fillId,
+    openClose: r.openClose,
+    derived: r.derived,
+    replacedBy: r.replacedBy,
+    costs: Object.fromEntries(
+      COST_KINDS.filter((k) => r.costs[k] !== null).map((k) => [k, centsToDollars(r.costs[k] as number)]),
+    ) as Partial<Record<CostKind, number>>,
+    costsMissing: r.costsMissing,
   };
 }
 
@@ -169,6 +180,9 @@ export const importItemSchema = z.strictObject({
   problems: z.array(z.strictObject({ line: count, reason: z.string().max(10_000) })).max(1000),
   importedAt: isoTime,
   undoneAt: isoTime.nullable(),
+  // since journal migration 0004 (absent in older files)
+  format: z.string().max(64).nullable().default(null),
+  zone: z.string().max(200).nullable().default(null),
 });
 
 export const executionItemSchema = z.strictObject({
@@ -188,7 +202,14 @@ export const executionItemSchema = z.strictObject({
   orderId: z.string().max(1000).nullable(),
   importId: id,
   line: count.nullable(),
-  costsMissing: z.literal(true).optional(),
+  // since journal migration 0004 (absent in older files: the commission is then the one cost stated)
+  format: z.string().max(64).nullable().default(null),
+  fillId: z.string().max(1000).nullable().default(null),
+  openClose: z.enum(['open', 'close']).nullable().default(null),
+  derived: z.enum(['round-trip', 'order']).nullable().default(null),
+  replacedBy: id.nullable().default(null),
+  costs: z.partialRecord(z.enum(COST_KINDS), cents).optional(),
+  costsMissing: z.boolean().default(false),
 });
 
 export const positionIdItemSchema = z.strictObject({ id, ...positionRef.shape });
@@ -297,7 +318,15 @@ export function restoreTrades(ctx: TradesContext, s: TradesSections, repo: Trans
       orderId: e.orderId,
       importId: e.importId,
       sourceLine: e.line,
-      costsMissing: e.costsMissing === true,
+      format: e.format,
+      fillId: e.fillId,
+      openClose: e.openClose,
+      derived: e.derived,
+      replacedBy: e.replacedBy,
+      costs: Object.fromEntries(
+        COST_KINDS.map((k) => [k, e.costs ? (e.costs[k] ?? null) : k === 'commission' ? e.commission : null]),
+      ) as Record<CostKind, number | null>,
+      costsMissing: e.costsMissing,
     })),
   );
   for (const p of s.positionIds) repo.insertPositionId(p.id, keyOf(p));

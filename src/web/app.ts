@@ -150,8 +150,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = new Metrics();
   const { render } = createRenderer({
     writeRefusal: () => monitor.writeRefusal(),
-    // The trader's zone (Settings → import time zone, else TRADELOG_IMPORT_TIMEZONE) for every time shown.
+    // The display zone (TRADELOG_DISPLAY_TIMEZONE, else Settings → display time zone, else the import zone) for every time shown.
     zone: () => displayZone(services, config),
+    now: () => clock.now(),
     authEnabled: Boolean(config.authToken),
   });
   const services = store ? createServices(store, config, logger, clock) : undefined;

@@ -17,9 +17,17 @@ export interface PendingFile {
   sha256: string;
 }
 
+/** How the files of an upload are read (the import page's format, date order and account fields). */
+export interface PendingReadOptions {
+  format?: string;
+  dateOrder?: 'mdy' | 'dmy';
+  account?: string;
+}
+
 export interface PendingUpload {
   files: PendingFile[];
   skipInvalid: boolean;
+  read: PendingReadOptions;
   createdAt: number;
   bytes: number;
   rows: number;
@@ -55,10 +63,10 @@ export class PendingUploads {
   }
 
   /** Hold an upload while its preview is prepared; its token, or an AppError when it does not fit. */
-  add(files: PendingFile[], skipInvalid: boolean): string {
+  add(files: PendingFile[], skipInvalid: boolean, read: PendingReadOptions = {}): string {
     const token = crypto.randomBytes(18).toString('base64url');
     const bytes = files.reduce((n, f) => n + f.content.length, 0);
-    this.entries.set(token, { files, skipInvalid, createdAt: this.clock.now(), bytes, rows: 0, ready: false });
+    this.entries.set(token, { files, skipInvalid, read, createdAt: this.clock.now(), bytes, rows: 0, ready: false });
     this.enforce(token);
     return token;
   }

@@ -1,3 +1,4 @@
+import type { PeriodId } from '../calendar/periods.js';
 import { AppError } from '../errors.js';
 import type { PositionFilter, PositionJson, TradesService } from '../trades/trades.service.js';
 import { parseDayBound, positionFilterOf } from '../trades/trades.service.js';
@@ -22,6 +23,8 @@ export type SortKey = (typeof SORT_KEYS)[number];
 export interface PositionListQuery {
   account?: string;
   instrument?: string;
+  /** A named period (src/calendar/periods.ts); `from`/`to` are set from it by pagePeriod/apiPeriod. */
+  period?: PeriodId | 'custom';
   from?: string;
   to?: string;
   side?: 'long' | 'short';

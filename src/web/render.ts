@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
+import { utcOffsetLabel } from '../calendar/zone.js';
 import { formatBytes } from '../db/fs-info.js';
 import type { AppError } from '../errors.js';
+import { formatPrice } from '../instruments/prices.js';
 import { CSRF_FIELD } from './security.js';
 
 /**
@@ -44,8 +46,18 @@ export function numberFormats(): { money: Intl.NumberFormat; int: Intl.NumberFor
   return formats;
 }
 
-/** Formatting helpers available to every template as `it.f`. */
-export function formatters(zone: string) {
+/** +$1,234.50 for gains, -$12.00 for losses (signs make P&L columns scannable); '' for null. */
+export function pnlText(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '';
+  const s = numberFormats().money.format(Math.round(n * 100) / 100);
+  return n > 0 ? `+${s}` : s;
+}
+
+/**
+ * Formatting helpers available to every template as `it.f`. Times are written in `zone` (the display zone);
+ * `nowMs` (the app's clock) gives the zone's offset named on the page.
+ */
+export function formatters(zone: string, nowMs: number) {
   const toDt = (v: number | string | null | undefined): DateTime | undefined => {
     if (v === null || v === undefined || v === '') return undefined;
     const dt = typeof v === 'number' ? DateTime.fromMillis(v) : DateTime.fromISO(v);
@@ -53,17 +65,15 @@ export function formatters(zone: string) {
   };
   return {
     zone,
+    /** The zone with its offset now: `Asia/Tokyo (UTC+09:00)`. */
+    zoneLabel: `${zone} (${utcOffsetLabel(zone, nowMs)})`,
     /** $1,234.50 / -$12.00; '' for null. */
     money(n: number | null | undefined): string {
       if (n === null || n === undefined || !Number.isFinite(n)) return '';
       return numberFormats().money.format(Math.round(n * 100) / 100);
     },
     /** +$1,234.50 for gains (signs make P&L columns scannable). */
-    pnl(n: number | null | undefined): string {
-      if (n === null || n === undefined || !Number.isFinite(n)) return '';
-      const s = numberFormats().money.format(Math.round(n * 100) / 100);
-      return n > 0 ? `+${s}` : s;
-    },
+    pnl: pnlText,
     /**
      * P&L in at most 6 characters, for tight places (calendar days): +$4.55, -$69, +$1.2k, -$12k, +$1.3M. Pages
      * put the exact amount beside it (a title); nothing is ever cut to fit.
@@ -82,10 +92,12 @@ export function formatters(zone: string) {
     int(n: number | null | undefined): string {
       return n === null || n === undefined || !Number.isFinite(n) ? '' : numberFormats().int.format(n);
     },
-    /** A price with as many decimals as the tick needs (0.25 → 2, 0.005 → 3, 1/64 → 6). */
+    /**
+     * A price (or points) to the instrument's tick: 6008.25 for MNQ; an average between ticks with two more decimals
+     * and "≈" (≈6008.8333). src/instruments/prices.ts.
+     */
     price(n: number | null | undefined, tickSize?: number): string {
-      if (n === null || n === undefined || !Number.isFinite(n)) return '';
-      return n.toFixed(tickDecimals(tickSize));
+      return formatPrice(n, tickSize);
     },
     num(n: number | null | undefined, digits = 2): string {
       if (n === null || n === undefined || !Number.isFinite(n)) return '';
@@ -157,7 +169,10 @@ export function tickDecimals(tickSize: number | undefined): number {
 export interface PageContext {
   /** Reason writes are refused, shown as a banner on every page. */
   writeRefusal: () => AppError | undefined;
+  /** The display zone every time on a page is written in. */
   zone: () => string;
+  /** Now (the app's clock). */
+  now: () => number;
   authEnabled: boolean;
 }
 
@@ -203,7 +218,7 @@ export function createRenderer(ctx: PageContext): {
       csrfField: CSRF_FIELD,
       banner: ctx.writeRefusal(),
       authEnabled: ctx.authEnabled,
-      f: formatters(ctx.zone()),
+      f: formatters(ctx.zone(), ctx.now()),
       v,
       ...data,
     });

@@ -65,7 +65,13 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
   const journalMemo = new VersionMemo(store.journal, 200);
   const imports = createImportPool({ logger });
   const trades = memoizedTrades(
-    createTradesService({ journal: store.journal, importTimezone: config.importTimezone, imports, clock }),
+    createTradesService({
+      journal: store.journal,
+      importTimezone: config.importTimezone,
+      displayTimezone: config.displayTimezone,
+      imports,
+      clock,
+    }),
     journalMemo,
   );
   const market = memoizedMarket(
@@ -105,11 +111,15 @@ export function sideOfAction(action: string): 'buy' | 'sell' {
   return /^buy/i.test(action) ? 'buy' : 'sell';
 }
 
-/** The zone times are shown in: the import time zone setting, else TRADELOG_IMPORT_TIMEZONE; never throws. */
+/**
+ * The zone times are shown in: TRADELOG_DISPLAY_TIMEZONE, else the display zone setting, else the import zone in
+ * force (its setting, else TRADELOG_IMPORT_TIMEZONE). Never throws: a page must render even when a stored
+ * setting cannot be read (the settings page says what is wrong with it).
+ */
 export function displayZone(services: Services | undefined, config: Config): string {
   try {
-    return services?.trades.importTimezone() ?? config.importTimezone;
+    return services?.trades.displayTimezone().zone ?? config.displayTimezone ?? config.importTimezone;
   } catch {
-    return config.importTimezone;
+    return config.displayTimezone ?? config.importTimezone;
   }
 }

@@ -261,3 +261,61 @@ export function cumulative(points: readonly LinePoint[]): LinePoint[] {
     return { label: p.label, value: cents / 100 };
   });
 }
+
+export interface HeatCell {
+  iso: string;
+  /** Row: 0 = Monday … 4 = Friday. */
+  weekday: number;
+  /** Column. */
+  week: number;
+  net?: number;
+  positions?: number;
+}
+
+/**
+ * A year of trading days as a heatmap: a column per week, Monday on top, green for a net gain and red for a loss
+ * in four steps of the year's largest day (classes `g1`…`g4`, `l1`…`l4`; `flat` for a breakeven day, `none` for a
+ * day without closed positions). A day with results links to its positions (`href`); each cell's title says the day,
+ * its net and its positions.
+ */
+export function yearHeatmap(
+  cells: readonly HeatCell[],
+  options: {
+    title: string;
+    id?: string;
+    months: readonly { label: string; week: number }[];
+    maxAbs: number;
+    href: (iso: string) => string;
+    amount: (net: number) => string;
+  },
+): string {
+  const size = 13;
+  const gap = 3;
+  const pad = { l: 30, t: 16 };
+  const weeks = cells.reduce((n, c) => Math.max(n, c.week + 1), 0);
+  const w = pad.l + weeks * (size + gap);
+  const h = pad.t + 5 * (size + gap);
+  const level = (net: number) => Math.min(4, Math.max(1, Math.ceil((Math.abs(net) / (options.maxAbs || 1)) * 4)));
+  const rects = cells
+    .map((c) => {
+      const x = pad.l + c.week * (size + gap);
+      const y = pad.t + c.weekday * (size + gap);
+      if (c.net === undefined) {
+        return `<rect class="heat none" x="${x}" y="${y}" width="${size}" height="${size}" rx="2" data-day="${c.iso}"><title>${c.iso}: no closed positions</title></rect>`;
+      }
+      const cls = c.net > 0 ? `g${level(c.net)}` : c.net < 0 ? `l${level(c.net)}` : 'flat';
+      const title = `${c.iso}: ${options.amount(c.net)}, ${c.positions ?? 0} position${c.positions === 1 ? '' : 's'}`;
+      return `<a href="${escapeXml(options.href(c.iso))}"><rect class="heat ${cls}" x="${x}" y="${y}" width="${size}" height="${size}" rx="2" data-day="${c.iso}" data-net="${c.net}"><title>${escapeXml(title)}</title></rect></a>`;
+    })
+    .join('\n');
+  const monthLabels = options.months
+    .map((m) => `<text x="${pad.l + m.week * (size + gap)}" y="${pad.t - 5}">${escapeXml(m.label)}</text>`)
+    .join('');
+  const dayLabels = ['Mon', 'Wed', 'Fri'].map((d, i) => `<text x="0" y="${pad.t + i * 2 * (size + gap) + size - 2}">${d}</text>`).join('');
+  const idAttr = options.id ? ` id="${escapeXml(options.id)}"` : '';
+  return `<svg class="heatmap"${idAttr} viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${escapeXml(options.title)}" data-days="${cells.filter((c) => c.net !== undefined).length}">
+<title>${escapeXml(options.title)}</title>
+${monthLabels}${dayLabels}
+${rects}
+</svg>`;
+}

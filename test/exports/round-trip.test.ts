@@ -209,3 +209,22 @@ test('import-export reproduces accounts, spellings, fee schedules, orders and ty
   assert.deepEqual(sb.fees.list(), s.fees.list());
   assert.equal(text(b.exports.journal()), fs.readFileSync(file, 'utf8'), 'the export of the imported journal is byte-equal');
 });
+
+test('import-export keeps what the source said of each fill: format, fill ids, costs by kind, derived fills and their replacement', async (t) => {
+  const formats = (p: string) => path.join(path.dirname(fixture('x')), '..', 'formats', p);
+  const now = Date.UTC(2026, 11, 1);
+  const a = journalFixture(t);
+  await a.trades.importFile({ path: formats('tradovate-orders/session.csv') }, { now });
+  await a.trades.importFile({ path: formats('tradovate-fills/session.csv') }, { now });
+  await a.trades.importFile({ path: formats('ibkr-flex/trade-confirm.csv') }, { now });
+  const exported = text(a.exports.journal());
+  assert.match(exported, /"format":"tradovate-fills"/);
+  assert.match(exported, /"derived":"order","replacedBy":2/);
+  assert.match(exported, /"costs":\{"commission":0.5,"exchange":0.6,"clearing":0.1,"nfa":0.04\}/);
+  const file = path.join(tempDir(t), 'sources.json');
+  fs.writeFileSync(file, exported);
+  const b = journalFixture(t);
+  b.exports.importExport(file);
+  assert.deepEqual(observe(b, { details: true }), observe(a, { details: true }));
+  assert.equal(text(b.exports.journal()), exported);
+});

@@ -113,28 +113,37 @@ export function testInstant(test: (name: string, fn: (t: TestContext) => Promise
       }
     });
 
-    await t.test('the dashboard calendar shows the newest three months with trades and each trading day of them', async () => {
-      const positions = (await app.inject({ url: '/api/positions?status=closed&pageSize=500' })).json().items as PositionJson[];
-      const perDay = new Map<string, number>();
-      for (const p of positions) {
-        const day = tradingDay(Date.parse(p.closedAt ?? ''));
-        perDay.set(day, (perDay.get(day) ?? 0) + 1);
-      }
-      const months = [...new Set([...perDay.keys()].map((d) => d.slice(0, 7)))].sort().reverse().slice(0, 3);
-      const page = (await app.inject({ url: '/' })).body;
-      const blocks = page.split('<div class="month">').slice(1);
-      assert.deepEqual(
-        blocks.map((b) => /<h3>([^<]+?) <span/.exec(b)?.[1]),
-        months.map((m) => DateTime.fromISO(`${m}-01`).toFormat('LLLL yyyy')),
-      );
-      for (const [i, block] of blocks.entries()) {
-        const month = DateTime.fromISO(`${months[i]}-01`);
-        assert.equal(block.split('<div class="d">').length - 1, month.daysInMonth, `${months[i]}: every day of the month`);
-        const shown = [...block.matchAll(/title="(\d{4}-\d{2}-\d{2}): [^"]*, (\d+) positions"/g)].map((m) => [m[1], Number(m[2])]);
-        const expected = [...perDay].filter(([d]) => d.startsWith(months[i] as string)).sort();
-        assert.deepEqual(shown, expected, `${months[i]}: the trading days with closed positions`);
-      }
-    });
+    await t.test(
+      'the dashboard calendar opens on the newest month with trades and shows each trading day of the newest three',
+      async () => {
+        const positions = (await app.inject({ url: '/api/positions?status=closed&pageSize=500' })).json().items as PositionJson[];
+        const perDay = new Map<string, number>();
+        for (const p of positions) {
+          const day = tradingDay(Date.parse(p.closedAt ?? ''));
+          perDay.set(day, (perDay.get(day) ?? 0) + 1);
+        }
+        const months = [...new Set([...perDay.keys()].map((d) => d.slice(0, 7)))].sort().reverse().slice(0, 3);
+        const title = (month: string) => DateTime.fromISO(`${month}-01`).toFormat('LLLL yyyy');
+        const dashboard = (await app.inject({ url: '/' })).body;
+        assert.equal(/id="cal-title">([^<]+)</.exec(dashboard)?.[1], title(months[0] as string));
+        // The month before is a link away, whether or not it had trades.
+        const before = DateTime.fromISO(`${months[0]}-01`).minus({ months: 1 }).toFormat('yyyy-LL');
+        assert.match(dashboard, new RegExp(`href="/\\?cal=${before}" rel="prev"`));
+        for (const month of months) {
+          const page = (await app.inject({ url: `/?cal=${month}` })).body;
+          assert.equal(/id="cal-title">([^<]+)</.exec(page)?.[1], title(month));
+          const block = page.split('<div class="month">')[1] ?? '';
+          assert.equal(
+            block.split('<div class="d">').length - 1,
+            DateTime.fromISO(`${month}-01`).daysInMonth,
+            `${month}: every day of the month`,
+          );
+          const shown = [...block.matchAll(/title="(\d{4}-\d{2}-\d{2}): [^"]*, (\d+) positions"/g)].map((m) => [m[1], Number(m[2])]);
+          const expected = [...perDay].filter(([d]) => d.startsWith(month)).sort();
+          assert.deepEqual(shown, expected, `${month}: the trading days with closed positions`);
+        }
+      },
+    );
 
     await t.test('a scheduler cycle fetches for the traded roots only what the market made since the demo', async () => {
       // The intraday timeframes the demo fills completely (its daily bars reach back one year, an update five).

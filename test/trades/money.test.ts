@@ -56,3 +56,15 @@ test('splitCents divides a reversal commission pro rata and keeps the total', ()
   assert.deepEqual(splitCents(100, 2, 3), [67, 33]);
   assert.deepEqual(splitCents(52, 1, 1), [52, 0]);
 });
+
+test('numbers with both marks take the last one as the decimal mark: 1.234,56 is 1234.56, never 1.23456', () => {
+  // read as 1.23456 before: the comma was dropped as a thousands separator whatever came last
+  assert.equal(parsePriceUnits('1.234,56'), 12_345_600_000);
+  assert.equal(parsePriceUnits('21.482,25'), 214_822_500_000);
+  assert.equal(parsePriceUnits('1,234.56'), 12_345_600_000);
+  assert.equal(parseCommissionCents('1.234,56'), 123456);
+  assert.equal(parseCommissionCents('$1,234.50'), 123450);
+  // the grouping mark must group thousands in threes
+  assert.match(String(parsePriceUnits('1.23,5')), /bad number "1\.23,5" in Price/);
+  assert.match(String(parsePriceUnits('12,34.5')), /bad number "12,34\.5" in Price/);
+});

@@ -4,10 +4,17 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { formatPrice } from '../../src/instruments/prices.js';
+import { BUILT_IN_SPECS } from '../../src/instruments/specs.js';
 import { demoDataDir, fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_NOW } from '../helpers/web.js';
+
+/** The tick of a built-in root (prices on the pages are written to it: src/instruments/prices.ts). */
+function tickOf(root: string): number | undefined {
+  return BUILT_IN_SPECS.find((s) => s.root === root)?.tickSize;
+}
 
 // Charts and forms as a new user meets them (issue 9, section 3: defects 2, 6, 7, 8), in real headless Chromium
 // against `tradelog serve` on a data dir filled with the demo (pinned clock), at a phone's and a desktop's width.
@@ -187,6 +194,7 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
     assert.equal(pos.priceLine, false, 'no line at the close of the last bar loaded (often off screen)');
     assert.equal(pos.lastValue, false);
     const detail = (await (await page.request.get(`${server.url}/api/positions/${p.id}`)).json()) as {
+      root: string;
       avgEntryPrice: number;
       avgExitPrice: number;
     };
@@ -205,8 +213,8 @@ test('charts draw no unexplained last-price line: none on a position, a labelled
         .slice(0, 3)
         .map((v) => Number(v).toString(16).padStart(2, '0'))
         .join('')}`;
-    const entry = legend.find((l) => l.text === `Average entry ${detail.avgEntryPrice}`);
-    const exit = legend.find((l) => l.text === `Average exit ${detail.avgExitPrice}`);
+    const entry = legend.find((l) => l.text === `Average entry ${formatPrice(detail.avgEntryPrice, tickOf(detail.root))}`);
+    const exit = legend.find((l) => l.text === `Average exit ${formatPrice(detail.avgExitPrice, tickOf(detail.root))}`);
     assert.ok(entry && exit, JSON.stringify(legend));
     const drawn = (c: string) => pos.lines.find((l) => (l as { color?: string }).color === c);
     assert.ok(

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { formatPrice } from '../../src/instruments/prices.js';
+import { BUILT_IN_SPECS } from '../../src/instruments/specs.js';
 import { NAV } from '../../src/web/render.js';
 import { demoDataDir, fileScope, launchBrowser, openPage, type ServerProcess, screenshot, spawnServer } from '../helpers/browser.js';
 import { runCliAsync } from '../helpers/cli.js';
@@ -96,7 +98,8 @@ test('position chart puts each fill on its candle, buys below and sells above, w
   const { page, problems } = await openPage(browser);
   // A short closed by BuyToCover: the replaced app drew that buy as a sell.
   const res = await page.request.get(`${server.url}/api/positions?side=short&status=closed&pageSize=1`);
-  const id = (await res.json()).items[0].id as number;
+  const first = (await res.json()).items[0] as { id: number; root: string };
+  const id = first.id;
   await page.goto(`${server.url}/positions/${id}`);
   const s = await chartState(page);
   assert.equal(s.state, 'ready');
@@ -122,7 +125,9 @@ test('position chart puts each fill on its candle, buys below and sells above, w
     `average entry line at ${avgEntryPrice}: ${JSON.stringify(lines)}`,
   );
   // Named in the legend under the chart (a title drawn in the chart would cover candles).
-  assert.match((await page.textContent('#chart-legend')) ?? '', new RegExp(`Average entry ${avgEntryPrice}`));
+  // Written to the instrument's tick (src/instruments/prices.ts).
+  const tick = BUILT_IN_SPECS.find((spec) => spec.root === first.root)?.tickSize;
+  assert.ok((await page.textContent('#chart-legend'))?.includes(`Average entry ${formatPrice(avgEntryPrice, tick)}`));
   // The journal form saves and comes back with the note.
   await page.fill('#note', 'Covered into the 14:00 flush; should have waited for the retest.');
   await page.fill('#tags', 'fade, news');

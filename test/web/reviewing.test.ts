@@ -274,7 +274,7 @@ test('open position is marked to the newest bar stored at or before the pinned c
 
   const page = await app.inject({ method: 'GET', url: `/positions/${open.id}` });
   assert.match(page.body, /id="unrealized-pnl">\+\$29\.50</);
-  assert.match(page.body, /id="unrealized-at">1 open at 21019, the close of the 1m bar of [^<]*13:59/);
+  assert.match(page.body, /id="unrealized-at">1 open at 21019\.00, the close of the 1m bar of [^<]*13:59/);
   const list = await app.inject({ method: 'GET', url: '/positions?status=open' });
   assert.match(list.body, /\+\$29\.50<\/span> <span class="muted small">unrealized/);
 });

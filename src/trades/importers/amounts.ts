@@ -1,3 +1,4 @@
+import { MAX_QUANTITY } from '../limits.js';
 import { PRICE_SCALE, parseCommissionCents, parsePriceUnits, roundHalfAway } from '../money.js';
 import { bad, ok, type Parsed } from './columns.js';
 
@@ -104,8 +105,8 @@ export function unitsToCents(units: number): number {
   return roundHalfAway(units / (PRICE_SCALE / 100));
 }
 
-/** Largest quantity accepted in one fill: a plausibility bound, not an exchange limit. */
-export const MAX_QUANTITY = 100_000;
+/** Largest quantity accepted in one fill: the imports' one plausibility bound (limits.ts), not an exchange limit. */
+export { MAX_QUANTITY };
 
 /** Whole contracts above 0 (thousands separators allowed); `signed` accepts and returns a leading minus. */
 export function parseQuantity(text: string, signed = false): Parsed<number> {

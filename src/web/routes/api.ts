@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ResolvedPeriod } from '../../calendar/periods.js';
 import { tradingDay } from '../../calendar/sessions.js';
 import { BARS_BINARY_TYPE, type ChartWindow } from '../../market-data/chart-cache.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
@@ -8,6 +9,7 @@ import { positionFilterOf } from '../../trades/trades.service.js';
 import { BarsAnswers, chooseEncoding, etagMatches } from '../bars-cache.js';
 import { requireServices, requireStore, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
+import { apiPeriod, PERIOD_PARAM } from '../period-filter.js';
 import { assertFilterDates, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { type Services, sideOfAction } from '../services.js';
 import { markOf, withMarks } from '../unrealized.js';
@@ -28,6 +30,7 @@ export const OPTIONAL_INSTRUMENT_PATTERN = `^$|${INSTRUMENT_PATTERN}`;
 const positionFilterProps = {
   account: { type: 'string', maxLength: 100 },
   instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
+  period: PERIOD_PARAM,
   from: { type: 'string', maxLength: 40 },
   to: { type: 'string', maxLength: 40 },
   tag: { type: 'string', maxLength: 64 },
@@ -126,6 +129,11 @@ export function executionsInRange(
   return out.sort((a, b) => a.time.localeCompare(b.time));
 }
 
+/** A resolved period in an API answer: its name and its first and last trading day (null when open). */
+function periodJson(p: ResolvedPeriod): { name: string; from: string | null; to: string | null } {
+  return { name: p.name, from: p.from ?? null, to: p.to ?? null };
+}
+
 /** The answer forms of `GET /api/bars/:instrument`. */
 export const BAR_FORMATS = ['json', 'binary'] as const;
 type BarFormat = (typeof BAR_FORMATS)[number];
@@ -193,8 +201,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     const q = cleanQuery(req.query as PositionListQuery);
     assertFilterDates(q);
     const services = requireServices(ctx);
-    const page = listPositionsPage(services.trades, q);
-    return { ...page, items: withMarks(services, page.items, ctx.clock.now()) };
+    const { query, period } = apiPeriod(q, ctx.clock.now());
+    const page = listPositionsPage(services.trades, query);
+    const answer = { ...page, items: withMarks(services, page.items, ctx.clock.now()) };
+    // A named period says which trading days it was resolved to.
+    return q.period ? { ...answer, period: periodJson(period) } : answer;
   });
 
   app.get('/api/positions/:id', { schema: { params: ID_PARAMS } }, async (req) => {
@@ -211,7 +222,9 @@ export function registerApiRoutes(app: FastifyInstance, ctx: WebContext): void {
     async (req) => {
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
       assertFilterDates(q);
-      return requireServices(ctx).trades.stats(positionFilterOf(q), q.by ? { by: q.by } : {});
+      const { query, period } = apiPeriod(q, ctx.clock.now());
+      const stats = requireServices(ctx).trades.stats(positionFilterOf(query), q.by ? { by: q.by } : {});
+      return q.period ? { ...stats, period: periodJson(period) } : stats;
     },
   );
 

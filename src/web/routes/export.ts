@@ -7,6 +7,7 @@ import type { TableFilter } from '../../exports/tables.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { requireStore, type WebContext } from '../context.js';
+import { apiPeriod, PERIOD_PARAM } from '../period-filter.js';
 import type { PositionListQuery } from '../positions-view.js';
 import { displayZone } from '../services.js';
 import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN, positionListQuerySchema } from './api.js';
@@ -23,6 +24,7 @@ import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN, positionListQuerySchema } from
 const filterProps = {
   account: { type: 'string', maxLength: 100 },
   instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
+  period: PERIOD_PARAM,
   from: { type: 'string', maxLength: 40 },
   to: { type: 'string', maxLength: 40 },
   tag: { type: 'string', maxLength: 64 },
@@ -30,8 +32,9 @@ const filterProps = {
 
 type TableQuery = PositionListQuery & { by?: GroupBy };
 
-function tableFilterOf(q: TableQuery): TableFilter {
-  const filter: TableFilter = positionFilterOf(q);
+/** The table's filter; a named period is resolved to its trading days at `nowMs` (the app's clock), as the pages do. */
+function tableFilterOf(q: TableQuery, nowMs: number): TableFilter {
+  const filter: TableFilter = positionFilterOf(apiPeriod(q, nowMs).query);
   if (q.side) filter.side = q.side;
   if (q.reviewed) filter.reviewed = q.reviewed;
   return filter;
@@ -95,20 +98,20 @@ export function registerExportRoutes(app: FastifyInstance, ctx: WebContext): voi
   };
 
   app.get('/export/positions.csv', { schema: { querystring: positionListQuerySchema } }, async (req, reply) =>
-    send(reply, exports().table('positions', tableFilterOf(cleanQuery(req.query as TableQuery))), BOM),
+    send(reply, exports().table('positions', tableFilterOf(cleanQuery(req.query as TableQuery), ctx.clock.now())), BOM),
   );
   app.get('/export/executions.csv', { schema: { querystring: positionListQuerySchema } }, async (req, reply) =>
-    send(reply, exports().table('executions', tableFilterOf(cleanQuery(req.query as TableQuery))), BOM),
+    send(reply, exports().table('executions', tableFilterOf(cleanQuery(req.query as TableQuery), ctx.clock.now())), BOM),
   );
   app.get('/export/daily.csv', { schema: { querystring: { type: 'object', properties: filterProps } } }, async (req, reply) =>
-    send(reply, exports().table('daily', tableFilterOf(cleanQuery(req.query as TableQuery))), BOM),
+    send(reply, exports().table('daily', tableFilterOf(cleanQuery(req.query as TableQuery), ctx.clock.now())), BOM),
   );
   app.get(
     '/export/statistics.csv',
     { schema: { querystring: { type: 'object', properties: { ...filterProps, by: { type: 'string', enum: [...GROUP_BYS, ''] } } } } },
     async (req, reply) => {
       const q = cleanQuery(req.query as TableQuery);
-      return send(reply, exports().table('stats', tableFilterOf(q), q.by ? { by: q.by } : {}), BOM);
+      return send(reply, exports().table('stats', tableFilterOf(q, ctx.clock.now()), q.by ? { by: q.by } : {}), BOM);
     },
   );
   app.get('/export/journal.json', async (_req, reply) => send(reply, exports().journal()));

@@ -3,10 +3,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { systemClock } from '../../clock.js';
 import { AppError } from '../../errors.js';
 import type { ImportFileResult } from '../../trades/import.service.js';
+import { ADAPTERS, adapterFor } from '../../trades/importers/formats.js';
 import { UPLOAD_LIMITS } from '../app.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
-import { type PendingFile, PendingUploads, UploadSlots } from '../pending-uploads.js';
+import { type PendingFile, type PendingReadOptions, PendingUploads, UploadSlots } from '../pending-uploads.js';
 import { FORM_BODY_LIMIT } from '../security.js';
 
 /** Uploads received and previewed at once (pending-uploads.ts UploadSlots). */
@@ -33,6 +34,36 @@ export function uploadName(raw: string | undefined): string {
   return clean || 'upload.csv';
 }
 
+/** What users call each format (`Tradovate Fills`), for the pages. */
+export const FORMAT_LABELS: Record<string, string> = Object.fromEntries(ADAPTERS.map((a) => [a.format, a.label]));
+
+type Fields = Record<string, MultipartFile | MultipartFile[] | MultipartValue | undefined>;
+
+function fieldText(body: Fields, name: string): string {
+  const v = body[name] as MultipartValue | undefined;
+  return v && typeof v.value === 'string' ? v.value.trim() : '';
+}
+
+/** The upload form's reading fields, checked: a format tradelog reads, a date order, an account name. */
+function readOptions(body: Fields): PendingReadOptions {
+  const out: PendingReadOptions = {};
+  const format = fieldText(body, 'format');
+  if (format) out.format = adapterFor(format).format;
+  const dateOrder = fieldText(body, 'dateOrder');
+  if (dateOrder === 'dmy' || dateOrder === 'mdy') out.dateOrder = dateOrder;
+  else if (dateOrder) {
+    throw new AppError('TL_WEB_BAD_REQUEST', `"${dateOrder.slice(0, 20)}" is not a date order.`, {
+      remedy: 'Choose day first or month first in the date order field, or leave it to the setting.',
+    });
+  }
+  const account = fieldText(body, 'account');
+  if (account.length > 200) {
+    throw new AppError('TL_WEB_BAD_REQUEST', 'The account name is longer than 200 characters.', { remedy: 'Shorten the account field.' });
+  }
+  if (account) out.account = account;
+  return out;
+}
+
 export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): void {
   const pending = new PendingUploads(systemClock);
   const slots = new UploadSlots(UPLOAD_SLOTS);
@@ -50,6 +81,8 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
         watch: { enabled: ctx.config.watchImport, dir: ctx.store?.paths.importDir, recent: services.watcherImports.slice(0, 10) },
         limits: UPLOAD_LIMITS,
         zone: services.trades.importTimezone(),
+        formats: ADAPTERS.map((a) => ({ name: a.format, label: a.label })),
+        dateOrder: services.trades.importSettings().dateOrder,
       });
     },
   );
@@ -75,7 +108,8 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
           remedy: 'Use the form on the Import page.',
         });
       }
-      const body = (req.body ?? {}) as Record<string, MultipartFile | MultipartFile[] | MultipartValue | undefined>;
+      const body = (req.body ?? {}) as Fields;
+      const read = readOptions(body);
       const raw = body.files;
       const parts = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((p): p is MultipartFile => (p as MultipartFile).type === 'file');
       const files: PendingFile[] = [];
@@ -92,13 +126,13 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
       }
       const skip = body.skipInvalid as MultipartValue | undefined;
       const skipInvalid = Boolean(skip && typeof skip.value === 'string' && skip.value !== '');
-      const token = pending.add(files, skipInvalid);
+      const token = pending.add(files, skipInvalid, read);
       const previews: ImportFileResult[] = [];
       try {
         for (const f of files) {
           const p = await services.trades.previewFile(
             { name: f.name, content: f.content },
-            { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile },
+            { skipInvalid, previewLimit: 200, maxRows: UPLOAD_LIMITS.rowsPerFile, ...read },
           );
           f.sha256 = p.sha256;
           previews.push(p);
@@ -117,6 +151,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
         token,
         skipInvalid,
         anyToAdd: previews.some((p) => p.executionsAdded > 0),
+        formatLabels: FORMAT_LABELS,
       });
     },
   );
@@ -148,13 +183,15 @@ export function registerImportRoutes(app: FastifyInstance, ctx: WebContext): voi
       const skipInvalid = p.skipInvalid || Boolean(body.skipInvalid);
       const results: ImportFileResult[] = [];
       for (const f of p.files) {
-        results.push(await services.trades.importFile({ name: f.name, content: f.content }, { skipInvalid, expectedSha256: f.sha256 }));
+        results.push(
+          await services.trades.importFile({ name: f.name, content: f.content }, { skipInvalid, expectedSha256: f.sha256, ...p.read }),
+        );
       }
       req.log.info(
         { files: results.map((r) => ({ file: r.file, status: r.status, added: r.executionsAdded })) },
         'import from the web page',
       );
-      return ctx.render(reply, req, 'import-result', { title: 'Import result', results });
+      return ctx.render(reply, req, 'import-result', { title: 'Import result', results, formatLabels: FORMAT_LABELS });
     },
   );
 

@@ -2,16 +2,23 @@ import type { FastifyInstance } from 'fastify';
 import { DateTime } from 'luxon';
 import { tradingDay } from '../../calendar/sessions.js';
 import { AppError } from '../../errors.js';
+import type { InstrumentRegistry } from '../../instruments/instruments.js';
 import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
 import { type PositionDetailJson, parseTagList } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
 import { ID_PARAMS, idParam } from '../ids.js';
+import { pagePeriod, periodLinks, periodParams, periodSummary } from '../period-filter.js';
 import { emptyPage, filterDateErrors, listNeighbours, listPositionsPage, type PositionListQuery, SORT_KEYS } from '../positions-view.js';
 import { jsonForScript, tickDecimals } from '../render.js';
 import { displayZone, type Services, sideOfAction } from '../services.js';
 import { markOf, withMarks } from '../unrealized.js';
 import { cleanQuery, listQueryString, positionListQuerySchema, withQuery } from './api.js';
+
+/** Tick size per root, for writing prices to the tick (a root without a spec is written with 2 decimals). */
+export function tickSizes(registry: InstrumentRegistry): Record<string, number> {
+  return Object.fromEntries(registry.all().map((s) => [s.root, s.tickSize]));
+}
 
 /** The finest timeframe that shows a position of this length readably (about 20–200 candles). */
 export function idealTimeframe(durationSec: number): TimeframeId {
@@ -83,10 +90,11 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     const { trades } = services;
     const { marked, ...query } = req.query as PositionListQuery & { marked?: string };
     const q = cleanQuery(query as PositionListQuery);
+    const { query: periodQuery, period } = pagePeriod(q, ctx.clock.now());
     // A date that is not one comes back next to its field (the list is not shown: it would not be what was asked).
     const dateErrors = filterDateErrors(q);
     const refused = Object.keys(dateErrors).length > 0;
-    const page = refused ? emptyPage(q) : listPositionsPage(trades, q);
+    const page = refused ? emptyPage(q) : listPositionsPage(trades, periodQuery);
     const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
     const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
     for (const p of trades.listPositions({ status: 'open' })) {
@@ -106,6 +114,21 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
         tags: trades.allTags(),
         sortKeys: SORT_KEYS,
         dateErrors,
+        period,
+        periodLinks: periodLinks('/positions', q, period),
+        periodSummary: periodSummary(period),
+        periodParams: periodParams(q, period),
+        ticks: tickSizes(trades.registry()),
+        orphans: trades.orphanExits(50).map((e) => ({
+          account: e.account,
+          contract: e.contract,
+          action: e.action,
+          quantity: e.quantity,
+          price: e.price,
+          time: new Date(e.time).toISOString(),
+          importId: e.importId,
+          line: e.sourceLine,
+        })),
         items: withMarks(services, page.items, ctx.clock.now()),
         listQs: listQueryString(q),
         marked: markedNotice(marked),
@@ -130,12 +153,14 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
       p,
       journal,
       fileVerdict: fileVerdict(p.executions),
+      // Points per contract: over the contracts closed (a scaled position closes more than its largest size).
+      exitedContracts: p.pairs.reduce((n, pair) => n + pair.quantity, 0),
       spec,
       chart,
       chartJson: jsonForScript(chart),
       timeframes: DEFAULT_UPDATE_TIMEFRAMES,
       saved,
-      review: reviewLinks(services, list, p),
+      review: reviewLinks(services, list, p, ctx.clock.now()),
       mark: p.status === 'open' ? markOf(services, p, ctx.clock.now()) : undefined,
       scripts: [
         '/vendor/lightweight-charts.js',
@@ -306,11 +331,13 @@ function markedNotice(marked: string | undefined): string | undefined {
  * The way through the list a position page was opened from: previous and next within its filter and order, the
  * row it is, and the list page to go back to, every link carrying the list's query.
  */
-function reviewLinks(services: Services, list: PositionListQuery, p: PositionDetailJson) {
+function reviewLinks(services: Services, list: PositionListQuery, p: PositionDetailJson, nowMs: number) {
+  // The links carry the list's query as it was asked (a named period stays named); the neighbours are those of the
+  // trading days it resolves to at `nowMs`, as on the list.
   const qs = listQueryString(list);
   // A filter with a date that is not one lists nothing: no neighbours, but the way back keeps it.
   const usable = Object.keys(filterDateErrors(list)).length === 0;
-  const where = usable ? listNeighbours(services.trades, list, p) : undefined;
+  const where = usable ? listNeighbours(services.trades, pagePeriod(list, nowMs).query, p) : undefined;
   const href = (other: { id: number } | undefined) => (other ? withQuery(`/positions/${other.id}`, qs) : undefined);
   const page = where && where.page > 1 ? `page=${where.page}` : '';
   return {

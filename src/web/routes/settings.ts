@@ -6,7 +6,7 @@ import { BUILT_IN_SPECS } from '../../instruments/specs.js';
 import { SCHEDULER_KEY, type SchedulerSettings, schedulerSettingsSchema } from '../../market-data/scheduler.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../../market-data/symbols.js';
 import { TIMEFRAME_IDS, type TimeframeId } from '../../market-data/timeframes.js';
-import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../trades/settings.js';
+import { DISPLAY_TIMEZONE_KEY, displayTimezoneSchema, IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../trades/settings.js';
 import { requireServices, type WebContext } from '../context.js';
 
 /**
@@ -14,7 +14,7 @@ import { requireServices, type WebContext } from '../context.js';
  * here (in the words of the form), saved by one service call (one transaction, with the rebuild it needs), and a
  * value that can't be used comes back on the same page next to its field, with what was typed kept.
  */
-type FormName = 'instrument' | 'timezone' | 'symbols' | 'scheduler' | 'account' | 'alias';
+type FormName = 'instrument' | 'timezone' | 'display' | 'dateOrder' | 'symbols' | 'scheduler' | 'account' | 'alias';
 
 /** What a form sent, and what is wrong with it: field → message; `form` for what concerns no single field. */
 export interface FormState {
@@ -122,7 +122,17 @@ function settingsPage(
     saved: query.saved,
     rebuilt: query.rebuilt,
     savedRoot: query.root,
-    forms: { instrument: empty, timezone: empty, symbols: empty, scheduler: empty, account: empty, alias: empty, ...forms },
+    forms: {
+      instrument: empty,
+      timezone: empty,
+      display: empty,
+      dateOrder: empty,
+      symbols: empty,
+      scheduler: empty,
+      account: empty,
+      alias: empty,
+      ...forms,
+    },
     registry: accounts.list(),
     specs: trades
       .registry()
@@ -137,6 +147,10 @@ function settingsPage(
     zone: trades.importTimezone(),
     zoneSetting: settings.get<string | null>(IMPORT_TIMEZONE_KEY, importTimezoneSchema.nullable(), null),
     envZone: ctx.config.importTimezone,
+    display: trades.displayTimezone(),
+    displaySetting: settings.get<string | null>(DISPLAY_TIMEZONE_KEY, displayTimezoneSchema.nullable(), null),
+    envDisplay: ctx.config.displayTimezone,
+    dateOrder: trades.importSettings().dateOrder,
     symbols: settings.get(MARKET_SYMBOLS_KEY, marketSymbolsSchema, {}),
     scheduler: {
       intervalMinutes: sched.intervalMinutes ?? ctx.config.schedulerIntervalMinutes,
@@ -299,22 +313,54 @@ function registerInstrumentSettings(app: FastifyInstance, ctx: WebContext): void
   );
 }
 
-/** Import time zone, provider symbols and the scheduler. */
+/** A zone form's field: empty (clear the setting) or an IANA zone; anything else comes back next to the field. */
+function zoneField(req: FastifyRequest): { ok: true; zone: string } | { ok: false; zone: string; error: string } {
+  const zone = ((req.body as { zone?: string }).zone ?? '').trim();
+  if (zone !== '' && !isValidZone(zone)) {
+    return {
+      ok: false,
+      zone,
+      error: `"${zone}" is not a time zone: enter an IANA name such as America/Chicago, Europe/London or UTC, or leave it empty.`,
+    };
+  }
+  return { ok: true, zone };
+}
+
+/** Import and display time zones, provider symbols and the scheduler. */
 function registerOtherSettings(app: FastifyInstance, ctx: WebContext): void {
-  app.post('/settings/timezone', { schema: { body: { type: 'object', properties: { zone: text(64) } } } }, async (req, reply) => {
+  const zoneBody = { body: { type: 'object', properties: { zone: text(64) } } };
+  app.post('/settings/timezone', { schema: zoneBody }, async (req, reply) => {
     const { trades } = requireServices(ctx);
-    const zone = ((req.body as { zone?: string }).zone ?? '').trim();
-    if (zone !== '' && !isValidZone(zone)) {
-      return refuse(ctx, req, reply, 'timezone', {
-        values: { zone },
-        errors: { zone: `"${zone}" is not a time zone: enter an IANA name such as America/Chicago or Europe/London, or leave it empty.` },
-      });
-    }
-    return attempt(ctx, req, reply, { name: 'timezone', values: { zone }, field: 'zone' }, () => {
-      trades.setImportTimezone(zone === '' ? null : zone);
+    const f = zoneField(req);
+    if (!f.ok) return refuse(ctx, req, reply, 'timezone', { values: { zone: f.zone }, errors: { zone: f.error } });
+    return attempt(ctx, req, reply, { name: 'timezone', values: { zone: f.zone }, field: 'zone' }, () => {
+      trades.setImportTimezone(f.zone === '' ? null : f.zone);
       return '/settings?saved=timezone#timezone';
     });
   });
+
+  app.post('/settings/display-timezone', { schema: zoneBody }, async (req, reply) => {
+    const { trades } = requireServices(ctx);
+    const f = zoneField(req);
+    if (!f.ok) return refuse(ctx, req, reply, 'display', { values: { zone: f.zone }, errors: { zone: f.error } });
+    return attempt(ctx, req, reply, { name: 'display', values: { zone: f.zone }, field: 'zone' }, () => {
+      trades.setDisplayTimezone(f.zone === '' ? null : f.zone);
+      return '/settings?saved=display-timezone#display-timezone';
+    });
+  });
+
+  app.post(
+    '/settings/date-order',
+    { schema: { body: { type: 'object', properties: { order: { type: 'string', enum: ['', 'dmy', 'mdy'] } } } } },
+    async (req, reply) => {
+      const { trades } = requireServices(ctx);
+      const order = (req.body as { order?: '' | 'dmy' | 'mdy' }).order ?? '';
+      return attempt(ctx, req, reply, { name: 'dateOrder', values: { order }, field: 'order' }, () => {
+        trades.setDateOrder(order === '' ? null : order);
+        return '/settings?saved=date-order#timezone';
+      });
+    },
+  );
 
   app.post(
     '/settings/symbols',

@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { computeStats, GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { requireServices, type WebContext } from '../context.js';
+import { PERIOD_PARAM, pagePeriod, periodLinks, periodParams, periodSummary } from '../period-filter.js';
 import { filterDateErrors, type PositionListQuery } from '../positions-view.js';
+import { displayZone } from '../services.js';
 import { barChart, cumulative, lineChart } from '../svg.js';
 import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN } from './api.js';
 
 const TIME_GROUPS = new Set<GroupBy>(['day', 'week', 'month']);
-const LABELS: Record<GroupBy, string> = {
+const LABELS: Record<Exclude<GroupBy, 'hour'>, string> & { hour: (zone: string) => string } = {
   day: 'Trading day',
   week: 'Week',
   month: 'Month',
@@ -15,7 +17,7 @@ const LABELS: Record<GroupBy, string> = {
   contract: 'Contract',
   account: 'Account',
   side: 'Side',
-  hour: 'Hour opened (Chicago)',
+  hour: (zone) => `Hour opened (${zone})`,
 };
 
 const lower = (label: string) => label.charAt(0).toLowerCase() + label.slice(1);
@@ -32,6 +34,7 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
             account: { type: 'string', maxLength: 100 },
             instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
             from: { type: 'string', maxLength: 40 },
+            period: PERIOD_PARAM,
             to: { type: 'string', maxLength: 40 },
             by: { type: 'string', enum: [...GROUP_BYS] },
           },
@@ -42,20 +45,24 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
       const { trades } = requireServices(ctx);
       const q = cleanQuery(req.query as PositionListQuery & { by?: GroupBy });
       const by: GroupBy = q.by ?? 'month';
+      const { query, period } = pagePeriod(q, ctx.clock.now());
       const dateErrors = filterDateErrors(q);
       const refused = Object.keys(dateErrors).length > 0;
-      const filter = positionFilterOf(refused ? { ...q, from: undefined, to: undefined } : q);
+      const filter = positionFilterOf(refused ? { ...q, from: undefined, to: undefined } : query);
+      // Hours are the display zone's, the zone every time on the page is written in.
+      const zone = displayZone(ctx.services, ctx.config);
+      const label = by === 'hour' ? LABELS.hour(zone) : LABELS[by];
       // A date that is not one comes back next to its field; no statistics are shown for a period that was not given.
-      const result = refused ? computeStats([], {}) : trades.stats(filter, { by });
+      const result = refused ? computeStats([], {}) : trades.stats(filter, by === 'hour' ? { by, hourZone: zone } : { by });
       const groups = result.groups ?? [];
       const points = groups.map((g) => ({ label: g.key, value: g.netPnl }));
-      const chart = barChart(points, { title: `Net P&L by ${lower(LABELS[by])}`, id: 'group-chart' });
+      const chart = barChart(points, { title: `Net P&L by ${lower(label)}`, id: 'group-chart' });
       const curve = TIME_GROUPS.has(by)
         ? lineChart(cumulative(points), { title: 'Cumulative net P&L', id: 'cumulative-chart', height: 200 })
         : '';
       const winRates = barChart(
         groups.map((g) => ({ label: g.key, value: g.winRate === null ? 0 : Math.round(g.winRate * 1000) / 10 })),
-        { title: `Win rate by ${lower(LABELS[by])}`, id: 'winrate-chart', height: 160, unit: 'percent' },
+        { title: `Win rate by ${lower(label)}`, id: 'winrate-chart', height: 160, unit: 'percent' },
       );
       const accounts = (trades.stats({}, { by: 'account' }).groups ?? []).map((g) => g.key);
       const instruments = (trades.stats({}, { by: 'instrument' }).groups ?? []).map((g) => g.key);
@@ -67,9 +74,13 @@ export function registerStatisticsRoutes(app: FastifyInstance, ctx: WebContext):
           title: 'Statistics',
           q,
           by,
-          byLabel: LABELS[by],
-          byLower: lower(LABELS[by]),
-          groupBys: GROUP_BYS.map((g) => ({ id: g, label: LABELS[g] })),
+          byLabel: label,
+          byLower: lower(label),
+          groupBys: GROUP_BYS.map((g) => ({ id: g, label: g === 'hour' ? LABELS.hour(zone) : LABELS[g] })),
+          period,
+          periodLinks: periodLinks('/statistics', q, period),
+          periodSummary: periodSummary(period),
+          periodParams: periodParams(q, period),
           stats: result,
           groups,
           chart,
