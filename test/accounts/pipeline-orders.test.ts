@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT } from '../helpers/cli.js';
+import { servicesFixture } from './helpers.js';
+
+const FORMATS = path.join(ROOT, 'test', 'fixtures', 'formats');
+const TRADOVATE_ORDERS = path.join(FORMATS, 'tradovate-orders', 'session.csv');
+const PROJECTX_ORDERS = path.join(FORMATS, 'projectx-orders', 'orders.csv');
+const SIERRA = path.join(FORMATS, 'sierra-activity', 'trade-activity.txt');
+
+const stopsOf = (s: ReturnType<typeof servicesFixture>) =>
+  s.trades.listPositions({}).map((p) => {
+    const d = s.trades.getPosition(p.id);
+    return [p.account, p.side, d.initialStop, d.initialStopSource];
+  });
+
+test('a Tradovate Orders report through the import stores its fills without costs, its orders and initial stops; undo removes them', async (t) => {
+  const s = servicesFixture(t);
+  const r = await s.trades.importFile({ path: TRADOVATE_ORDERS });
+  assert.deepEqual([r.status, r.format, r.ordersRead, r.ordersStored], ['imported', 'tradovate-orders', 7, 7]);
+  // long 3 MNQ at 9:31:02 with its bracket's stop 9003 (21036.25); short 2 at 10:02:15 with stop 9007 (21060)
+  assert.deepEqual(stopsOf(s), [
+    ['DEMO4471200', 'long', 21036.25, 'order'],
+    ['DEMO4471200', 'short', 21060, 'order'],
+  ]);
+  const [long] = s.trades.listPositions({});
+  const detail = s.trades.getPosition(long?.id as number);
+  assert.deepEqual([detail.costs, detail.executions.every((e) => e.costsFromSchedule)], [0, true]);
+
+  // the account's firm schedule fills in the costs the report did not state: 6 contract-sides × $0.27
+  s.accounts.set('DEMO4471200', { firm: 'Tradeify' });
+  s.fees.apply({ set: { firm: 'Tradeify', root: 'MNQ', from: '2026-01-02', amounts: { commission: 0.25, nfa: 0.02 } } });
+  assert.equal(s.trades.getPosition(long?.id as number).costs, 1.62);
+
+  const again = await s.trades.importFile({ path: TRADOVATE_ORDERS });
+  assert.deepEqual([again.executionsAdded, again.ordersStored], [0, 0], 'a second import stores no fill or order twice');
+  s.trades.undoImport(r.importId as number);
+  assert.deepEqual(s.trades.listPositions({}), [], 'the second import added nothing: undoing the first leaves no fills');
+  const back = await s.trades.importFile({ path: TRADOVATE_ORDERS });
+  assert.equal(back.ordersStored, 7, 'the undo removed the first import’s orders');
+});
+
+test('a preview counts the orders it would store and stores none', async (t) => {
+  const s = servicesFixture(t);
+  const p = await s.trades.importFile({ path: TRADOVATE_ORDERS }, { dryRun: true });
+  assert.deepEqual([p.status, p.ordersStored], ['preview', 7]);
+  const r = await s.trades.importFile({ path: TRADOVATE_ORDERS });
+  assert.equal(r.ordersStored, 7);
+});
+
+test('ProjectX Orders and Sierra Chart activity through the import give their positions’ initial stops', async (t) => {
+  const s = servicesFixture(t);
+  const px = await s.trades.importFile({ path: PROJECTX_ORDERS });
+  assert.deepEqual([px.format, px.ordersStored], ['projectx-orders', 4]);
+  const sc = await s.trades.importFile({ path: SIERRA });
+  assert.equal(sc.format, 'sierra-activity');
+  assert.ok((sc.ordersStored ?? 0) > 0);
+  const stops = stopsOf(s);
+  assert.deepEqual(
+    stops.find((x) => x[0] === 'PXT40512'),
+    ['PXT40512', 'long', 7155, 'order'],
+  );
+  assert.deepEqual(stops.find((x) => x[0] === 'Sim1')?.slice(2), [7112, 'order']);
+});
