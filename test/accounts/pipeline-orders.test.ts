@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
-import { servicesFixture } from './helpers.js';
+import { ntFile, servicesFixture } from './helpers.js';
 
 const FORMATS = path.join(ROOT, 'test', 'fixtures', 'formats');
 const TRADOVATE_ORDERS = path.join(FORMATS, 'tradovate-orders', 'session.csv');
@@ -62,4 +62,20 @@ test('ProjectX Orders and Sierra Chart activity through the import give their po
     ['PXT40512', 'long', 7155, 'order'],
   );
   assert.deepEqual(stops.find((x) => x[0] === 'Sim1')?.slice(2), [7112, 'order']);
+});
+
+test('orders stored under one spelling give the stops of another spelling’s fills once the two are one account', async (t) => {
+  const s = servicesFixture(t);
+  // the session's long trade as NinjaTrader writes the account through its connection; its orders alone
+  await s.trades.importFile({
+    path: ntFile(t, [
+      'MNQ 06-26,Buy,3,21040.00,5/14/2026 9:31:02 AM,f1,Entry,3 L,9001,Entry,$0.00,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
+      'MNQ 06-26,Sell,1,21046.50,5/14/2026 9:35:10 AM,f2,Exit,2 L,9002,Target1,$0.00,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
+      'MNQ 06-26,Sell,2,21036.25,5/14/2026 9:38:44 AM,f3,Exit,-,9003,Stop1,$0.00,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
+    ]),
+  });
+  s.orders.importFile(TRADOVATE_ORDERS);
+  assert.deepEqual(stopsOf(s), [['DEMO4471200!Tradovate!Tradovate', 'long', null, null]]);
+  s.accounts.alias('DEMO4471200!Tradovate!Tradovate', 'DEMO4471200');
+  assert.deepEqual(stopsOf(s), [['DEMO4471200', 'long', 21036.25, 'order']]);
 });

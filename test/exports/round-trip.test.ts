@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/log.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../src/trades/settings.js';
-import { ntFile, servicesFixture, withoutSourceCosts } from '../accounts/helpers.js';
+import { ntFile, servicesFixture } from '../accounts/helpers.js';
 import { ROOT } from '../helpers/cli.js';
 import { addJournalData, writeLargeCsv } from '../helpers/large-journal.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -177,17 +177,15 @@ test('import-export reproduces a journal imported from the old app (its legacy i
 test('import-export reproduces accounts, spellings, fee schedules, orders and typed stops exactly', async (t) => {
   const a = journalFixture(t);
   const s = servicesFixture(t, a.store);
+  // the Tradovate Orders report: its fills state no costs (the schedules fill them in), its orders give the stops
+  await s.trades.importFile({ path: path.join(ROOT, 'test', 'fixtures', 'formats', 'tradovate-orders', 'session.csv') });
+  // a day later, NinjaTrader's spelling of the same account, with the costs it states
   await s.trades.importFile({
     path: ntFile(t, [
-      'MNQ 06-26,Buy,3,21040.00,5/14/2026 9:31:02 AM,f1,Entry,3 L,9001,Entry,$0.00,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
-      'MNQ 06-26,Sell,1,21046.50,5/14/2026 9:35:10 AM,f2,Exit,2 L,9002,Target1,$0.00,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
-      'MNQ 06-26,Sell,2,21036.25,5/14/2026 9:38:44 AM,f3,Exit,-,9003,Stop1,$0.00,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
-      'MNQ 06-26,Sell,2,21052.75,5/14/2026 10:02:15 AM,f4,Entry,2 S,9004,Entry,$1.04,1,DEMO4471200,Tradovate,',
-      'MNQ 06-26,Buy,2,21048.125,5/14/2026 10:04:31 AM,f5,Exit,-,9005,Exit,$1.04,1,DEMO4471200,Tradovate,',
+      'MNQ 06-26,Buy,1,21100.00,5/15/2026 9:31:02 AM,n1,Entry,1 L,9101,Entry,$0.52,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
+      'MNQ 06-26,Sell,1,21104.00,5/15/2026 9:40:00 AM,n2,Exit,-,9102,Exit,$0.52,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
     ]),
   });
-  s.orders.importFile(path.join(ROOT, 'test', 'fixtures', 'formats', 'tradovate-orders', 'session.csv'));
-  withoutSourceCosts(a.store, 'DEMO4471200!Tradovate!Tradovate');
   s.accounts.set('DEMO4471200', { firm: 'Tradeify', platform: 'Tradovate' });
   s.accounts.alias('DEMO4471200!Tradovate!Tradovate', 'DEMO4471200');
   s.fees.apply({ set: { firm: 'Tradeify', root: 'MNQ', from: '2026-01-02', amounts: { commission: 0.25, nfa: 0.02 } } });
@@ -202,7 +200,7 @@ test('import-export reproduces accounts, spellings, fee schedules, orders and ty
   const file = exportToFile(t, a);
   const b = journalFixture(t);
   const r = b.exports.importExport(file);
-  assert.equal(r.positions, 2);
+  assert.equal(r.positions, 3);
   const sb = servicesFixture(t, b.store);
   assert.deepEqual(observe(b, { details: true }), observe(a, { details: true }));
   assert.deepEqual(sb.accounts.list(), s.accounts.list());
