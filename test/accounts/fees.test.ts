@@ -1,27 +1,30 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ntFile, servicesFixture, withoutSourceCosts } from './helpers.js';
+import { ntFile, servicesFixture, tradovateOrdersFile } from './helpers.js';
 
-// Account ORD1's fills come from a report without costs (as Tradovate Orders); SRC1's carry their own commission.
+// Account ORD1's fills come from a Tradovate Orders report (no costs); SRC1's carry their own commission.
 // Trading days (CME, roll at 17:00 Chicago = 15:00 Los Angeles): the 9:30 LA fills of 3/2 are on 2026-03-02, those of
 // 3/9 on 2026-03-09.
 //   ORD1 3/2: long 2 MES 6000 → 6004 = 4 pts × 2 × $5 = +$40 gross
 //   ORD1 3/9: long 1 MES 6010 → 6008 = −2 pts × $5 = −$10 gross
 //   SRC1 3/2: long 1 MES 6000 → 6001 = +$5 gross, $0.62 + $0.62 source commission → +$3.76 net
+const mes = { account: 'ORD1', contract: 'MESM6', product: 'MES' };
+const ORDERS = [
+  { ...mes, id: 'o1', side: 'Buy' as const, quantity: 2, price: '6000.00', time: '03/02/2026 09:30:00' },
+  { ...mes, id: 'o2', side: 'Sell' as const, quantity: 2, price: '6004.00', time: '03/02/2026 09:45:00' },
+  { ...mes, id: 'o3', side: 'Buy' as const, quantity: 1, price: '6010.00', time: '03/09/2026 09:30:00' },
+  { ...mes, id: 'o4', side: 'Sell' as const, quantity: 1, price: '6008.00', time: '03/09/2026 09:45:00' },
+];
 const ROWS = [
-  'MES 06-26,Buy,2,6000.00,3/2/2026 9:30:00 AM,a1,Entry,2 L,o1,Entry,$0.00,1,ORD1,Tradovate,',
-  'MES 06-26,Sell,2,6004.00,3/2/2026 9:45:00 AM,a2,Exit,-,o2,Exit,$0.00,1,ORD1,Tradovate,',
-  'MES 06-26,Buy,1,6010.00,3/9/2026 9:30:00 AM,a3,Entry,1 L,o3,Entry,$0.00,1,ORD1,Tradovate,',
-  'MES 06-26,Sell,1,6008.00,3/9/2026 9:45:00 AM,a4,Exit,-,o4,Exit,$0.00,1,ORD1,Tradovate,',
   'MES 06-26,Buy,1,6000.00,3/2/2026 9:30:00 AM,b1,Entry,1 L,p1,Entry,$0.62,1,SRC1,Tradovate,',
   'MES 06-26,Sell,1,6001.00,3/2/2026 9:45:00 AM,b2,Exit,-,p2,Exit,$0.62,1,SRC1,Tradovate,',
 ];
 
 async function journal(t: Parameters<typeof servicesFixture>[0]) {
   const s = servicesFixture(t);
+  // ORD1 from a Tradovate Orders report (its fills state no costs), SRC1 from NinjaTrader with its commission
+  await s.trades.importFile({ path: tradovateOrdersFile(t, ORDERS) });
   await s.trades.importFile({ path: ntFile(t, ROWS) });
-  withoutSourceCosts(s.store, 'ORD1');
-  s.trades.rebuildAll();
   s.accounts.set('ORD1', { firm: 'Topstep' });
   s.accounts.set('SRC1', { firm: 'Topstep' });
   return s;

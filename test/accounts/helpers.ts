@@ -33,14 +33,64 @@ export function ntFile(t: TestContext, rows: string[], name = 'executions.csv'):
   return file;
 }
 
-/**
- * Make the fills of `account` say their source stated no costs (as an orders or round-trip report's do), the way
- * the import of such a report stores them (journal migration 0004: costs_missing = 1, no cost of any kind).
- */
-export function withoutSourceCosts(store: Store, account: string, where = '1 = 1'): void {
-  store.journal.write(() =>
-    store.journal.conn
-      .prepare(`UPDATE executions SET costs_missing = 1, commission_cents = 0, cost_commission = NULL WHERE account = ? AND ${where}`)
-      .run(account),
+const TRADOVATE_ORDERS_HEADER =
+  'orderId,Account,Order ID,B/S,Contract,Product,Product Description,avgPrice,filledQty,Fill Time,lastCommandId,Status,_priceFormat,' +
+  '_priceFormatType,_tickSize,spreadDefinitionId,Version ID,Timestamp,Date,Quantity,Text,Type,Limit Price,Stop Price,decimalLimit,' +
+  'decimalStop,Filled Qty,Avg Fill Price,decimalFillAvg,Venue,Notional Value,Currency';
+
+/** A filled market order as a Tradovate Orders report lists it: its fill states no costs. */
+export interface FilledOrder {
+  id: string;
+  account: string;
+  side: 'Buy' | 'Sell';
+  /** Tradovate's contract code (`MESM6`) and product (`MES`). */
+  contract: string;
+  product: string;
+  quantity: number;
+  price: string;
+  /** `MM/DD/YYYY HH:MM:SS`, read in the import zone. */
+  time: string;
+}
+
+/** A Tradovate Orders report of filled market orders in a temp dir; its path. */
+export function tradovateOrdersFile(t: TestContext, orders: FilledOrder[], name = 'Orders.csv'): string {
+  const rows = orders.map((o) =>
+    [
+      o.id,
+      o.account,
+      o.id,
+      ` ${o.side}`,
+      o.contract,
+      o.product,
+      o.product,
+      o.price,
+      o.quantity,
+      o.time,
+      o.id,
+      ' Filled',
+      '-2',
+      '0',
+      '0.25',
+      '',
+      o.id,
+      o.time,
+      '',
+      o.quantity,
+      'Chart',
+      ' Market',
+      '',
+      '',
+      '',
+      '',
+      o.quantity,
+      o.price,
+      o.price,
+      '',
+      '',
+      'USD',
+    ].join(','),
   );
+  const file = path.join(tempDir(t), name);
+  fs.writeFileSync(file, [TRADOVATE_ORDERS_HEADER, ...rows].join('\n'));
+  return file;
 }
