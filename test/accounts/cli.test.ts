@@ -60,3 +60,16 @@ test('tradelog accounts, fees and orders: list, alias, set, preview, remove, imp
   const orders = json('orders', 'import', ORDERS);
   assert.deepEqual([orders.format, orders.added], ['tradovate-orders', 7]);
 });
+
+test('tradelog import stores an orders report’s orders and says so', (t) => {
+  const dataDir = path.join(tempDir(t), 'data');
+  const env = { TRADELOG_IMPORT_TIMEZONE: 'America/Los_Angeles' };
+  const cli = (...args: string[]) => runCli([...args, '--data-dir', dataDir], env);
+  const text = cli('import', ORDERS);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout + text.stderr, /7 orders read, 7 stored/);
+  const again = cli('import', ORDERS, '--json');
+  assert.equal(again.status, 0, again.stderr);
+  const [file] = JSON.parse(again.stdout).files;
+  assert.deepEqual([file.format, file.ordersRead, file.ordersStored], ['tradovate-orders', 7, 0]);
+});
