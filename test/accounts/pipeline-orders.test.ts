@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
-import { ntFile, servicesFixture } from './helpers.js';
+import { ntFile, servicesFixture, tradovateOrdersFile } from './helpers.js';
 
 const FORMATS = path.join(ROOT, 'test', 'fixtures', 'formats');
 const TRADOVATE_ORDERS = path.join(FORMATS, 'tradovate-orders', 'session.csv');
@@ -78,4 +78,32 @@ test('orders stored under one spelling give the stops of another spelling’s fi
   assert.deepEqual(stopsOf(s), [['DEMO4471200!Tradovate!Tradovate', 'long', null, null]]);
   s.accounts.alias('DEMO4471200!Tradovate!Tradovate', 'DEMO4471200');
   assert.deepEqual(stopsOf(s), [['DEMO4471200', 'long', 21036.25, 'order']]);
+});
+
+test('a book an import starts takes its account’s fee schedule as it is built', async (t) => {
+  const s = servicesFixture(t);
+  const order = { account: 'ORD1', contract: 'MESM6', product: 'MES', quantity: 1 };
+  await s.trades.importFile({
+    path: tradovateOrdersFile(t, [
+      { ...order, id: 'o1', side: 'Buy', price: '6000.00', time: '03/02/2026 09:30:00' },
+      { ...order, id: 'o2', side: 'Sell', price: '6004.00', time: '03/02/2026 09:45:00' },
+    ]),
+  });
+  s.accounts.set('ORD1', { firm: 'Topstep' });
+  s.fees.apply({ set: { firm: 'Topstep', root: '*', from: '2026-01-02', amounts: { commission: 0.5 } } });
+  // a contract of ORD1 not seen before: its book is built while the file is read, with the firm's $0.50 a side
+  const mnq = { account: 'ORD1', contract: 'MNQM6', product: 'MNQ', quantity: 2 };
+  await s.trades.importFile({
+    path: tradovateOrdersFile(t, [
+      { ...mnq, id: 'o3', side: 'Buy', price: '21000.00', time: '03/03/2026 09:30:00' },
+      { ...mnq, id: 'o4', side: 'Sell', price: '21010.00', time: '03/03/2026 09:45:00' },
+    ]),
+  });
+  assert.deepEqual(
+    s.trades.listPositions({}).map((p) => [p.root, p.grossPnl, p.costs]),
+    [
+      ['MES', 20, 1],
+      ['MNQ', 40, 2],
+    ],
+  );
 });
