@@ -41,8 +41,8 @@ const PLANS: InstrumentPlan[] = [
   { root: 'ES', contract: 'ES', start: 6000, tick: 0.25, vol: 0.7, account: 'DEMO-SIM101', commission: 2.1, maxQty: 2 },
 ];
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
+/** Deterministic PRNG (mulberry32): the same sequence for the same seed. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { rng } from '../../src/demo/demo.js';
 import { BIN, cleanEnv } from './cli.js';
 import { waitFor } from './wait.js';
 import { startYahooStub, type YahooStub } from './yahoo-stub.js';
@@ -57,17 +58,8 @@ export interface SoakReport {
   ms: number;
 }
 
-/** mulberry32: a small seeded generator, the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded generator, the same sequence for the same seed (the demo's). */
+export const seededRandom = rng;
 
 interface ImportAttempt {
   account: string;

@@ -269,6 +269,8 @@ test('the theme picker pins light or dark over the system’s choice, is remembe
   await settle(page);
   await page.emulateMedia({ colorScheme: 'dark' });
   const followed = await waitFor('the chart to follow the system to dark', async () => {
+    // A media query's change event fires in a rendering step; an idle headless page may not have one scheduled.
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(true)))');
     const d = await drawn(page);
     return d.theme === 'dark' && d.canvas === dark.canvas ? d : undefined;
   });

@@ -276,7 +276,7 @@ test('open position is marked to the newest bar stored at or before the pinned c
   assert.match(page.body, /id="unrealized-pnl">\+\$29\.50</);
   assert.match(page.body, /id="unrealized-at">1 open at 21019\.00, the close of the 1m bar of [^<]*13:59/);
   const list = await app.inject({ method: 'GET', url: '/positions?status=open' });
-  assert.match(list.body, /\+\$29\.50<\/span><span class="muted small mark-note">unrealized/);
+  assert.match(list.body, /\+\$29\.50<\/span><span class="muted small mark-note">unrealized<\/span>/);
 });
 
 test('open position has no mark when no stored bar reaches the time it opened', async (t) => {
