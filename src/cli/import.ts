@@ -35,7 +35,7 @@ function fileJson(r: ImportFileResult, preview: boolean) {
     duplicatesSkipped: r.duplicatesSkipped,
     derivedReplaced: r.derivedReplaced,
     orphans: r.orphans,
-    ...(r.ordersRead ? { ordersRead: r.ordersRead } : {}),
+    ...(r.ordersRead ? { ordersRead: r.ordersRead, ordersStored: r.ordersStored ?? 0 } : {}),
     rejected: r.rejected,
     status: r.status,
     importId: r.importId,
@@ -62,6 +62,10 @@ function fileText(r: ImportFileResult): string {
   const lines = [
     `  format ${r.format}, times in ${r.zone ?? 'UTC'}${r.dateOrder ? `, dates ${r.dateOrder === 'dmy' ? 'day-first' : 'month-first'}` : ''}`,
   ];
+  if (r.ordersRead)
+    lines.push(
+      `  ${plural(r.ordersRead, 'order')} read, ${r.ordersStored ?? 0} ${preview ? 'would be stored' : 'stored'} (initial stops: docs/orders.md)`,
+    );
   if (r.derivedReplaced > 0)
     lines.push(
       `  ${plural(r.derivedReplaced, 'derived fill')} (from round trips or order totals) ${preview ? 'would be' : 'were'} replaced by these fills`,

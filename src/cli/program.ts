@@ -27,6 +27,9 @@ const MODULES: Record<string, () => Promise<CommandModule>> = {
   demo: () => import('./demo.js'),
   export: () => import('./export.js'),
   'import-export': () => import('./import-export.js'),
+  accounts: () => import('./accounts.js'),
+  fees: () => import('./fees.js'),
+  orders: () => import('./orders.js'),
 };
 
 /** Run the command `argv` names (`argv` as process.argv: node, script, command, …). */

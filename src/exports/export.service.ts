@@ -9,6 +9,17 @@ import { loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
 import { createSettingsTransferRepo } from '../settings/transfer.repo.js';
 import { centsToDollars } from '../trades/money.js';
+import {
+  accountItems,
+  feeScheduleItems,
+  notEmptyRegistry,
+  orderItem,
+  orderPages,
+  restoreOrdersAndStops,
+  restoreRegistry,
+  stopsItem,
+  stopsPages,
+} from '../trades/registry-transfer.js';
 import { displayTimezone, importTimezone } from '../trades/settings.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import { executionItem, importItem, journalItem, pagesOf, positionIdItem, restoreTrades } from '../trades/transfer.js';
@@ -109,6 +120,10 @@ export function createExportService(deps: ExportServiceDeps) {
     yield* sectionText('executions', map(pagesOf(repo.executionsPage, JOURNAL_PAGE), executionItem));
     yield* sectionText('positionIds', map(pagesOf(repo.positionIdsPage, JOURNAL_PAGE), positionIdItem));
     yield* sectionText('journal', map(pagesOf(repo.journalPage, JOURNAL_PAGE), journalItem));
+    yield* sectionText('accounts', [accountItems(db)]);
+    yield* sectionText('feeSchedules', [feeScheduleItems(db)]);
+    yield* sectionText('orders', map(pagesOf(orderPages(db), JOURNAL_PAGE), orderItem));
+    yield* sectionText('stops', map(pagesOf(stopsPages(db), JOURNAL_PAGE), stopsItem));
     yield FILE_END;
   }
 
@@ -182,10 +197,15 @@ function restore(deps: ExportServiceDeps, file: string, data: JournalFile): Impo
     const before = repo.counts();
     const held = Object.entries({ ...before, settings: settingsTransfer.count() }).filter(([k, n]) => k !== 'netCents' && n > 0);
     if (held.length > 0) throw notEmpty(held.map(([k, n]) => `${n} ${k}`).join(', '));
+    const registryHeld = notEmptyRegistry(db);
+    if (registryHeld) throw notEmpty(registryHeld);
     for (const s of data.settings) settingsTransfer.insert(s);
     const settings = createSettingsRepo(db);
     const ctx = { db, registry: loadInstrumentRegistry(settings), zone: importTimezone(settings, deps.importTimezone) };
+    // accounts and fee schedules decide the books and the costs: in before the positions are rebuilt
+    restoreRegistry(db, data);
     restoreTrades(ctx, data, repo);
+    restoreOrdersAndStops(db, data);
     const after = repo.counts();
     const got = { positions: after.positions, openPositions: after.openPositions, netPnl: centsToDollars(after.netCents) };
     const want = data.expect;

@@ -3,6 +3,14 @@ import { AppError } from '../errors.js';
 import { INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema } from '../instruments/instruments.js';
 import { SCHEDULER_KEY, schedulerSettingsSchema } from '../market-data/scheduler.js';
 import { MARKET_SYMBOLS_KEY, marketSymbolsSchema } from '../market-data/symbols.js';
+import {
+  accountItemSchema,
+  checkRegistry,
+  feeScheduleItemSchema,
+  orderItemSchema,
+  type RegistrySections,
+  stopsItemSchema,
+} from '../trades/registry-transfer.js';
 import { DISPLAY_TIMEZONE_KEY, displayTimezoneSchema, IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../trades/settings.js';
 import {
   checkTrades,
@@ -19,7 +27,7 @@ import {
  * The journal export file (`tradelog export journal`, `tradelog import-export`), docs/export.md:
  *
  *   {"format":"tradelog-export","version":1,"exportedAt":"…","generator":"tradelog 0.1.0",
- *    "sections":["settings","imports","executions","positionIds","journal"],
+ *    "sections":["settings","imports","executions","positionIds","journal","accounts","feeSchedules","orders","stops"],
  *    "expect":{"executions":…,"positions":…,"openPositions":…,"netPnl":…},
  *   "settings":[
  *   {…},
@@ -38,7 +46,7 @@ import {
  * its own count or net P&L differs.
  */
 export const EXPORT_FORMAT = 'tradelog-export';
-export const EXPORT_VERSION = 1;
+export const EXPORT_VERSION = 2;
 
 export const SECTIONS = [
   { name: 'settings', since: 1 },
@@ -46,6 +54,10 @@ export const SECTIONS = [
   { name: 'executions', since: 1 },
   { name: 'positionIds', since: 1 },
   { name: 'journal', since: 1 },
+  { name: 'accounts', since: 2 },
+  { name: 'feeSchedules', since: 2 },
+  { name: 'orders', since: 2 },
+  { name: 'stops', since: 2 },
 ] as const;
 export type SectionName = (typeof SECTIONS)[number]['name'];
 
@@ -88,9 +100,13 @@ const fileSchema = z.strictObject({
   executions: z.array(executionItemSchema).optional(),
   positionIds: z.array(positionIdItemSchema).optional(),
   journal: z.array(journalItemSchema).optional(),
+  accounts: z.array(accountItemSchema).optional(),
+  feeSchedules: z.array(feeScheduleItemSchema).optional(),
+  orders: z.array(orderItemSchema).optional(),
+  stops: z.array(stopsItemSchema).optional(),
 });
 
-export interface JournalFile extends TradesSections {
+export interface JournalFile extends TradesSections, RegistrySections {
   version: number;
   exportedAt: number;
   settings: SettingItem[];
@@ -174,13 +190,17 @@ export function parseJournalFile(file: string, text: string): JournalFile {
     executions: f.executions ?? [],
     positionIds: f.positionIds ?? [],
     journal: f.journal ?? [],
+    accounts: f.accounts ?? [],
+    feeSchedules: f.feeSchedules ?? [],
+    orders: f.orders ?? [],
+    stops: f.stops ?? [],
   };
   const keys = new Set<string>();
   for (const [i, s] of out.settings.entries()) {
     if (keys.has(s.key)) throw invalid(file, { path: ['settings', i, 'key'], message: `setting ${s.key} appears twice` });
     keys.add(s.key);
   }
-  const problem = checkTrades(out);
+  const problem = checkTrades(out) ?? checkRegistry(out, new Set(out.imports.map((i) => i.id)));
   if (problem) throw invalid(file, problem);
   if (out.expect && out.expect.executions !== out.executions.length) {
     throw invalid(file, {

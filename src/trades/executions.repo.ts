@@ -38,6 +38,8 @@ export interface StoredExecution extends Omit<ParsedExecution, 'line'> {
   importId: number;
   /** Line in the CSV (for a legacy import: the old `trades` row id). */
   sourceLine: number | null;
+  /** The source stated no costs for this fill (a fee schedule may fill them in). */
+  costsMissing: boolean;
   /** An exit with nothing open in its book (paired with nothing). */
   orphan: boolean;
 }
@@ -166,17 +168,37 @@ export function createExecutionsRepo(db: Db) {
   const fillStmt = c
     .prepare('SELECT import_id, source_line, action, quantity, price, time FROM executions WHERE account = ? AND exec_key = ?')
     .raw();
+  const BOOK_COLUMNS = 'id, exec_key, action, quantity, price, time, commission_cents, validation, open_close, costs_missing';
   const bookStmt = c
     .prepare(
-      `SELECT id, exec_key, action, quantity, price, time, commission_cents, validation, open_close FROM executions
+      `SELECT ${BOOK_COLUMNS} FROM executions
        WHERE account = ? AND contract = ? AND (time, id) > (?, ?) AND replaced_by IS NULL ORDER BY time, id LIMIT ?`,
     )
     .raw();
+  // a book whose account has several spellings (account_aliases): one statement per number of spellings
+  const multiBookStmts = new Map<number, ReturnType<typeof c.prepare>>();
+  const multiBookStmt = (n: number) => {
+    let stmt = multiBookStmts.get(n);
+    if (!stmt) {
+      stmt = c
+        .prepare(
+          `SELECT ${BOOK_COLUMNS} FROM executions
+           WHERE account IN (${new Array(n).fill('?').join(', ')}) AND contract = ? AND (time, id) > (?, ?) AND replaced_by IS NULL
+           ORDER BY time, id LIMIT ?`,
+        )
+        .raw();
+      multiBookStmts.set(n, stmt);
+    }
+    return stmt;
+  };
   const rangeStmt = c.prepare(
     `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE account = ? AND contract = ? AND (time, id) >= (?, ?) AND (time, id) <= (?, ?)
        AND replaced_by IS NULL ORDER BY time, id`,
   );
   const byIdStmt = c.prepare(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`);
+  const booksWithoutCostsStmt = c.prepare(
+    'SELECT DISTINCT account, contract FROM executions WHERE account = ? AND costs_missing = 1 AND replaced_by IS NULL',
+  );
   const booksOfImportStmt = c.prepare(
     'SELECT DISTINCT account, contract FROM executions WHERE import_id = ? UNION SELECT DISTINCT account, contract FROM executions WHERE replaced_by = ?',
   );
@@ -322,18 +344,20 @@ export function createExecutionsRepo(db: Db) {
     },
 
     /** A book's executions in builder order (time, id), a page at a time: those after `after`, at most `limit`. */
-    bookPage(account: string, contract: string, after: { time: number; id: number } | null, limit: number): BookExecution[] {
-      const rows = bookStmt.all(account, contract, after?.time ?? Number.MIN_SAFE_INTEGER, after?.id ?? 0, limit) as [
-        number,
-        string,
-        Action,
-        number,
-        number,
-        number,
-        number,
-        Validity | null,
-        'open' | 'close' | null,
-      ][];
+    bookPage(
+      account: string | readonly string[],
+      contract: string,
+      after: { time: number; id: number } | null,
+      limit: number,
+    ): BookExecution[] {
+      const time = after?.time ?? Number.MIN_SAFE_INTEGER;
+      const id = after?.id ?? 0;
+      const spellings = typeof account === 'string' ? [account] : account;
+      const raw =
+        spellings.length === 1
+          ? bookStmt.all(spellings[0], contract, time, id, limit)
+          : multiBookStmt(spellings.length).all([...spellings, contract, time, id, limit]);
+      const rows = raw as [number, string, Action, number, number, number, number, Validity | null, 'open' | 'close' | null, number][];
       const out: BookExecution[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i] as (typeof rows)[number];
@@ -347,13 +371,14 @@ export function createExecutionsRepo(db: Db) {
           commissionCents: r[6],
           validation: r[7],
           openClose: r[8],
+          costsMissing: r[9] === 1,
         };
       }
       return out;
     },
 
-    /** Every execution of a book, in builder order, read a page at a time. */
-    *book(account: string, contract: string, pageSize = 10_000): Generator<BookExecution> {
+    /** Every execution of a book (one account spelling, or all of an account's), in builder order, a page at a time. */
+    *book(account: string | readonly string[], contract: string, pageSize = 10_000): Generator<BookExecution> {
       let after: BookExecution | undefined;
       for (;;) {
         const page = this.bookPage(account, contract, after ?? null, pageSize);
@@ -364,10 +389,26 @@ export function createExecutionsRepo(db: Db) {
     },
 
     /** The executions of a book from `first` to `last` inclusive, in builder order. */
-    range(account: string, contract: string, first: { id: number; time: number }, last: { id: number; time: number }): StoredExecution[] {
-      return (rangeStmt.all(account, contract, first.time, first.id, last.time, last.id) as Parameters<typeof toExecution>[0][]).map(
-        toExecution,
-      );
+    range(
+      account: string | readonly string[],
+      contract: string,
+      first: { id: number; time: number },
+      last: { id: number; time: number },
+    ): StoredExecution[] {
+      const spellings = typeof account === 'string' ? [account] : account;
+      const out: StoredExecution[] = [];
+      for (const s of spellings) {
+        for (const r of rangeStmt.all(s, contract, first.time, first.id, last.time, last.id) as Parameters<typeof toExecution>[0][])
+          out.push(toExecution(r));
+      }
+      return spellings.length === 1 ? out : out.sort((a, b) => a.time - b.time || a.id - b.id);
+    },
+
+    /** The books (account spelling, contract) holding fills whose source stated no costs, of these spellings. */
+    booksWithoutCosts(spellings: readonly string[]): Book[] {
+      const out: Book[] = [];
+      for (const s of spellings) out.push(...(booksWithoutCostsStmt.all(s) as Book[]));
+      return out;
     },
 
     /** The books an import added fills to or replaced derived fills in. */
@@ -433,9 +474,12 @@ export function createExecutionsRepo(db: Db) {
       return accountsOfFillStmt.all(fillId) as string[];
     },
 
-    /** Record the orphan exits of a book as its builder found them (the book's earlier marks are cleared). */
-    setOrphans(book: Book, ids: readonly number[]): void {
-      clearOrphansStmt.run(book.account, book.contract);
+    /**
+     * Record the orphan exits of a book as its builder found them (the book's earlier marks are cleared): the book
+     * of one account spelling, or of all the spellings of a registry account.
+     */
+    setOrphans(book: { account: string | readonly string[]; contract: string }, ids: readonly number[]): void {
+      for (const s of typeof book.account === 'string' ? [book.account] : book.account) clearOrphansStmt.run(s, book.contract);
       for (const id of ids) markOrphanStmt.run(id);
     },
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { zoneOffsets } from '../calendar/zone.js';
 import { systemClock } from '../clock.js';
 import { AppError, isAppError } from '../errors.js';
+import { type AccountsRepo, createAccountsRepo } from './accounts.repo.js';
 import {
   type Book,
   createExecutionsRepo,
@@ -10,6 +11,8 @@ import {
   type StoredExecution,
   type StoredFill,
 } from './executions.repo.js';
+import { costFiller, type FeeSchedule, schedulesFor } from './fees.js';
+import { createFeesRepo } from './fees.repo.js';
 import { type CsvSource, chunks, hashSource, readSource } from './fill-keys.js';
 import { readWithAdapter, type SourceInfo } from './import-rows.js';
 import { ADAPTERS, adapterFor, detectFormat } from './importers/formats.js';
@@ -17,9 +20,10 @@ import { SAMPLE_BYTES, Sample } from './importers/sample.js';
 import type { Delimiter, FormatName } from './importers/types.js';
 import { unitsToPrice } from './money.js';
 import { type DuplicateRow, type ParsedExecution, type ReadResult, type RowProblem, readNinjaTraderCsv, sameFill } from './ninjatrader.js';
+import { removeOrdersOfImport, storeOrders } from './orders.service.js';
 import { actionSign, type BookBuilder, type BookExecution } from './positions.js';
 import { type BookWriter, createPositionsRepo } from './positions.repo.js';
-import { bookId, builderFor, rebuildBooks, type TradesContext } from './rebuild.js';
+import { bookId, builderFor, rebuildBooks, rootOfContract, type TradesContext } from './rebuild.js';
 import type { ImportSettings } from './settings.js';
 import type { DstResolution } from './time.js';
 
@@ -97,8 +101,10 @@ export interface ImportFileResult {
   zone: string | null;
   /** For formats whose dates can be day-first: the order used. */
   dateOrder?: 'mdy' | 'dmy';
-  /** Orders the file holds (stored by the orders seam when it exists; counted here). */
+  /** Orders the file holds (Tradovate Orders, TopstepX Orders, Rithmic, Sierra Chart). */
   ordersRead?: number;
+  /** Of those, the orders stored under this import (the others were stored before, or name no account). */
+  ordersStored?: number;
   rowsRead: number;
   executionsAdded: number;
   duplicatesSkipped: number;
@@ -313,6 +319,8 @@ interface LiveBook {
   builder: BookBuilder;
   writer: BookWriter;
   ordered: boolean;
+  /** Fills in the costs of fills whose source stated none, from the account's fee schedules. */
+  fill: (e: BookExecution) => BookExecution;
 }
 
 /**
@@ -327,6 +335,8 @@ interface LiveBook {
 class FileStore {
   private readonly repo: ExecutionsRepo;
   private readonly positions: ReturnType<typeof createPositionsRepo>;
+  private readonly accounts: AccountsRepo;
+  private schedules: readonly FeeSchedule[] | undefined;
   private readonly dryRun: boolean;
   private readonly skipInvalid: boolean;
   private readonly limit: number;
@@ -336,6 +346,7 @@ class FileStore {
   private addedCount = 0;
   private duplicateCount = 0;
   private derivedReplaced = 0;
+  private ordersStored = 0;
   private read: ReadResult & { info?: SourceInfo } = { rowsRead: 0, sha256: '', bytes: 0 };
   private readonly books = new Map<string, Book>();
   private readonly live = new Map<string, LiveBook | null>();
@@ -359,6 +370,7 @@ class FileStore {
   ) {
     this.repo = createExecutionsRepo(ctx.db);
     this.positions = createPositionsRepo(ctx.db);
+    this.accounts = createAccountsRepo(ctx.db);
     this.dryRun = options.dryRun === true;
     // A preview runs as if invalid rows were skipped, so it can show all three: added, duplicate, rejected.
     this.skipInvalid = options.skipInvalid === true || this.dryRun;
@@ -417,6 +429,9 @@ class FileStore {
       });
     }
     if (this.problems.length > 0 && !this.skipInvalid) throw new Abort('rejected');
+    const info = this.read.info;
+    // the orders the adapter read are stored under this import (its undo removes them), in its transaction
+    if (info && info.orders.length > 0) this.ordersStored = storeOrders(this.ctx.db, id, info.format, info.orders).added;
     this.replaceDerived(id);
     this.finishBooks();
     this.repo.finishImport(id, {
@@ -438,11 +453,10 @@ class FileStore {
     if (this.problems.length > 0 && !this.skipInvalid) return; // rejected anyway: only collect the other problems
     const book = bookId(row);
     if (!this.live.has(book)) {
+      this.accounts.ensure([row.account]);
       const stored = this.repo.hasBook(row.account, row.contract);
-      this.live.set(
-        book,
-        stored ? null : { builder: builderFor(this.ctx, row), writer: this.positions.beginBook(row.account, row.contract), ordered: true },
-      );
+      // a spelling of an account with others (or stored under another name) is built with them, at the end
+      this.live.set(book, stored || !this.accounts.standsAlone(row.account) ? null : this.liveBook(row));
       if (stored && this.repo.hasDerived(row.account, row.contract)) this.toReplace.set(book, null);
     }
     if (row.derived) {
@@ -469,6 +483,18 @@ class FileStore {
     this.found.push(stored);
     this.queueBooks.push(book);
     if (this.queue.length >= QUEUE) this.flush(id);
+  }
+
+  private liveBook(b: Book): LiveBook {
+    this.schedules ??= createFeesRepo(this.ctx.db).list();
+    const account = this.accounts.get(b.account);
+    const scope = { accountId: account?.id ?? null, firm: account?.firm ?? null, root: rootOfContract(b.contract) };
+    return {
+      builder: builderFor(this.ctx, b),
+      writer: this.positions.beginBook(b.account, b.contract),
+      ordered: true,
+      fill: costFiller(schedulesFor(this.schedules, scope)),
+    };
   }
 
   private noteFillLevel(book: string, row: ParsedExecution): void {
@@ -513,10 +539,11 @@ class FileStore {
           commissionCents: row.commissionCents,
           validation: row.validation,
           openClose: row.openClose ?? null,
+          costsMissing: row.costsMissing === true,
         };
         if (l.builder.outOfOrder(e)) l.ordered = false;
         else {
-          const closed = l.builder.push(e);
+          const closed = l.builder.push(l.fill(e));
           if (closed) l.writer.write(closed);
         }
       }
@@ -587,7 +614,7 @@ class FileStore {
       format: info?.format ?? 'ninjatrader-addon',
       zone: info ? zoneText(info.zone) : null,
       ...(info?.dateOrder ? { dateOrder: info.dateOrder.order } : {}),
-      ...(info && info.orders.length > 0 ? { ordersRead: info.orders.length } : {}),
+      ...(info && info.orders.length > 0 ? { ordersRead: info.orders.length, ordersStored: this.ordersStored } : {}),
       rowsRead: this.read.rowsRead,
       rejected: this.problems,
     };
@@ -681,6 +708,7 @@ export function undoImport(ctx: TradesContext, importId: number): UndoResult {
     }
     const books = repo.booksOfImport(importId);
     const removed = repo.deleteOfImport(importId);
+    removeOrdersOfImport(ctx.db, importId);
     // the derived fills this import replaced take part again
     repo.unreplace(importId);
     const positionsRebuilt = rebuildBooks(ctx, books);

@@ -197,7 +197,8 @@ export function createPositionsRepo(db: Db) {
   const containing = c.prepare(
     `SELECT p.id FROM positions p JOIN executions f ON f.id = p.first_exec_id JOIN executions l ON l.id = p.last_exec_id
      JOIN executions e ON e.id = ?
-     WHERE p.account = e.account AND p.contract = e.contract AND (f.time, f.id) <= (e.time, e.id) AND (e.time, e.id) <= (l.time, l.id)
+     WHERE p.account = coalesce((SELECT a.name FROM account_aliases l JOIN accounts a ON a.id = l.account_id WHERE l.alias = e.account), e.account)
+       AND p.contract = e.contract AND (f.time, f.id) <= (e.time, e.id) AND (e.time, e.id) <= (l.time, l.id)
      ORDER BY p.opened_at, p.id`,
   );
 
@@ -206,8 +207,14 @@ export function createPositionsRepo(db: Db) {
      * Start replacing a book's positions: the old ones are removed, then `write` each built position in order
      * (streaming: nothing is kept but ids), then `end`. Ids stay stable as described above.
      */
-    beginBook(account: string, contract: string): BookWriter {
-      const old = oldOfBook.all(account, contract) as { id: number; firstExecId: number; lastExecId: number; key: string }[];
+    beginBook(account: string, contract: string, formerAccounts: readonly string[] = []): BookWriter {
+      // positions stored under names the book's account had before (an alias merged, a rename): replaced too, and
+      // their ids inherited like those of this book's own vanished positions
+      const old: { id: number; firstExecId: number; lastExecId: number; key: string }[] = [];
+      for (const a of [account, ...formerAccounts.filter((f) => f !== account)]) {
+        old.push(...(oldOfBook.all(a, contract) as { id: number; firstExecId: number; lastExecId: number; key: string }[]));
+        if (a !== account) deleteBook.run(a, contract);
+      }
       const byFirst = new Map<number, number>();
       const byLast = new Map<number, number>();
       for (const o of old) {

@@ -34,6 +34,8 @@ export interface BookExecution {
   time: number;
   commissionCents: number;
   validation?: Validity | null;
+  /** The source stated no costs (commissionCents is then what a fee schedule fills in, or 0). */
+  costsMissing?: boolean;
   /** The source's own open/close flag, when it has one: an exit with nothing open is an orphan (see BookBuilder). */
   openClose?: 'open' | 'close' | null;
 }

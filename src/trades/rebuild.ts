@@ -1,7 +1,10 @@
 import type { Db } from '../db/open.js';
 import type { InstrumentRegistry } from '../instruments/instruments.js';
-import { type Book, createExecutionsRepo } from './executions.repo.js';
-import { BookBuilder } from './positions.js';
+import { type AccountsRepo, createAccountsRepo } from './accounts.repo.js';
+import { type Book, createExecutionsRepo, type ExecutionsRepo } from './executions.repo.js';
+import { costFiller, type FeeSchedule, schedulesFor } from './fees.js';
+import { createFeesRepo } from './fees.repo.js';
+import { BookBuilder, type BookExecution, type BuiltPosition } from './positions.js';
 import { createPositionsRepo } from './positions.repo.js';
 import type { ImportSettings } from './settings.js';
 
@@ -32,19 +35,52 @@ export function uniqueBooks(books: Iterable<Book>): Book[] {
 }
 
 /**
- * Rebuild the positions of the given books from their executions, streaming: each book is read a page at a time
- * through the builder and its positions written as they close. Run inside the caller's `db.write()`. Returns
- * the number of positions written. An unknown root (an override was removed) throws TL_INSTRUMENT_UNKNOWN and
- * the caller's transaction rolls back.
+ * The books positions are built in: executions' books (account as the file spells it, contract) under their
+ * account in the registry (accounts.repo.ts), so the spellings of one account make one book. Spellings not seen
+ * before are recorded here (inside the caller's transaction).
  */
-export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>): number {
+export function registryBooks(accounts: AccountsRepo, books: Iterable<Book>): Book[] {
+  const list = [...books];
+  accounts.ensure(new Set(list.map((b) => b.account)));
+  return uniqueBooks(list.map((b) => ({ account: accounts.nameOf(b.account), contract: b.contract })));
+}
+
+/** The executions of a registry book in builder order, with missing costs filled in from `schedules`. */
+export function* bookFeed(
+  repos: { executions: ExecutionsRepo; accounts: AccountsRepo },
+  b: Book,
+  schedules: readonly FeeSchedule[],
+): Generator<BookExecution> {
+  const account = repos.accounts.get(b.account);
+  const fill = costFiller(
+    schedulesFor(schedules, { accountId: account?.id ?? null, firm: account?.firm ?? null, root: rootOfContract(b.contract) }),
+  );
+  for (const e of repos.executions.book(repos.accounts.spellingsOf(b.account), b.contract)) yield fill(e);
+}
+
+export interface RebuildOptions {
+  /** Per registry book (bookId): account names its positions were stored under before (a merge, a rename). */
+  formerAccounts?: ReadonlyMap<string, readonly string[]>;
+  /** Build with these schedules instead of the stored ones. */
+  schedules?: readonly FeeSchedule[];
+}
+
+/**
+ * Rebuild the positions of the given books (executions' books: account spellings; or registry books) from their
+ * executions, streaming: each book is read a page at a time through the builder and its positions written as they
+ * close. Run inside the caller's `db.write()`. Returns the number of positions written. An unknown root (an
+ * override was removed) throws TL_INSTRUMENT_UNKNOWN and the caller's transaction rolls back.
+ */
+export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>, options: RebuildOptions = {}): number {
   const executions = createExecutionsRepo(ctx.db);
+  const accounts = createAccountsRepo(ctx.db);
   const positions = createPositionsRepo(ctx.db);
+  const schedules = options.schedules ?? createFeesRepo(ctx.db).list();
   let written = 0;
-  for (const b of uniqueBooks(books)) {
+  for (const b of registryBooks(accounts, books)) {
     let builder: BookBuilder | undefined;
-    const writer = positions.beginBook(b.account, b.contract);
-    for (const e of executions.book(b.account, b.contract)) {
+    const writer = positions.beginBook(b.account, b.contract, options.formerAccounts?.get(bookId(b)));
+    for (const e of bookFeed({ executions, accounts }, b, schedules)) {
       builder ??= builderFor(ctx, b);
       const closed = builder.push(e);
       if (closed) writer.write(closed);
@@ -52,9 +88,25 @@ export function rebuildBooks(ctx: TradesContext, books: Iterable<Book>): number 
     const open = builder?.finish();
     if (open) writer.write(open);
     written += writer.end();
-    executions.setOrphans(b, builder ? builder.orphans.map((e) => e.id) : []);
+    executions.setOrphans(
+      { account: accounts.spellingsOf(b.account), contract: b.contract },
+      builder ? builder.orphans.map((e) => e.id) : [],
+    );
   }
   return written;
+}
+
+/** Build a registry book's positions in memory with the given schedules, one at a time (nothing is written). */
+export function buildBook(ctx: TradesContext, b: Book, schedules: readonly FeeSchedule[], each: (p: BuiltPosition) => void): void {
+  const repos = { executions: createExecutionsRepo(ctx.db), accounts: createAccountsRepo(ctx.db) };
+  let builder: BookBuilder | undefined;
+  for (const e of bookFeed(repos, b, schedules)) {
+    builder ??= builderFor(ctx, b);
+    const closed = builder.push(e);
+    if (closed) each(closed);
+  }
+  const open = builder?.finish();
+  if (open) each(open);
 }
 
 /** Point value of a contract's root from the registry (TL_INSTRUMENT_UNKNOWN when the root is not known). */

@@ -41,7 +41,9 @@ export interface Stats {
   winRate: number | null;
   /** Labelled gross: before commission. */
   grossPnl: number;
+  /** Every cost (source costs and fee schedules'); `costs` is the same figure under its newer name. */
   commission: number;
+  costs: number;
   netPnl: number;
   profitFactor: number | null;
   expectancy: number | null;
@@ -123,6 +125,7 @@ class Acc {
       winRate: this.n === 0 ? null : Math.round((this.wins / this.n) * 1e6) / 1e6,
       grossPnl: d(this.gross),
       commission: d(this.commission),
+      costs: d(this.commission),
       netPnl: d(this.net),
       profitFactor: this.lossSum === 0 ? null : Math.round((this.winSum / -this.lossSum) * 1e4) / 1e4,
       expectancy: mean(this.net, this.n),

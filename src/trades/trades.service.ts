@@ -4,7 +4,10 @@ import type { Db } from '../db/open.js';
 import { AppError, isAppError } from '../errors.js';
 import { type InstrumentOverride, type InstrumentRegistry, loadInstrumentRegistry } from '../instruments/instruments.js';
 import { createSettingsRepo } from '../settings/settings.repo.js';
+import { createAccountsRepo } from './accounts.repo.js';
 import { createExecutionsRepo, type ImportRecord, type StoredExecution } from './executions.repo.js';
+import { costFiller, schedulesFor } from './fees.js';
+import { createFeesRepo } from './fees.repo.js';
 import { type ImportFileResult, type ImportOptions, type ImportSource, importFile, type UndoResult, undoImport } from './import.service.js';
 import type { ImportPool } from './import-pool.js';
 import { type OverrideChange, removeInstrumentOverride, saveInstrumentOverride } from './instrument-overrides.js';
@@ -15,6 +18,7 @@ export { parseTagList } from './journal.repo.js';
 import { type ColumnMapping, parseColumnMapping } from './importers/mapping.js';
 import { importLegacyTrades, type LegacyDatabase, type LegacyImportOptions, type LegacyTradesResult } from './legacy-import.js';
 import { centsToDollars, grossCents, unitsToPrice } from './money.js';
+import { createOrdersService, type PositionStopsJson } from './orders.service.js';
 import { buildPositions, type Validity } from './positions.js';
 import { createPositionsRepo, type PositionQuery, type PositionRecord } from './positions.repo.js';
 import { rebuildBooks, type TradesContext } from './rebuild.js';
@@ -89,7 +93,9 @@ export interface PositionJson {
   avgExitPrice: number | null;
   pointsPnl: number;
   grossPnl: number;
+  /** Every cost of the position (the source's, or a fee schedule's where the source gave none); the same as `costs`. */
   commission: number;
+  costs: number;
   netPnl: number;
   pointValue: number;
   executionCount: number;
@@ -113,6 +119,8 @@ export interface ExecutionJson {
   price: number;
   commission: number;
   fillCommission: number;
+  /** The source stated no costs: `fillCommission` is what a fee schedule gives (0 without one). */
+  costsFromSchedule: boolean;
   instrument: string;
   validation: Validity | null;
   importId: number;
@@ -131,7 +139,7 @@ export interface PairJson {
   grossPnl: number;
 }
 
-export interface PositionDetailJson extends PositionJson {
+export interface PositionDetailJson extends PositionJson, PositionStopsJson {
   executions: ExecutionJson[];
   pairs: PairJson[];
   note: string | null;
@@ -160,6 +168,7 @@ export function positionJson(p: PositionRecord): PositionJson {
     pointsPnl: p.pointsPnl,
     grossPnl: centsToDollars(p.grossCents),
     commission: centsToDollars(p.commissionCents),
+    costs: centsToDollars(p.commissionCents),
     netPnl: centsToDollars(p.netCents),
     pointValue: p.pointValue,
     executionCount: p.executionCount,
@@ -216,6 +225,9 @@ export function createTradesService(deps: TradesServiceDeps) {
   const positions = createPositionsRepo(db);
   const executions = createExecutionsRepo(db);
   const journal = createJournalRepo(db, clock);
+  const accounts = createAccountsRepo(db);
+  const fees = createFeesRepo(db);
+  const orders = createOrdersService({ journal: db, importTimezone: deps.importTimezone, clock });
 
   const context = (): TradesContext => ({
     db,
@@ -226,7 +238,7 @@ export function createTradesService(deps: TradesServiceDeps) {
 
   const toQuery = (f: PositionFilter, registry: InstrumentRegistry): PositionQuery => {
     const q: PositionQuery = {};
-    if (f.account) q.account = f.account;
+    if (f.account) q.account = accounts.nameOf(f.account);
     if (f.instrument) {
       try {
         const ref = registry.parse(f.instrument);
@@ -321,7 +333,9 @@ export function createTradesService(deps: TradesServiceDeps) {
       const first = executions.byId(p.firstExecId);
       const last = executions.byId(p.lastExecId);
       if (!first || !last) throw new Error(`position ${id} points at missing executions`);
-      const stored = executions.range(p.account, p.contract, first, last);
+      const account = accounts.get(p.account);
+      const fill = costFiller(schedulesFor(fees.list(), { accountId: account?.id ?? null, firm: account?.firm ?? null, root: p.root }));
+      const stored = executions.range(accounts.spellingsOf(p.account), p.contract, first, last).map((e) => fill(e));
       const byId = new Map(stored.map((e) => [e.id, e]));
       const [built] = buildPositions({ account: p.account, contract: p.contract, root: p.root, pointValue: p.pointValue }, stored, {
         firstShare: { quantity: p.firstExecQuantity, commissionCents: p.firstExecCommissionCents },
@@ -331,6 +345,7 @@ export function createTradesService(deps: TradesServiceDeps) {
       const j = journal.get(id);
       return {
         ...positionJson(p),
+        ...orders.positionStops(id),
         note: j.note,
         executions: built.shares.map((s) => {
           const e = byId.get(s.execution.id);
@@ -347,6 +362,7 @@ export function createTradesService(deps: TradesServiceDeps) {
             price: e.price,
             commission: centsToDollars(s.commissionCents),
             fillCommission: centsToDollars(e.commissionCents),
+            costsFromSchedule: e.costsMissing === true,
             instrument: e.instrument,
             validation: e.validation,
             importId: e.importId,

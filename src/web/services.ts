@@ -5,8 +5,11 @@ import type { Store } from '../db/store.js';
 import type { Scheduler } from '../market-data/scheduler.js';
 import { createMarketData, type MarketData } from '../market-data/service.js';
 import { createSettingsRepo, type SettingsRepo } from '../settings/settings.repo.js';
+import { type AccountsService, createAccountsService } from '../trades/accounts.service.js';
+import { createFeesService, type FeesService } from '../trades/fees.service.js';
 import type { ImportFileResult } from '../trades/import.service.js';
 import { createImportPool, type ImportPool } from '../trades/import-pool.js';
+import { createOrdersService, type OrdersService } from '../trades/orders.service.js';
 import { createTradesService, type TradesService } from '../trades/trades.service.js';
 import type { ImportWatcher } from '../trades/watcher.js';
 import { VersionMemo } from './memo.js';
@@ -18,6 +21,10 @@ import { VersionMemo } from './memo.js';
  */
 export interface Services {
   trades: TradesService;
+  /** The account registry, fee schedules, orders and stops (issue 10 §6–8). */
+  accounts: AccountsService;
+  fees: FeesService;
+  orders: OrdersService;
   market: MarketData;
   settings: SettingsRepo;
   /** The import worker: imports and undos run there, off the event loop. */
@@ -78,8 +85,12 @@ export function createServices(store: Store, config: Config, logger: Logger, clo
     }),
     new VersionMemo(store.market, 20),
   );
+  const deps = { journal: store.journal, importTimezone: config.importTimezone };
   const services: Services = {
     trades,
+    accounts: createAccountsService(deps),
+    fees: createFeesService(deps),
+    orders: createOrdersService({ ...deps, clock }),
     market,
     settings: createSettingsRepo(store.journal, clock),
     imports,

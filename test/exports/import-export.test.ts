@@ -62,7 +62,7 @@ test('import-export names the first bad field by its JSON path and stores nothin
       { ...data, settings: [{ key: 'import.timezone', value: 'Mars/Olympus', updatedAt: '2025-06-20T16:06:48.000Z' }] },
       /\$\.settings\[0\]\.value: not an IANA time zone/,
     ],
-    ['a missing section', { ...data, journal: undefined }, /\$\.journal: a version 1 export has a "journal" section/],
+    ['a missing section', { ...data, journal: undefined }, /\$\.journal: a version 2 export has a "journal" section/],
     [
       'a count that disagrees',
       { ...data, expect: { ...(data.expect as object), executions: 99 } },
@@ -78,9 +78,9 @@ test('import-export names the first bad field by its JSON path and stores nothin
 
 test('import-export refuses a newer version, a file that is not an export and a download cut short', async (t) => {
   const { a, data } = await smallJournal(t);
-  const newer = refusal(t, { ...data, version: 2 });
+  const newer = refusal(t, { ...data, version: 3 });
   assert.equal(newer.code, 'TL_EXPORT_VERSION');
-  assert.match(newer.message, /version 2 export; this tradelog reads versions 1 to 1/);
+  assert.match(newer.message, /version 3 export; this tradelog reads versions 1 to 2/);
   assert.equal(refusal(t, { format: 'something-else', version: 1 }).code, 'TL_EXPORT_UNREADABLE');
   const whole = text(a.exports.journal());
   const cut = refusal(t, whole.slice(0, Math.floor(whole.length / 2)));

@@ -11,6 +11,8 @@ import { silentLogger } from '../../src/log.js';
 import { createMarketData } from '../../src/market-data/service.js';
 import { createSettingsRepo } from '../../src/settings/settings.repo.js';
 import { IMPORT_TIMEZONE_KEY, importTimezoneSchema } from '../../src/trades/settings.js';
+import { ntFile, servicesFixture } from '../accounts/helpers.js';
+import { ROOT } from '../helpers/cli.js';
 import { addJournalData, writeLargeCsv } from '../helpers/large-journal.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fixture, LEGACY_FIXTURE } from '../trades/helpers.js';
@@ -170,6 +172,40 @@ test('import-export reproduces a journal imported from the old app (its legacy i
   b.exports.importExport(file);
   assert.deepEqual(observe(b, { details: true }), observe(a, { details: true }));
   assert.equal(text(b.exports.journal()), exported);
+});
+
+test('import-export reproduces accounts, spellings, fee schedules, orders and typed stops exactly', async (t) => {
+  const a = journalFixture(t);
+  const s = servicesFixture(t, a.store);
+  // the Tradovate Orders report: its fills state no costs (the schedules fill them in), its orders give the stops
+  await s.trades.importFile({ path: path.join(ROOT, 'test', 'fixtures', 'formats', 'tradovate-orders', 'session.csv') });
+  // a day later, NinjaTrader's spelling of the same account, with the costs it states
+  await s.trades.importFile({
+    path: ntFile(t, [
+      'MNQ 06-26,Buy,1,21100.00,5/15/2026 9:31:02 AM,n1,Entry,1 L,9101,Entry,$0.52,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
+      'MNQ 06-26,Sell,1,21104.00,5/15/2026 9:40:00 AM,n2,Exit,-,9102,Exit,$0.52,1,DEMO4471200!Tradovate!Tradovate,Tradovate,',
+    ]),
+  });
+  s.accounts.set('DEMO4471200', { firm: 'Tradeify', platform: 'Tradovate' });
+  s.accounts.alias('DEMO4471200!Tradovate!Tradovate', 'DEMO4471200');
+  s.fees.apply({ set: { firm: 'Tradeify', root: 'MNQ', from: '2026-01-02', amounts: { commission: 0.25, nfa: 0.02 } } });
+  s.fees.apply({ set: { account: 'DEMO4471200', root: '*', side: 'sell', from: '2026-05-14', amounts: { commission: 0.3 } } });
+  const [first] = s.trades.listPositions({});
+  s.orders.setInitialStop(first?.id as number, 21035);
+  s.orders.addStopMove(first?.id as number, Date.parse('2026-05-14T16:35:10.000Z'), 21040);
+  // costs: 3 bought at the firm's $0.27 = $0.81, 3 sold at the account's sell rate $0.30 = $0.90
+  const before = s.trades.getPosition(first?.id as number);
+  assert.deepEqual([before.costs, before.initialStop, before.orderInitialStop], [1.71, 21035, 21036.25]);
+
+  const file = exportToFile(t, a);
+  const b = journalFixture(t);
+  const r = b.exports.importExport(file);
+  assert.equal(r.positions, 3);
+  const sb = servicesFixture(t, b.store);
+  assert.deepEqual(observe(b, { details: true }), observe(a, { details: true }));
+  assert.deepEqual(sb.accounts.list(), s.accounts.list());
+  assert.deepEqual(sb.fees.list(), s.fees.list());
+  assert.equal(text(b.exports.journal()), fs.readFileSync(file, 'utf8'), 'the export of the imported journal is byte-equal');
 });
 
 test('import-export keeps what the source said of each fill: format, fill ids, costs by kind, derived fills and their replacement', async (t) => {

@@ -6,6 +6,7 @@ import { registerChartRoutes } from './charts.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerDemoRoutes } from './demo.js';
 import { registerExportRoutes } from './export.js';
+import { registerFeeRoutes } from './fees.js';
 import { registerImportRoutes } from './import.js';
 import { registerPositionRoutes } from './positions.js';
 import { registerSettingsRoutes } from './settings.js';
@@ -22,6 +23,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: WebContext): void 
   // The import routes live where multipart is parsed; only the upload itself takes one.
   registerUploadRoutes(app, (scope) => registerImportRoutes(scope, ctx));
   registerSettingsRoutes(app, ctx);
+  registerFeeRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerApiRoutes(app, ctx);
   registerExportRoutes(app, ctx);

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { DateTime } from 'luxon';
 import { tradingDay } from '../../calendar/sessions.js';
+import { AppError } from '../../errors.js';
 import type { InstrumentRegistry } from '../../instruments/instruments.js';
 import type { MarketData } from '../../market-data/service.js';
 import { DEFAULT_UPDATE_TIMEFRAMES, TIMEFRAMES, type TimeframeId } from '../../market-data/timeframes.js';
@@ -171,6 +173,8 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
     });
   });
 
+  registerStopRoutes(app, ctx);
+
   app.post(
     '/positions/:id/journal',
     {
@@ -229,6 +233,77 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: WebContext): v
       const qs = listQueryString(cleanQuery(req.query as PositionListQuery));
       const marked = `marked=${body.reviewed === 'yes' ? 'reviewed' : 'unreviewed'}-${count}`;
       return reply.redirect(`/positions?${qs ? `${qs}&` : ''}${marked}`, 303);
+    },
+  );
+}
+
+/** A price as typed ("21,036.25", "21036.25"); undefined when empty, null when not a price. */
+function typedPrice(text: string | undefined): number | undefined | null {
+  const t = (text ?? '').trim().replace(/,(?=\d{3}\b)/g, '');
+  if (t === '') return undefined;
+  return /^-?\d*\.?\d+$/.test(t) ? Number(t) : null;
+}
+
+/** A wall-clock time typed in the display zone (`2026-05-14 09:35:10`, seconds optional) or an ISO instant. */
+function typedTime(text: string | undefined, zone: string): number | null {
+  const t = (text ?? '').trim();
+  const iso = DateTime.fromISO(t.includes('T') ? t : t.replace(' ', 'T'), { zone, setZone: false });
+  return iso.isValid ? iso.toMillis() : null;
+}
+
+/** The stop form of the position page: the initial stop typed, a move of the stop recorded, a move removed. */
+function registerStopRoutes(app: FastifyInstance, ctx: WebContext): void {
+  const back = (id: number) => `/positions/${id}?saved=stops#stops`;
+  const bad = (field: string, message: string) =>
+    new AppError('TL_JOURNAL_BAD_INPUT', message, { remedy: 'Correct the value and save again.', details: { field } });
+  app.post(
+    '/positions/:id/stops',
+    { schema: { params: ID_PARAMS, body: { type: 'object', properties: { initialStop: { type: 'string', maxLength: 40 } } } } },
+    async (req, reply) => {
+      const { orders } = requireServices(ctx);
+      const id = idParam(req);
+      const price = typedPrice((req.body as { initialStop?: string }).initialStop);
+      if (price === null) throw bad('initialStop', `"${(req.body as { initialStop?: string }).initialStop}" is not a price.`);
+      orders.setInitialStop(id, price ?? null);
+      return reply.redirect(back(id), 303);
+    },
+  );
+  app.post(
+    '/positions/:id/stop-moves',
+    {
+      schema: {
+        params: ID_PARAMS,
+        body: { type: 'object', properties: { at: { type: 'string', maxLength: 40 }, stopPrice: { type: 'string', maxLength: 40 } } },
+      },
+    },
+    async (req, reply) => {
+      const { orders } = requireServices(ctx);
+      const id = idParam(req);
+      const b = req.body as { at?: string; stopPrice?: string };
+      const price = typedPrice(b.stopPrice);
+      if (price === null || price === undefined) throw bad('stopPrice', `"${b.stopPrice ?? ''}" is not a price.`);
+      const at = typedTime(b.at, displayZone(ctx.services, ctx.config));
+      if (at === null) throw bad('at', `"${b.at ?? ''}" is not a time: give it as YYYY-MM-DD HH:MM:SS.`);
+      orders.addStopMove(id, at, price);
+      return reply.redirect(back(id), 303);
+    },
+  );
+  app.post(
+    '/positions/:id/stop-moves/:moveId/delete',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['id', 'moveId'],
+          properties: { id: ID_PARAMS.properties.id, moveId: ID_PARAMS.properties.id },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { orders } = requireServices(ctx);
+      const id = idParam(req);
+      orders.removeStopMove(id, Number((req.params as { moveId: string }).moveId));
+      return reply.redirect(back(id), 303);
     },
   );
 }

@@ -14,7 +14,7 @@ import { requireServices, type WebContext } from '../context.js';
  * here (in the words of the form), saved by one service call (one transaction, with the rebuild it needs), and a
  * value that can't be used comes back on the same page next to its field, with what was typed kept.
  */
-type FormName = 'instrument' | 'timezone' | 'display' | 'dateOrder' | 'symbols' | 'scheduler';
+type FormName = 'instrument' | 'timezone' | 'display' | 'dateOrder' | 'symbols' | 'scheduler' | 'account' | 'alias';
 
 /** What a form sent, and what is wrong with it: field → message; `form` for what concerns no single field. */
 export interface FormState {
@@ -112,7 +112,7 @@ function settingsPage(
   query: { saved?: string; rebuilt?: number; root?: string },
   forms: Partial<Record<FormName, FormState>>,
 ) {
-  const { trades, settings, market, scheduler } = requireServices(ctx);
+  const { trades, settings, market, scheduler, accounts } = requireServices(ctx);
   const overrides = settings.get(INSTRUMENT_OVERRIDES_KEY, instrumentOverridesSchema, {});
   const builtIn = new Set(BUILT_IN_SPECS.map((s) => s.root));
   const sched = settings.get<SchedulerSettings>(SCHEDULER_KEY, schedulerSettingsSchema, {});
@@ -122,7 +122,18 @@ function settingsPage(
     saved: query.saved,
     rebuilt: query.rebuilt,
     savedRoot: query.root,
-    forms: { instrument: empty, timezone: empty, display: empty, dateOrder: empty, symbols: empty, scheduler: empty, ...forms },
+    forms: {
+      instrument: empty,
+      timezone: empty,
+      display: empty,
+      dateOrder: empty,
+      symbols: empty,
+      scheduler: empty,
+      account: empty,
+      alias: empty,
+      ...forms,
+    },
+    registry: accounts.list(),
     specs: trades
       .registry()
       .all()
@@ -183,6 +194,58 @@ const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
 export function registerSettingsRoutes(app: FastifyInstance, ctx: WebContext): void {
   registerInstrumentSettings(app, ctx);
   registerOtherSettings(app, ctx);
+  registerAccountSettings(app, ctx);
+}
+
+/** The account registry: one spelling made another account's (alias), an account's name, platform, firm, currency. */
+function registerAccountSettings(app: FastifyInstance, ctx: WebContext): void {
+  app.post(
+    '/settings/accounts/alias',
+    { schema: { body: { type: 'object', properties: { alias: text(200), account: text(200) } } } },
+    async (req, reply) => {
+      const { accounts } = requireServices(ctx);
+      const b = req.body as { alias?: string; account?: string };
+      const values = { alias: b.alias ?? '', account: b.account ?? '' };
+      return attempt(ctx, req, reply, { name: 'alias', values, field: 'alias' }, () => {
+        const r = accounts.alias(values.alias, values.account);
+        return `/settings?saved=accounts&rebuilt=${r.positionsRebuilt}#accounts`;
+      });
+    },
+  );
+
+  app.post(
+    '/settings/accounts',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: { account: text(200), name: text(200), platform: text(200), firm: text(200), currency: text(10) },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { accounts } = requireServices(ctx);
+      const b = req.body as { account?: string; name?: string; platform?: string; firm?: string; currency?: string };
+      const values = {
+        account: b.account ?? '',
+        name: b.name ?? '',
+        platform: b.platform ?? '',
+        firm: b.firm ?? '',
+        currency: b.currency ?? '',
+      };
+      return attempt(ctx, req, reply, { name: 'account', values, field: 'account' }, () => {
+        // an empty field leaves the value as it is; "-" clears it
+        const field = (v: string) => (v.trim() === '' ? undefined : v.trim() === '-' ? null : v);
+        const r = accounts.set(values.account, {
+          ...(values.name.trim() === '' ? {} : { name: values.name }),
+          platform: field(values.platform),
+          firm: field(values.firm),
+          ...(values.currency.trim() === '' ? {} : { currency: values.currency }),
+        });
+        return `/settings?saved=accounts&rebuilt=${r.positionsRebuilt}#accounts`;
+      });
+    },
+  );
 }
 
 /** The settings page, and the instrument form (add, override, reset or remove a root). */
