@@ -1,4 +1,5 @@
 import type { Db } from '../db/open.js';
+import type { ImportRecord } from './executions.repo.js';
 import type { RowProblem } from './ninjatrader.js';
 import type { Action, Validity } from './positions.js';
 
@@ -8,24 +9,8 @@ import type { Action, Validity } from './positions.js';
  * large journal is never one array; the write methods put rows back with their own ids and run inside the caller's
  * `db.write()`.
  */
-export interface ImportRow {
-  id: number;
-  kind: string;
-  fileName: string;
-  filePath: string | null;
-  sha256: string;
-  bytes: number;
-  status: string;
-  rowsRead: number;
-  executionsAdded: number;
-  duplicatesSkipped: number;
-  rowsRejected: number;
-  problems: RowProblem[];
-  importedAt: number;
-  undoneAt: number | null;
-  format: string | null;
-  zone: string | null;
-}
+/** An `imports` row as stored: an import record whose kind and status are read back as text. */
+export type ImportRow = Omit<ImportRecord, 'kind' | 'status'> & { kind: string; status: string };
 
 export interface ExecutionRow {
   id: number;

@@ -17,7 +17,7 @@ function trivialServer(blockAt: number, blockMs: number, answerAfterMs = 0) {
   const script = `
     let n = 0;
     const s = require('node:http').createServer((q, r) => {
-      if (++n === ${blockAt}) { const end = Date.now() + ${blockMs}; while (Date.now() < end); console.log('blocked'); }
+      if (++n === ${blockAt}) { const end = performance.now() + ${blockMs}; while (performance.now() < end); console.log('blocked'); }
       console.log('answered ' + n);
       setTimeout(() => r.end('ok'), ${answerAfterMs});
     });

@@ -27,7 +27,8 @@ export const INSTRUMENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 =._^-]{0,39}$';
 /** The same, or empty (a form's "all" option). */
 export const OPTIONAL_INSTRUMENT_PATTERN = `^$|${INSTRUMENT_PATTERN}`;
 
-const positionFilterProps = {
+/** The filter fields a position list, its statistics and its downloads share. */
+export const positionFilterProps = {
   account: { type: 'string', maxLength: 100 },
   instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
   period: PERIOD_PARAM,

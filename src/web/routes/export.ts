@@ -7,10 +7,10 @@ import type { TableFilter } from '../../exports/tables.js';
 import { GROUP_BYS, type GroupBy } from '../../trades/stats.js';
 import { positionFilterOf } from '../../trades/trades.service.js';
 import { requireStore, type WebContext } from '../context.js';
-import { apiPeriod, PERIOD_PARAM } from '../period-filter.js';
+import { apiPeriod } from '../period-filter.js';
 import type { PositionListQuery } from '../positions-view.js';
 import { displayZone } from '../services.js';
-import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN, positionListQuerySchema } from './api.js';
+import { cleanQuery, positionFilterProps, positionListQuerySchema } from './api.js';
 
 /**
  * Downloads (docs/export.md): the positions page's positions and their executions, the dashboard's daily results and
@@ -21,14 +21,7 @@ import { cleanQuery, OPTIONAL_INSTRUMENT_PATTERN, positionListQuerySchema } from
  * bad filter or an unusable database is an ordinary error answer, not a broken download. An error after that ends
  * the connection without the closing chunk, so the browser reports a failed download rather than keeping a short file.
  */
-const filterProps = {
-  account: { type: 'string', maxLength: 100 },
-  instrument: { type: 'string', pattern: OPTIONAL_INSTRUMENT_PATTERN },
-  period: PERIOD_PARAM,
-  from: { type: 'string', maxLength: 40 },
-  to: { type: 'string', maxLength: 40 },
-  tag: { type: 'string', maxLength: 64 },
-} as const;
+const filterProps = positionFilterProps;
 
 type TableQuery = PositionListQuery & { by?: GroupBy };
 
